@@ -158,9 +158,7 @@ class FieldSpec:
             return None
         if math.isinf(number):
             raise ValueError(f"{self.name}: {value!r} is not a finite number; expected {self.allowed}")
-        if (self.minimum is not None and number < self.minimum) or (
-            self.maximum is not None and number > self.maximum
-        ):
+        if (self.minimum is not None and number < self.minimum) or (self.maximum is not None and number > self.maximum):
             raise ValueError(f"{self.name}: {number:g} is out of range; expected {self.allowed}")
         return number
 
@@ -510,7 +508,22 @@ def get_schema(name: str) -> MetadataSchema:
 
 
 def validate(record: Mapping[str, Any], schema: MetadataSchema = PAD_UFES_20) -> dict[str, Value]:
-    """Validated, canonical record (see :meth:`MetadataSchema.normalize`)."""
+    """Validated, canonical record of user input (see :meth:`MetadataSchema.normalize`).
+
+    Stricter than ``normalize`` in one way: a float NaN is rejected. pandas writes NaN for an empty CSV cell,
+    so loaders accept it through ``normalize``; from a form or an API call it is a computation gone wrong,
+    and "unknown" is said with an empty value, ``None`` or by leaving the field out.
+    """
+    record = _as_mapping(record)
+    nan_fields = [
+        name
+        for name in schema.field_names
+        if isinstance(value := record.get(name), (float, np.floating)) and math.isnan(value)
+    ]
+    if nan_fields:
+        raise ValueError(
+            f"{', '.join(map(str, nan_fields))}: NaN is not a value; leave the field out or use null for unknown"
+        )
     return schema.normalize(record)
 
 

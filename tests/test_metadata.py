@@ -185,8 +185,20 @@ def test_validate_rejects_non_mappings(record):
     "blank", [None, "", "   ", math.nan, np.nan, np.float32("nan"), pd.NA, pd.NaT, "NaN", "null", "None"]
 )
 @pytest.mark.parametrize("name", ["age", "itch", "region", "fitspatrick", "background_mother"])
-def test_blank_values_are_missing(name, blank):
-    assert validate({name: blank})[name] is None
+def test_blank_values_are_missing_in_csv_rows(name, blank):
+    assert PAD_UFES_20.normalize({name: blank})[name] is None
+
+
+@pytest.mark.parametrize("blank", [None, "", "   ", pd.NA, "NaN", "null"])
+def test_blank_user_values_are_missing(blank):
+    assert validate({"age": blank})["age"] is None
+
+
+@pytest.mark.parametrize("nan", [math.nan, np.float32("nan")])
+@pytest.mark.parametrize("name", ["age", "itch", "diameter_1"])
+def test_validate_rejects_float_nan_from_user_input(name, nan):
+    with pytest.raises(ValueError, match=f"{name}: NaN is not a value"):
+        validate({name: nan})
 
 
 def test_every_field_is_present_and_absent_keys_are_missing():
@@ -253,7 +265,7 @@ def test_encode_codes_and_decode_round_trip(pad_rows):
     assert batch.shape == (3, 21) and batch.dtype == np.float32
     assert np.isnan(batch[1, names.index("smoke")]) and np.isnan(batch[1, names.index("diameter_1")])
     for record, row in zip(records, batch, strict=True):
-        assert PAD_UFES_20.decode(row) == validate(record)
+        assert PAD_UFES_20.decode(row) == PAD_UFES_20.normalize(record)
     assert PAD_UFES_20.encode_batch([]).shape == (0, 21)
 
 

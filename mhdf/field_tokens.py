@@ -1,0 +1,50 @@
+"""Clinical metadata as field tokens: one embedding per field, with a learned "missing" embedding."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from mhdf.metadata import MetadataSchema
+
+
+class FieldTokenizer(nn.Module):
+    """(B, F) encoded metadata -> (B, F, D) tokens, one per clinical field.
+
+    Input follows `MetadataSchema.encode`: a category index for boolean/categorical fields, the raw value for
+    numeric ones, NaN for missing. Each field owns its embedding rows, so attention over tokens is attention
+    over fields. Numeric fields add their standardised value along a learned per-field direction.
+    """
+
+    def __init__(self, schema: MetadataSchema, dim: int) -> None:
+        super().__init__()
+        numeric = [spec.kind == "numeric" for spec in schema.fields]
+        # rows per field: categorical -> its values + "missing"; numeric -> "present" + "missing"
+        rows = [2 if is_num else len(spec.values) + 1 for spec, is_num in zip(schema.fields, numeric, strict=True)]
+        offsets = torch.tensor([0, *rows[:-1]]).cumsum(0)
+        self.register_buffer("offsets", offsets, persistent=False)
+        self.register_buffer("missing_row", torch.tensor(rows) - 1, persistent=False)
+        self.register_buffer("is_numeric", torch.tensor(numeric), persistent=False)
+        self.register_buffer("numeric_index", torch.tensor([i for i, n in enumerate(numeric) if n]), persistent=False)
+        self.register_buffer("center", torch.tensor([s.center for s in schema.fields]), persistent=False)
+        self.register_buffer("scale", torch.tensor([s.scale for s in schema.fields]), persistent=False)
+        self.embedding = nn.Embedding(sum(rows), dim)
+        # Derm7pt has no numeric field; a zero-row parameter would be a dead one
+        self.numeric_direction = nn.Parameter(torch.randn(sum(numeric), dim) * 0.02) if any(numeric) else None
+        self.norm = nn.LayerNorm(dim)
+
+    @property
+    def num_fields(self) -> int:
+        return len(self.offsets)
+
+    def forward(self, metadata: torch.Tensor) -> torch.Tensor:
+        if metadata.ndim != 2 or metadata.shape[1] != self.num_fields:
+            raise ValueError(f"metadata must have shape (B, {self.num_fields}), got {tuple(metadata.shape)}")
+        missing = metadata.isnan()
+        values = metadata.nan_to_num(0.0)  # before any arithmetic, so NaN never reaches a gradient
+        row = torch.where(missing, self.missing_row, torch.where(self.is_numeric, 0, values.long()))
+        tokens = self.embedding(self.offsets + row)
+        if self.numeric_direction is not None:
+            standardised = torch.where(missing, 0.0, (values - self.center) / self.scale)[:, self.numeric_index]
+            tokens = tokens.index_add(1, self.numeric_index, standardised.unsqueeze(-1) * self.numeric_direction)
+        return self.norm(tokens)

@@ -1,0 +1,137 @@
+"""MHDF-Net: a timm backbone with LC-MoE fusion after each of its last stages, and a GM-MoE head."""
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import safetensors.torch
+import torch
+from huggingface_hub import PyTorchModelHubMixin, hf_hub_download
+from torch import nn
+
+from mhdf.backbone import StagedBackbone
+from mhdf.config import MHDFConfig
+from mhdf.field_tokens import FieldTokenizer
+from mhdf.gm_moe import GMMoE
+from mhdf.lc_moe import LCMoE, LCMoEOutput
+from mhdf.routing import RoutingOverrides
+from mhdf.trace import MHDFOutput, RoutingTrace
+
+WEIGHTS_NAME = "model.safetensors"
+
+
+# No `from __future__ import annotations` here: PyTorchModelHubMixin reads the real `config: MHDFConfig` annotation
+# to rebuild the dataclass from config.json.
+class MHDFNet(
+    nn.Module,
+    PyTorchModelHubMixin,
+    library_name="mhdf-net",
+    tags=["image-classification", "dermatology", "multimodal", "mixture-of-experts"],
+    license="apache-2.0",
+):
+    """Skin-lesion classifier fusing a photo with clinical metadata, routed through two levels of gates.
+
+    `model(images, metadata)` returns (B, C) logits; `model(images, metadata, return_trace=True)` returns an
+    `MHDFOutput` whose `trace` records every gate weight and attention map that produced them.
+    """
+
+    def __init__(self, config: MHDFConfig, pretrained_backbone: bool = False) -> None:
+        super().__init__()
+        self.config = config
+        self.schema = config.schema
+        self.backbone = (
+            StagedBackbone(config.backbone, config.num_stages, pretrained_backbone) if config.uses_image else None
+        )
+        self.field_tokenizer = FieldTokenizer(self.schema, config.token_dim) if config.uses_metadata else None
+        channels = self.backbone.channels if self.backbone is not None else []
+        self.lc_moe = nn.ModuleList(LCMoE(c, config) for c in channels) if config.fuses_stages else nn.ModuleList()
+        # late-fusion baselines hand the pooled field tokens to the head as one more "scale"
+        self.pools_metadata = config.variant in ("concat", "meta-only")
+        head_inputs = channels + ([config.token_dim] if self.pools_metadata else [])
+        self.gm_moe = GMMoE(head_inputs, config)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def encode_metadata(self, records: Sequence[Mapping[str, Any]]) -> torch.Tensor:
+        """Raw clinical records (CSV-style values allowed) -> (B, F) float tensor; raises ValueError on bad input."""
+        return torch.from_numpy(self.schema.encode_batch(records)).to(self.device)
+
+    def forward(
+        self,
+        images: torch.Tensor | None,
+        metadata: torch.Tensor | None,
+        return_trace: bool = False,
+        overrides: RoutingOverrides | None = None,
+    ) -> torch.Tensor | MHDFOutput:
+        """(B, 3, H, W) images, (B, F) encoded metadata -> (B, C) logits, or MHDFOutput with return_trace."""
+        overrides = overrides or RoutingOverrides()
+        overrides.check(self.config.experts, len(self.lc_moe))
+        field_tokens = self.field_tokenizer(metadata) if self.field_tokenizer is not None else None
+        stage_maps: list[torch.Tensor] = []
+        fusions: list[LCMoEOutput] = []
+
+        def fuse_stage(stage: int, feature_map: torch.Tensor) -> torch.Tensor:
+            if self.lc_moe:
+                fusion = self.lc_moe[stage](feature_map, field_tokens, overrides.lc_forced_paths.get(stage))
+                fusions.append(fusion)
+                feature_map = fusion.feature_map
+            stage_maps.append(feature_map)
+            return feature_map
+
+        features = []
+        if self.backbone is not None:
+            with self.backbone.rewriting(fuse_stage):
+                self.backbone(images)
+            if len(stage_maps) != self.config.num_stages:
+                raise RuntimeError(f"stage hooks fired {len(stage_maps)} times, expected {self.config.num_stages}")
+            features = [stage_map.mean(dim=(2, 3)) for stage_map in stage_maps]
+        if self.pools_metadata:
+            features.append(field_tokens.mean(dim=1))
+        head = self.gm_moe(features, overrides)
+        if not return_trace:
+            return head.logits
+        batch = head.logits.shape[0]
+        trace = RoutingTrace(
+            lc_gate=torch.stack([f.lc_gate for f in fusions], 1) if fusions else head.logits.new_zeros(batch, 0, 2),
+            gm_gate=head.gm_gate,
+            expert_logits=head.expert_logits,
+            logit_bias=head.logit_bias,
+            tkca=[
+                {"meta_to_image": f.meta_to_image, "image_to_meta": f.image_to_meta, "grid": f.grid} for f in fusions
+            ],
+            channel_attention=[f.channel_attention for f in fusions],
+        )
+        return MHDFOutput(head.logits, trace, stage_maps)
+
+    @classmethod
+    def _from_pretrained(
+        cls,
+        *,
+        model_id: str,
+        revision: str | None,
+        cache_dir: str | None,
+        force_download: bool,
+        local_files_only: bool,
+        token: str | bool | None,
+        map_location: str = "cpu",
+        strict: bool = True,
+        **model_kwargs,
+    ) -> "MHDFNet":
+        """Weights from safetensors only: a checkpoint never gets to unpickle anything."""
+        model = cls(**model_kwargs)
+        if os.path.isdir(model_id):
+            weights = os.path.join(model_id, WEIGHTS_NAME)
+        else:
+            weights = hf_hub_download(
+                model_id,
+                WEIGHTS_NAME,
+                revision=revision,
+                cache_dir=cache_dir,
+                force_download=force_download,
+                local_files_only=local_files_only,
+                token=token,
+            )
+        safetensors.torch.load_model(model, weights, strict=strict, device=str(map_location))
+        return model.eval()
