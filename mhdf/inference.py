@@ -1,0 +1,209 @@
+"""Inference: load a checkpoint once, predict from a photo and a clinical record, explain the routing as JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from mhdf.config import MHDFConfig
+from mhdf.images import ImageSource, load_image
+from mhdf.metadata import validate
+from mhdf.model import MHDFNet
+from mhdf.routing import RoutingOverrides
+from mhdf.trace import RoutingTrace
+from mhdf.transforms import eval_transform
+
+MODEL_CARD_NAME = "model_card.json"
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def resolve_checkpoint(path_or_hub_id: str | Path) -> str:
+    """A local checkpoint folder (or a training run folder holding `best/`), else a Hub repo id as given."""
+    path = Path(path_or_hub_id)
+    if (path / "config.json").is_file():
+        return str(path)
+    if (path / "best" / "config.json").is_file():
+        return str(path / "best")
+    if path.exists():
+        raise ValueError(f"{path} holds no checkpoint: expected config.json and model.safetensors")
+    if path.is_absolute() or str(path_or_hub_id).startswith((".", "~")) or str(path_or_hub_id).count("/") > 1:
+        raise ValueError(f"no checkpoint folder at {path}")
+    return str(path_or_hub_id)
+
+
+@dataclass
+class Prediction:
+    """One diagnosis: class probabilities and the routing that produced them (a batch-of-one trace)."""
+
+    model: dict[str, Any]  # name, training_data, synthetic, backbone, variant, schema
+    classes: list[str]
+    class_labels: dict[str, str]
+    probabilities: np.ndarray  # (C,)
+    logits: np.ndarray  # (C,)
+    record: dict[str, Any]  # the validated clinical record, None = unknown
+    field_names: list[str]
+    trace: RoutingTrace  # tensors on the CPU, batch dimension of 1
+    top_k: int
+
+    @property
+    def prediction(self) -> str:
+        return self.classes[int(self.probabilities.argmax())]
+
+    def attention_map(self, stage: int) -> np.ndarray:
+        """(h, w) where the metadata queries looked at this stage: meta->image attention averaged over
+        heads and fields (sums to 1)."""
+        attention = self.trace.tkca[stage]["meta_to_image"][0].mean(dim=(0, 1))
+        return attention.view(*self.trace.tkca[stage]["grid"]).numpy()
+
+    def field_attention(self, stage: int) -> dict[str, float]:
+        """How much the image tokens attended to each clinical field at this stage (sums to 1)."""
+        weights = self.trace.tkca[stage]["image_to_meta"][0].mean(dim=(0, 1))
+        return dict(zip(self.field_names, weights.tolist(), strict=True))
+
+    def top_locations(self, stage: int) -> list[dict[str, float]]:
+        """The `top_k` grid cells of `attention_map(stage)`, strongest first."""
+        attention = self.attention_map(stage)
+        width = attention.shape[1]
+        order = np.argsort(attention, axis=None)[::-1][: self.top_k]
+        return [{"row": int(i // width), "col": int(i % width), "weight": float(attention.flat[i])} for i in order]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of `python -m mhdf.predict` and of the app's /predict endpoint."""
+        trace = self.trace
+        return {
+            "model": self.model,
+            "classes": self.classes,
+            "probabilities": dict(zip(self.classes, self.probabilities.tolist(), strict=True)),
+            "prediction": self.prediction,
+            "routing": {
+                "lc_gate": trace.lc_gate[0].tolist(),
+                "gm_gate": trace.gm_gate[0].tolist(),
+                "expert_logits": trace.expert_logits[0].tolist(),
+                "logit_bias": trace.logit_bias.tolist(),
+                "logits": self.logits.tolist(),
+                "tkca": [
+                    {
+                        "stage": stage,
+                        "grid": list(stage_trace["grid"]),
+                        "meta_to_image_topk": self.top_locations(stage),
+                        "image_to_meta": self.field_attention(stage),
+                    }
+                    for stage, stage_trace in enumerate(trace.tkca)
+                ],
+            },
+        }
+
+
+def _sample(trace: RoutingTrace, index: int) -> RoutingTrace:
+    """Sample `index` of a batched trace, as a batch of one on the CPU."""
+    one = slice(index, index + 1)
+    return RoutingTrace(
+        lc_gate=trace.lc_gate[one].float().cpu(),
+        gm_gate=trace.gm_gate[one].float().cpu(),
+        expert_logits=trace.expert_logits[one].float().cpu(),
+        logit_bias=trace.logit_bias.float().cpu(),
+        tkca=[
+            {
+                "meta_to_image": t["meta_to_image"][one].float().cpu(),
+                "image_to_meta": t["image_to_meta"][one].float().cpu(),
+                "grid": t["grid"],
+            }
+            for t in trace.tkca
+        ],
+        channel_attention=[a[one].float().cpu() for a in trace.channel_attention],
+    )
+
+
+class Predictor:
+    """A loaded MHDF-Net checkpoint with its preprocessing; safe to share between threads."""
+
+    def __init__(self, model: MHDFNet, name: str, card: Mapping[str, Any] | None = None) -> None:
+        self.model = model.eval()
+        self.config: MHDFConfig = model.config
+        self.schema = model.schema
+        self.name = name
+        self.card = dict(card or {})
+        self.transform = eval_transform(self.config) if self.config.uses_image else None
+
+    @classmethod
+    def from_pretrained(cls, path_or_hub_id: str | Path, device: str = "auto") -> Predictor:
+        """Load config.json + model.safetensors from a folder, a training run folder or a Hub repo."""
+        source = resolve_checkpoint(path_or_hub_id)
+        model = MHDFNet.from_pretrained(source, map_location=str(resolve_device(device)))
+        card_path = Path(source) / MODEL_CARD_NAME
+        card = json.loads(card_path.read_text()) if card_path.is_file() else {}
+        name = card.get("name") or Path(str(path_or_hub_id).rstrip("/")).name
+        return cls(model, name=name, card=card)
+
+    @property
+    def device(self) -> torch.device:
+        return self.model.device
+
+    @property
+    def model_info(self) -> dict[str, Any]:
+        config = self.config
+        return {
+            "name": self.name,
+            "training_data": config.training_data,
+            "synthetic": config.synthetic_data,
+            "backbone": config.backbone,
+            "variant": config.variant,
+            "schema": self.schema.name,
+        }
+
+    def preprocess(self, image: ImageSource) -> tuple[Image.Image, torch.Tensor]:
+        """-> the RGB image as understood, and its (1, 3, S, S) model input on the model's device."""
+        rgb = load_image(image, decode_size=self.config.image_size)
+        return rgb, self.transform(rgb).unsqueeze(0).to(self.device)
+
+    def predict(
+        self, image: ImageSource, record: Mapping[str, Any], overrides: RoutingOverrides | None = None
+    ) -> Prediction:
+        """One photo and one clinical record -> Prediction. Raises ValueError naming what is wrong."""
+        return self.predict_records(image, [record], overrides)[0]
+
+    @torch.inference_mode()
+    def predict_records(
+        self,
+        image: ImageSource | torch.Tensor,
+        records: Sequence[Mapping[str, Any]],
+        overrides: RoutingOverrides | None = None,
+    ) -> list[Prediction]:
+        """One photo with several clinical records, in one batch (e.g. each field set to unknown in turn).
+
+        `image` may be a tensor from `preprocess` to skip decoding again."""
+        validated = [validate(record, self.schema) for record in records]
+        pixels = None
+        if self.config.uses_image:
+            pixels = image if isinstance(image, torch.Tensor) else self.preprocess(image)[1]
+            pixels = pixels.expand(len(records), -1, -1, -1)
+        metadata = self.model.encode_metadata(validated)
+        out = self.model(pixels, metadata, return_trace=True, overrides=overrides)
+        probabilities = out.logits.float().softmax(-1).cpu().numpy()
+        logits = out.logits.float().cpu().numpy()
+        return [
+            Prediction(
+                model=self.model_info,
+                classes=list(self.config.class_names),
+                class_labels={c: self.schema.class_labels.get(c, c) for c in self.config.class_names},
+                probabilities=probabilities[i],
+                logits=logits[i],
+                record=validated[i],
+                field_names=self.schema.field_names,
+                trace=_sample(out.trace, i),
+                top_k=self.config.top_k,
+            )
+            for i in range(len(records))
+        ]

@@ -1,0 +1,98 @@
+"""The dataset doctor on healthy and broken datasets, in text and JSON."""
+
+import json
+
+import pandas as pd
+import pytest
+from PIL import Image
+
+from training.check_data import get_args_parser, main
+from training.synthetic import generate
+
+PAD_KEYS = {"images", "patients", "lesions", "classes", "missing_images", "unreadable_images", "missing_fields",
+            "folds", "patient_leakage"}  # fmt: skip
+DERM7PT_KEYS = {"cases", "classes", "split", "missing_images", "unreadable_images", "missing_fields"}
+
+
+def run(capsys, *argv):
+    code = main(get_args_parser().parse_args(list(argv)))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def pad_root(tmp_path):
+    root = tmp_path / "pad"
+    generate(root, 60, seed=2, image_size=16)
+    return root
+
+
+def test_healthy_pad_ufes_20_report(pad_root, capsys):
+    code, out, _ = run(capsys, "--data", str(pad_root), "--dataset", "pad-ufes-20", "--json", "--folds", "3")
+    report = json.loads(out)
+    assert code == 0 and report["healthy"] and PAD_KEYS <= set(report)
+    table = pd.read_csv(pad_root / "metadata.csv")
+    assert report["images"] == 60 and report["patients"] == table["patient_id"].nunique()
+    assert report["lesions"] == table["lesion_id"].nunique()
+    assert report["classes"] == {cls: int((table["diagnostic"] == cls).sum()) for cls in report["classes"]}
+    assert report["missing_fields"]["smoke"] == int(table["smoke"].isna().sum()) > 0
+    assert report["missing_fields"]["region"] == 0
+    assert len(report["folds"]) == 3 and sum(report["folds"].values()) == 60
+    assert report["patient_leakage"] is False and report["missing_images"] == report["unreadable_images"] == []
+
+    code, text, _ = run(capsys, "--data", str(pad_root), "--dataset", "pad-ufes-20")
+    assert code == 0 and "patients" in text and "healthy" in text and "MEL" in text
+
+
+def test_missing_and_unreadable_images_are_listed(pad_root, capsys):
+    table = pd.read_csv(pad_root / "metadata.csv")
+    gone, broken = table["img_id"][0], table["img_id"][1]
+    next((pad_root / "images").rglob(gone)).unlink()
+    next((pad_root / "images").rglob(broken)).write_bytes(b"not a png")
+    code, out, _ = run(capsys, "--data", str(pad_root), "--dataset", "pad-ufes-20", "--json")
+    report = json.loads(out)
+    assert code == 1 and not report["healthy"]
+    assert report["missing_images"] == [gone] and report["unreadable_images"] == [broken]
+    code, text, _ = run(capsys, "--data", str(pad_root), "--dataset", "pad-ufes-20")
+    assert code == 1 and gone in text and broken in text and "PROBLEMS" in text
+
+
+def test_patient_leakage_in_a_user_fold_column(pad_root, capsys):
+    table = pd.read_csv(pad_root / "metadata.csv", dtype=str, keep_default_na=False)
+    table["fold"] = [str(i % 2) for i in range(len(table))]  # row by row: a patient's photos split up
+    table.to_csv(pad_root / "metadata.csv", index=False)
+    code, out, _ = run(capsys, "--data", str(pad_root), "--dataset", "pad-ufes-20", "--json")
+    report = json.loads(out)
+    counts = table.groupby("patient_id")["fold"].nunique()
+    assert code == 1 and report["patient_leakage"] is True
+    assert report["leaking_patients"] == sorted(counts.index[counts > 1])
+    assert report["folds"] == {"0": 30, "1": 30}
+
+
+def test_derm7pt_report(tmp_path, capsys):
+    release = tmp_path / "release_v0"
+    (release / "meta").mkdir(parents=True)
+    (release / "images" / "FAL").mkdir(parents=True)
+    rows = ["case_num,diagnosis,elevation,location,sex,clinic,derm,management"]
+    for case, diagnosis in enumerate(["clark nevus", "melanoma", "vascular lesion", "clark nevus"], start=1):
+        rows.append(f"{case},{diagnosis},flat,back,,FAL/c{case}.jpg,FAL/d{case}.jpg,excision")
+        Image.new("RGB", (8, 8)).save(release / "images" / "FAL" / f"d{case}.jpg")
+    (release / "images" / "FAL" / "d4.jpg").unlink()
+    (release / "meta" / "meta.csv").write_text("\n".join(rows) + "\n")
+    for name, indexes in (("train", "0\n1"), ("valid", "2"), ("test", "3")):
+        (release / "meta" / f"{name}_indexes.csv").write_text(f"indexes\n{indexes}\n")
+
+    code, out, _ = run(capsys, "--data", str(release), "--dataset", "derm7pt", "--json")
+    report = json.loads(out)
+    assert DERM7PT_KEYS <= set(report) and report["cases"] == 4
+    assert report["classes"] == {"BCC": 0, "NEV": 2, "MEL": 1, "MISC": 1, "SK": 0}
+    assert report["split"] == {"train": 2, "valid": 1, "test": 1}
+    assert report["missing_images"] == ["FAL/d4.jpg"] and code == 1
+    assert report["missing_fields"] == {"sex": 4, "location": 0, "elevation": 0}
+
+
+def test_unreadable_dataset_exits_with_a_clear_message(tmp_path, capsys):
+    code, out, err = run(capsys, "--data", str(tmp_path), "--dataset", "pad-ufes-20")
+    assert code == 2 and out == "" and "no metadata.csv" in err
+    code, _, err = run(capsys, "--data", str(tmp_path), "--dataset", "derm7pt", "--json")
+    assert code == 2 and "meta/meta.csv" in err

@@ -1,0 +1,123 @@
+"""The synthetic generator: real PAD-UFES-20 format, determinism, and a design where fusion is needed."""
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from training.datasets import PAD_UFES_20_COLUMNS, PadUfes20
+from training.synthetic import (
+    LOOK_OF_CLASS,
+    MALIGNANT,
+    REAL_CLASS_COUNTS,
+    SOCIO_COLUMNS,
+    class_image_counts,
+    generate,
+    get_args_parser,
+    main,
+)
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    """400 images of 32x32 pixels: enough for several images per lesion and lesions per patient."""
+    root = tmp_path_factory.mktemp("synthetic")
+    return root, generate(root, 400, seed=7, image_size=32)
+
+
+def test_writes_the_real_26_columns_spelled_like_the_real_csv(synthetic):
+    root, table = synthetic
+    raw = pd.read_csv(root / "metadata.csv", dtype=str, keep_default_na=False)
+    assert tuple(raw.columns) == PAD_UFES_20_COLUMNS and len(raw) == 400
+    assert raw.equals(table)
+    assert raw["patient_id"].str.fullmatch(r"PAT_\d+").all() and raw["lesion_id"].str.fullmatch(r"\d+").all()
+    assert all(re.fullmatch(rf"{row.patient_id}_{row.lesion_id}_\d+\.png", row.img_id) for row in raw.itertuples())
+    assert raw["img_id"].is_unique
+    assert set(raw["itch"]) <= {"True", "False", "UNK"} and set(raw["biopsed"]) == {"True", "False"}
+    biopsied = raw[raw["biopsed"] == "True"]
+    assert biopsied["fitspatrick"].str.fullmatch(r"[1-6]\.0").all()
+    assert biopsied["diameter_1"].str.fullmatch(r"\d+\.0").all()
+    assert set(biopsied["smoke"]) <= {"True", "False"} and set(biopsied["gender"]) <= {"FEMALE", "MALE"}
+    # Non-biopsied rows lack the socio-demographic fields but keep age, region and the symptoms.
+    skipped = raw[raw["biopsed"] == "False"]
+    assert len(skipped) > 0 and (skipped[list(SOCIO_COLUMNS)] == "").all().all()
+    assert (skipped[["age", "region", "itch", "bleed"]] != "").all().all()
+    assert (raw.loc[raw["diagnostic"].isin(MALIGNANT), "biopsed"] == "True").all()
+
+
+def test_images_sit_in_three_parts_and_the_real_loader_reads_them(synthetic):
+    root, table = synthetic
+    parts = {folder.name: len(list(folder.iterdir())) for folder in (root / "images").iterdir()}
+    assert set(parts) == {"imgs_part_1", "imgs_part_2", "imgs_part_3"} and sum(parts.values()) == 400
+    source = PadUfes20(root)
+    assert source.missing_images == [] and len(source.samples) == 400
+    with Image.open(source.samples[0].image_path) as image:
+        assert image.size == (32, 32) and image.mode == "RGB"
+    assert table.groupby("lesion_id").size().max() > 1  # several photos of one lesion
+    assert table.groupby("patient_id")["lesion_id"].nunique().max() > 1  # several lesions of one patient
+    assert set(table["diagnostic"]) == set(REAL_CLASS_COUNTS)
+
+
+def test_same_seed_gives_identical_files_and_another_seed_does_not(tmp_path):
+    generate(tmp_path / "a", 12, seed=3, image_size=24)
+    generate(tmp_path / "b", 12, seed=3, image_size=24)
+    generate(tmp_path / "c", 12, seed=4, image_size=24)
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert len(files) == 13
+    for relative in files:
+        assert (tmp_path / "a" / relative).read_bytes() == (tmp_path / "b" / relative).read_bytes(), relative
+    assert (tmp_path / "a" / "metadata.csv").read_bytes() != (tmp_path / "c" / "metadata.csv").read_bytes()
+
+
+def test_class_counts_follow_the_real_imbalance():
+    assert class_image_counts(2298) == REAL_CLASS_COUNTS
+    small = class_image_counts(10)
+    assert sum(small.values()) == 10 and min(small.values()) == 1
+    assert class_image_counts(1000)["BCC"] > class_image_counts(1000)["NEV"] > class_image_counts(1000)["MEL"]
+
+
+def test_refuses_bad_arguments_and_existing_datasets(synthetic, tmp_path):
+    with pytest.raises(ValueError, match="already holds a dataset"):
+        generate(synthetic[0], 5, seed=0)
+    with pytest.raises(ValueError, match="n must be a positive"):
+        generate(tmp_path / "x", 0, seed=0)
+
+
+def test_command_line(tmp_path, capsys):
+    main(get_args_parser().parse_args(["--out", str(tmp_path / "cli"), "--n", "8", "--seed", "1", "--size", "20"]))
+    assert "wrote 8 images" in capsys.readouterr().out
+    assert len(pd.read_csv(tmp_path / "cli" / "metadata.csv")) == 8
+
+
+def test_photo_tells_the_look_and_metadata_tells_malignancy_but_neither_tells_both(synthetic):
+    """The design that makes fusion necessary, checked with linear probes on each modality."""
+    root, table = synthetic
+    source = PadUfes20(root)
+    classes = np.array(source.classes)[source.labels]
+    look = np.array([LOOK_OF_CLASS[cls] for cls in classes])
+    malignant = np.isin(classes, sorted(MALIGNANT))
+    pixels = np.stack([np.asarray(Image.open(s.image_path), dtype=np.float32) / 255 for s in source.samples])
+    centre = pixels[:, 10:22, 10:22].reshape(len(pixels), -1, 3)
+    photo = np.concatenate([centre.mean(1), centre.std(1), pixels[:, :4].reshape(len(pixels), -1, 3).mean(1)], 1)
+    encoded = source.schema.encode_batch(source.records)
+    meta = np.concatenate([np.nan_to_num(encoded, nan=-1.0), np.isnan(encoded)], 1)
+
+    def probe(features, target, where=slice(None)):
+        # Grouped by patient: photos of one lesion share their metadata and would leak across folds.
+        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+        groups = source.patients[where]
+        scores = cross_val_score(model, features[where], target[where], groups=groups, cv=GroupKFold(4),
+                                 scoring="balanced_accuracy")  # fmt: skip
+        return scores.mean()
+
+    assert probe(photo, look) > 0.8 and probe(meta, malignant) > 0.8
+    # Within a malignancy status the metadata cannot name the look, within a look the photo cannot name
+    # the status (comparing whole sets would let the class imbalance carry information across).
+    assert probe(meta, look, malignant) < 0.5  # chance is 1/3
+    assert probe(photo, malignant, look == "scaly") < 0.7  # chance is 1/2
