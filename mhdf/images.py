@@ -25,10 +25,7 @@ def load_image(source: ImageSource, decode_size: int | None = None) -> Image.Ima
     """
     if isinstance(source, np.ndarray):
         return _from_array(source)
-    if isinstance(source, Image.Image):
-        image = source
-    else:
-        image = _open(source)
+    image = source if isinstance(source, Image.Image) else _open(source)
     _check_size(image.size)
     if decode_size and image.format == "JPEG":
         image.draft("RGB", (decode_size, decode_size))
