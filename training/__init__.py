@@ -1,0 +1,1 @@
+"""Datasets, the synthetic data generator, and the training and evaluation command-line tools."""

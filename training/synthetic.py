@@ -1,0 +1,388 @@
+"""Synthetic skin-lesion data written in the PAD-UFES-20 on-disk format.
+
+`python -m training.synthetic --out DIR --n N --seed S` writes `DIR/metadata.csv` (the real 26 columns,
+spelled like the real CSV) and PNGs under `DIR/images/imgs_part_{1,2,3}/`, so the real loader reads it.
+
+The data are built so that neither modality alone suffices:
+
+* The photo shows one of three *looks*: ``scaly`` (red, rough, ill-defined: ACK and SCC), ``waxy``
+  (yellow-brown, glossy, with vessels and milia: BCC and SEK) and ``pigmented`` (dark brown with a pigment
+  network: MEL and NEV). Within a look the two classes differ only by faint cues (size, asymmetry, blue-grey
+  veil, vessels), and one lesion in ten presents with another look, as amelanotic melanomas do.
+* The clinical fields only say *benign* (ACK, NEV, SEK) or *malignant* (BCC, MEL, SCC): malignant lesions
+  bleed, grow, hurt and change more often, sit on sun-exposed sites, belong to older patients, are larger
+  and are always biopsied (as in the real set, non-biopsied rows lack the socio-demographic fields).
+
+So the image names a pair of classes and the metadata picks one of them: a fused model can reach both,
+while image-only and metadata-only models each stay about half-way. Everything is drawn from one
+`numpy.random.Generator`, so the same seed gives byte-identical files.
+"""
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image, ImageFilter
+from scipy import ndimage
+
+from training.datasets import PAD_UFES_20_COLUMNS
+
+# Image counts of the real PAD-UFES-20 (2,298 images); the generator keeps these proportions.
+REAL_CLASS_COUNTS = {"ACK": 730, "BCC": 845, "MEL": 52, "NEV": 244, "SCC": 192, "SEK": 235}
+LOOK_OF_CLASS = {"ACK": "scaly", "SCC": "scaly", "BCC": "waxy", "SEK": "waxy", "MEL": "pigmented", "NEV": "pigmented"}
+MALIGNANT = frozenset({"BCC", "MEL", "SCC"})
+ATYPICAL_LOOK_RATE = 0.1
+
+# Real ratios: 1,641 lesions of 1,373 patients in 2,298 images.
+IMAGES_PER_LESION = ((1, 2, 3, 4), (0.70, 0.20, 0.07, 0.03))
+LESIONS_PER_PATIENT = ((1, 2, 3, 4), (0.85, 0.11, 0.03, 0.01))
+BENIGN_BIOPSY_RATE = 0.21  # ~58% of the real images are biopsy-proven, all BCC/MEL/SCC among them
+
+REGIONS = ("FACE", "NOSE", "EAR", "NECK", "SCALP", "LIP", "CHEST", "BACK", "FOREARM", "ARM", "HAND", "THIGH",
+           "ABDOMEN", "FOOT")  # fmt: skip
+REGION_WEIGHTS = {
+    True: (28, 14, 6, 7, 5, 4, 8, 9, 7, 5, 4, 1, 1, 1),  # malignant: sun-exposed head and neck
+    False: (12, 3, 2, 6, 2, 1, 17, 17, 12, 11, 7, 4, 4, 2),
+}
+# P(True) of each symptom column for (malignant, benign) lesions; a few answers are UNK.
+SYMPTOM_RATES = {
+    "itch": (0.55, 0.35),
+    "grew": (0.65, 0.20),
+    "hurt": (0.45, 0.10),
+    "changed": (0.45, 0.10),
+    "bleed": (0.55, 0.10),
+    "elevation": (0.75, 0.40),
+}
+SYMPTOM_UNKNOWN_RATE = 0.03
+AGE_MEAN_SD = {True: (67.0, 11.0), False: (55.0, 15.0)}
+DIAMETER_MEDIAN_MM = {True: 12.0, False: 7.0}
+ANCESTRIES = ("POMERANIA", "GERMANY", "ITALY", "BRAZIL", "UNK", "NETHERLANDS", "PORTUGAL", "POLAND", "BRASIL",
+              "SPAIN", "AUSTRIA")  # fmt: skip
+ANCESTRY_WEIGHTS = (35, 25, 15, 8, 5, 3, 3, 3, 1, 1, 1)
+FITZPATRICK_WEIGHTS = (5, 45, 38, 8, 3, 1)  # types 1..6; the real cohort is mostly light-skinned
+# P(True) of the patient-level yes/no columns for (malignant, benign) patients.
+PATIENT_RATES = {
+    "smoke": (0.18, 0.12),
+    "drink": (0.32, 0.28),
+    "pesticide": (0.45, 0.35),
+    "skin_cancer_history": (0.55, 0.30),
+    "cancer_history": (0.50, 0.40),
+    "has_piped_water": (0.75, 0.75),
+    "has_sewage_system": (0.60, 0.60),
+}
+SOCIO_COLUMNS = ("smoke", "drink", "background_father", "background_mother", "pesticide", "gender",
+                 "skin_cancer_history", "cancer_history", "has_piped_water", "has_sewage_system", "fitspatrick",
+                 "diameter_1", "diameter_2")  # fmt: skip  # empty on non-biopsied rows, as in the real CSV
+
+SKIN_RGB = {  # Fitzpatrick type -> mean skin colour
+    1: (0.95, 0.81, 0.73),
+    2: (0.89, 0.72, 0.61),
+    3: (0.80, 0.61, 0.47),
+    4: (0.67, 0.47, 0.33),
+    5: (0.47, 0.31, 0.22),
+    6: (0.31, 0.22, 0.16),
+}
+LESION_RGB = {  # look -> (main colour, secondary colour for variegation)
+    "scaly": ((0.78, 0.36, 0.34), (0.62, 0.22, 0.24)),
+    "waxy": ((0.66, 0.50, 0.28), (0.50, 0.35, 0.19)),
+    "pigmented": ((0.42, 0.26, 0.17), (0.20, 0.12, 0.09)),
+}
+SCALE_RGB = (0.93, 0.89, 0.80)
+MILIA_RGB = (0.97, 0.95, 0.88)
+VESSEL_RGB = (0.70, 0.15, 0.20)
+VEIL_RGB = (0.38, 0.42, 0.52)
+LESION_EXTENT = 1.6  # texture lattices cover [-1.6, 1.6]^2 in lesion units (1 = mean border radius)
+
+
+@dataclass(frozen=True)
+class LesionLook:
+    """What one lesion looks like, fixed across its photos. Lengths in lesion units, radius in half-images."""
+
+    look: str
+    radius: float
+    aspect: float
+    harmonics: np.ndarray  # (K, 3): order k, amplitude, phase of the border r(theta) = 1 + sum a cos(k theta + p)
+    softness: float
+    opacity: float
+    main_rgb: np.ndarray
+    secondary_rgb: np.ndarray
+    variegation: float
+    coarse: np.ndarray  # (8, 8) lattice: variegation, blue-grey veil
+    medium: np.ndarray  # (20, 20) lattice: vessels, network warp
+    fine: np.ndarray  # (48, 48) lattice: scales, milia, globules
+    feature_level: float  # scale cover, network contrast or milia density, depending on the look
+    veil: bool
+    vessels: bool
+
+
+@dataclass(frozen=True)
+class PhotoView:
+    """How one photo frames the lesion: pose, exposure, white balance, defocus."""
+
+    centre: tuple[float, float]
+    angle: float
+    zoom: float
+    brightness: float
+    white_balance: np.ndarray
+    blur: float
+
+
+def _choice(rng: np.random.Generator, values, weights):
+    weights = np.asarray(weights, dtype=float)
+    return values[rng.choice(len(values), p=weights / weights.sum())]
+
+
+def draw_look(cls: str, rng: np.random.Generator) -> LesionLook:
+    """Draws a lesion's appearance: its class's look (or, rarely, another one) with per-lesion variation."""
+    look = LOOK_OF_CLASS[cls]
+    if rng.random() < ATYPICAL_LOOK_RATE:
+        look = _choice(rng, tuple(sorted({"scaly", "waxy", "pigmented"} - {look})), (1, 1))
+    if look == "scaly":
+        radius, irregular, asym, softness = rng.uniform(0.45, 0.65), rng.uniform(0.05, 0.11), 0.1, 0.2
+        opacity, variegation, feature_level = rng.uniform(0.55, 0.8), rng.uniform(0.2, 0.5), rng.uniform(0.25, 0.5)
+    elif look == "waxy":
+        radius, irregular, asym, softness = rng.uniform(0.38, 0.55), rng.uniform(0.01, 0.03), 0.05, 0.05
+        opacity, variegation, feature_level = rng.uniform(0.8, 0.95), rng.uniform(0.1, 0.4), rng.uniform(0.05, 0.15)
+    else:
+        radius, irregular, asym, softness = rng.uniform(0.28, 0.45), rng.uniform(0.02, 0.05), 0.08, 0.06
+        opacity, variegation, feature_level = rng.uniform(0.8, 0.95), rng.uniform(0.3, 0.7), rng.uniform(0.4, 0.8)
+    # Faint within-pair cues, weak enough that the photo alone cannot settle the pair.
+    if cls == "SCC":
+        radius *= 1.08
+    if cls == "MEL":
+        asym += 0.04
+    orders = np.arange(1, 13)
+    # Orders 1-2 make the lesion lopsided (asymmetry), higher orders make its border ragged (irregularity).
+    ragged = irregular * rng.uniform(0, 2, 12) / np.sqrt(orders)
+    amplitudes = np.where(orders <= 2, rng.uniform(0, 2 * asym, 12), ragged)
+    harmonics = np.stack([orders, amplitudes, rng.uniform(0, 2 * np.pi, 12)], axis=1)
+    main, secondary = (np.array(c) for c in LESION_RGB[look])
+    return LesionLook(
+        look=look,
+        radius=radius,
+        aspect=rng.uniform(0.75, 1.0),
+        harmonics=harmonics,
+        softness=softness * rng.uniform(0.7, 1.3),
+        opacity=opacity,
+        main_rgb=np.clip(main + rng.normal(0, 0.04, 3), 0, 1),
+        secondary_rgb=np.clip(secondary + rng.normal(0, 0.03, 3), 0, 1),
+        variegation=variegation,
+        coarse=rng.standard_normal((8, 8)),
+        medium=rng.standard_normal((20, 20)),
+        fine=rng.standard_normal((48, 48)),
+        feature_level=feature_level,
+        veil=look == "pigmented" and rng.random() < (0.45 if cls == "MEL" else 0.15),
+        vessels=look == "waxy" and rng.random() < (0.7 if cls == "BCC" else 0.45),
+    )
+
+
+def draw_view(rng: np.random.Generator) -> PhotoView:
+    """Draws how one photo of a lesion was taken; photos are framed on the lesion, as in the real set."""
+    return PhotoView(
+        centre=tuple(rng.uniform(-0.12, 0.12, 2)),
+        angle=rng.uniform(0, 2 * np.pi),
+        zoom=rng.uniform(0.85, 1.15),
+        brightness=rng.uniform(0.85, 1.12),
+        white_balance=rng.uniform(0.96, 1.04, 3),
+        blur=float(rng.choice((0.0, 0.0, 0.5, 1.0))),
+    )
+
+
+def _sample_lattice(lattice: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Bilinear samples of a lattice spanning [-LESION_EXTENT, LESION_EXTENT]^2 at lesion coordinates."""
+    scale = (lattice.shape[0] - 1) / (2 * LESION_EXTENT)
+    return ndimage.map_coordinates(lattice, [(v + LESION_EXTENT) * scale, (u + LESION_EXTENT) * scale], order=1,
+                                   mode="nearest")  # fmt: skip
+
+
+def render(look: LesionLook, view: PhotoView, skin_rgb: np.ndarray, size: int, rng: np.random.Generator) -> Image.Image:
+    """Renders one (size, size) RGB photo of a lesion on skin; the lesion's textures move with the lesion."""
+    grid = ((np.arange(size, dtype=np.float64) + 0.5) / (size / 2) - 1.0).astype(np.float32)
+    x, y = grid[None, :] - view.centre[0], grid[:, None] - view.centre[1]
+    cos, sin = np.cos(view.angle), np.sin(view.angle)
+    scale = look.radius * view.zoom
+    u = (cos * x + sin * y) / scale
+    v = (-sin * x + cos * y) / (scale * look.aspect)
+    distance, theta = np.hypot(u, v), np.arctan2(v, u)
+    orders, amplitudes, phases = look.harmonics.T
+    border = 1.0 + np.tensordot(amplitudes, np.cos(orders[:, None, None] * theta + phases[:, None, None]), 1)
+    inside = np.clip((border - distance) / look.softness + 0.5, 0.0, 1.0)
+
+    coarse = _sample_lattice(look.coarse, u, v)
+    medium = _sample_lattice(look.medium, u, v)
+    fine = _sample_lattice(look.fine, u, v)
+    mix = look.variegation / (1.0 + np.exp(-3.0 * coarse))
+    lesion = look.main_rgb * (1 - mix[..., None]) + look.secondary_rgb * mix[..., None]
+    if look.look == "scaly":
+        scales = np.clip((fine - (1.0 - 2 * look.feature_level)) * 2.0, 0, 1)[..., None]
+        lesion = lesion * (1 - scales) + np.array(SCALE_RGB) * scales
+        lesion = lesion * (1 + 0.08 * medium[..., None])  # rough surface
+    elif look.look == "waxy":
+        dome = 1.0 + 0.18 * np.clip(1.0 - distance**2, 0, 1)
+        lesion = lesion * dome[..., None]
+        milia = np.clip((fine - (2.2 - 4 * look.feature_level)) * 3.0, 0, 1)[..., None]
+        lesion = lesion * (1 - milia) + np.array(MILIA_RGB) * milia
+        if look.vessels:
+            vessels = np.clip(1.0 - np.abs(medium) / 0.12, 0, 1)[..., None] * (distance < 0.9)[..., None]
+            lesion = lesion * (1 - 0.8 * vessels) + np.array(VESSEL_RGB) * 0.8 * vessels
+        gloss = np.exp(-((u + 0.35) ** 2 + (v + 0.35) ** 2) / 0.04)[..., None]
+        lesion = lesion + (1 - lesion) * 0.6 * gloss
+    else:
+        warp = 0.25 * medium
+        lines = np.minimum(np.abs(np.sin(4.0 * np.pi * (u + warp))), np.abs(np.sin(4.0 * np.pi * (v - warp))))
+        network = np.clip(1.0 - lines / 0.35, 0, 1) * look.feature_level
+        lesion = lesion * (1 - 0.7 * network[..., None])
+        globules = np.clip((fine - 1.6) * 2.0, 0, 1)[..., None]
+        lesion = lesion * (1 - 0.6 * globules)
+        if look.veil:
+            veil = np.clip((coarse - 0.2) * 2.0, 0, 0.8)[..., None]
+            lesion = lesion * (1 - veil) + np.array(VEIL_RGB) * veil
+
+    skin_cells = rng.standard_normal((6, 6))
+    blotches = ndimage.zoom(skin_cells, size / 6, order=1, mode="nearest", grid_mode=True)[:size, :size]
+    skin = np.asarray(skin_rgb) * (1 + 0.05 * blotches[..., None]) + rng.normal(0, 0.012, (size, size, 1))
+    alpha = (inside * look.opacity)[..., None]
+    photo = skin * (1 - alpha) + lesion * alpha
+    vignette = 1.0 - 0.12 * (grid[None, :] ** 2 + grid[:, None] ** 2)
+    photo = photo * view.brightness * view.white_balance * vignette[..., None]
+    photo = photo + rng.normal(0, 0.01, photo.shape)
+    image = Image.fromarray((np.clip(photo, 0, 1) * 255 + 0.5).astype(np.uint8))
+    return image.filter(ImageFilter.GaussianBlur(view.blur)) if view.blur else image
+
+
+def class_image_counts(n: int) -> dict[str, int]:
+    """Splits n images over the classes in the real proportions (largest remainder); every class gets one
+    image as soon as n >= 6, so even small sets contain each class."""
+    classes = sorted(REAL_CLASS_COUNTS)
+    share = np.array([REAL_CLASS_COUNTS[c] for c in classes], dtype=float)
+    share = share / share.sum() * n
+    counts = np.floor(share).astype(int)
+    counts[np.argsort(-(share - counts), kind="stable")[: n - counts.sum()]] += 1
+    if n >= len(classes):
+        while (counts == 0).any():
+            counts[np.argmax(counts)] -= 1
+            counts[np.argmin(counts)] += 1
+    return dict(zip(classes, counts.tolist(), strict=True))
+
+
+def _yes_no(rng: np.random.Generator, rate: float, unknown_rate: float = 0.0) -> str:
+    if rng.random() < unknown_rate:
+        return "UNK"
+    return "True" if rng.random() < rate else "False"
+
+
+def _mm(value: float) -> str:
+    return f"{max(1, round(value))}.0"  # the real CSV stores whole millimetres as floats
+
+
+def generate(out_dir: str | Path, n: int, seed: int, image_size: int = 128) -> pd.DataFrame:
+    """Writes n synthetic images and their metadata.csv in the PAD-UFES-20 layout; returns the CSV table."""
+    if n < 1:
+        raise ValueError(f"n must be a positive number of images, got {n}")
+    if image_size < 16:
+        raise ValueError(f"image_size must be at least 16 pixels, got {image_size}")
+    out_dir = Path(out_dir)
+    if (out_dir / "metadata.csv").exists() or (out_dir / "images").exists():
+        raise ValueError(f"{out_dir} already holds a dataset; choose an empty or new directory")
+    rng = np.random.default_rng(seed)
+
+    # Lesions of each class until its image count is reached, then patients owning one or more lesions.
+    lesions = []  # (class, number of photos)
+    for cls, count in class_image_counts(n).items():
+        while count > 0:
+            photos = min(count, int(_choice(rng, *IMAGES_PER_LESION)))
+            lesions.append((cls, photos))
+            count -= photos
+    lesions = [lesions[i] for i in rng.permutation(len(lesions))]
+    owners, patient = [], 0
+    while len(owners) < len(lesions):
+        owners += [patient] * int(_choice(rng, *LESIONS_PER_PATIENT))
+        patient += 1
+    owners = owners[: len(lesions)]
+    num_patients = owners[-1] + 1
+    patient_numbers = rng.choice(np.arange(1, max(2000, 2 * num_patients)), num_patients, replace=False)
+    lesion_numbers = rng.choice(np.arange(1, max(4100, 3 * len(lesions))), len(lesions), replace=False)
+
+    patients = []
+    for p in range(num_patients):
+        malignant = any(lesions[i][0] in MALIGNANT for i in range(len(lesions)) if owners[i] == p)
+        mean, sd = AGE_MEAN_SD[malignant]
+        fitzpatrick = int(_choice(rng, (1, 2, 3, 4, 5, 6), FITZPATRICK_WEIGHTS))
+        fields = {name: _yes_no(rng, rates[0 if malignant else 1]) for name, rates in PATIENT_RATES.items()}
+        fields.update(
+            patient_id=f"PAT_{patient_numbers[p]}",
+            age=str(int(np.clip(round(rng.normal(mean, sd)), 6, 94))),
+            gender=_choice(rng, ("FEMALE", "MALE"), (1, 1)),
+            background_father=_choice(rng, ANCESTRIES, ANCESTRY_WEIGHTS),
+            background_mother=_choice(rng, ANCESTRIES, ANCESTRY_WEIGHTS),
+            fitspatrick=f"{fitzpatrick}.0",
+        )
+        skin = np.clip(np.array(SKIN_RGB[fitzpatrick]) + rng.normal(0, 0.025, 3), 0, 1)
+        patients.append((fields, skin))
+
+    rows, images = [], []
+    for i, (cls, photos) in enumerate(lesions):
+        fields, skin = patients[owners[i]]
+        malignant = cls in MALIGNANT
+        biopsed = malignant or rng.random() < BENIGN_BIOPSY_RATE
+        diameter_1 = DIAMETER_MEDIAN_MM[malignant] * rng.lognormal(0, 0.35)
+        row = dict(fields)
+        row.update(
+            lesion_id=str(lesion_numbers[i]),
+            region=_choice(rng, REGIONS, REGION_WEIGHTS[malignant]),
+            diameter_1=_mm(diameter_1),
+            diameter_2=_mm(diameter_1 * rng.uniform(0.6, 1.0)),
+            diagnostic=cls,
+            biopsed=str(biopsed),
+            **{
+                name: _yes_no(rng, rates[0 if malignant else 1], SYMPTOM_UNKNOWN_RATE)
+                for name, rates in SYMPTOM_RATES.items()
+            },  # fmt: skip
+        )
+        if not biopsed:
+            row.update(dict.fromkeys(SOCIO_COLUMNS, ""))
+        look = draw_look(cls, rng)
+        photo_numbers = rng.choice(np.arange(1, 1000), photos, replace=False)
+        for number in photo_numbers:
+            img_id = f"{row['patient_id']}_{row['lesion_id']}_{number}.png"
+            rows.append({**row, "img_id": img_id})
+            images.append(render(look, draw_view(rng), skin, image_size, rng))
+
+    order = rng.permutation(len(rows))
+    table = pd.DataFrame([rows[i] for i in order], columns=list(PAD_UFES_20_COLUMNS))
+    # The real download splits its images over three folders in the same way.
+    for part, chunk in enumerate(np.array_split(order, 3), start=1):
+        folder = out_dir / "images" / f"imgs_part_{part}"
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in chunk:
+            images[i].save(folder / rows[i]["img_id"])
+    table.to_csv(out_dir / "metadata.csv", index=False)
+    return table
+
+
+def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description="Write a synthetic dataset in the PAD-UFES-20 format", add_help=add_help
+    )
+    parser.add_argument("--out", required=True, type=Path, help="output directory (must not hold a dataset yet)")
+    parser.add_argument("--n", default=2000, type=int, help="number of images")
+    parser.add_argument("--seed", default=0, type=int, help="random seed; the same seed gives identical files")
+    parser.add_argument("--size", default=128, type=int, help="image side in pixels")
+    return parser
+
+
+def main(args: argparse.Namespace) -> None:
+    table = generate(args.out, args.n, args.seed, image_size=args.size)
+    counts = table["diagnostic"].value_counts().reindex(sorted(REAL_CLASS_COUNTS), fill_value=0)
+    print(
+        f"wrote {len(table)} images of {table['lesion_id'].nunique()} lesions from "
+        f"{table['patient_id'].nunique()} patients to {args.out} ("
+        + ", ".join(f"{cls} {count}" for cls, count in counts.items())
+        + ")"
+    )
+
+
+if __name__ == "__main__":
+    main(get_args_parser().parse_args())
