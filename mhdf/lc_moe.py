@@ -69,7 +69,7 @@ class LCMoE(nn.Module):
         pooled = F.adaptive_avg_pool2d(feature_map, grid) if grid != (height, width) else feature_map
         image_tokens = self.image_norm(self.image_proj(pooled).flatten(2).transpose(1, 2))  # (B, N, D)
         fields_attended, pixels_attended, meta_to_image, image_to_meta = self.tkca(field_tokens, image_tokens)
-        fused_path = self.fuse(torch.cat([fields_attended.mean(1), pixels_attended.mean(1)], dim=-1))
+        fused_path = self.fuse(torch.cat([fields_attended, pixels_attended], dim=-1))
         image_path = image_tokens.mean(1)
         weights = self.gate(image_path, fused_path, forced_path)
         mixed = weights[:, :1] * image_path + weights[:, 1:] * fused_path

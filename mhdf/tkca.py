@@ -6,10 +6,8 @@ import torch
 from torch import nn
 
 
-def top_k_attention(
-    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, top_k: int | None
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """(B, heads, Q, d), (B, heads, K, d) x2 -> (B, heads, Q, d) output, (B, heads, Q, K) attention.
+def top_k_attention(q: torch.Tensor, k: torch.Tensor, top_k: int | None) -> torch.Tensor:
+    """(B, heads, Q, d) queries, (B, heads, K, d) keys -> (B, heads, Q, K) attention weights.
 
     Only the `top_k` largest scores of each query survive the softmax (all of them when top_k is None).
     """
@@ -18,8 +16,7 @@ def top_k_attention(
         # scatter (not a threshold) keeps exactly k keys per query, even when scores tie
         kept_scores, kept_index = scores.topk(top_k, dim=-1)
         scores = torch.full_like(scores, float("-inf")).scatter(-1, kept_index, kept_scores)
-    attention = scores.softmax(dim=-1)
-    return attention @ v, attention
+    return scores.softmax(dim=-1)
 
 
 class BidirectionalTKCA(nn.Module):
@@ -50,12 +47,21 @@ class BidirectionalTKCA(nn.Module):
         self, meta_tokens: torch.Tensor, image_tokens: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """(B, F, D) field tokens, (B, N, D) image tokens ->
-        attended fields (B, F, D), attended image tokens (B, N, D),
-        meta_to_image attention (B, heads, F, N), image_to_meta attention (B, heads, N, F)."""
+        mean attended field token (B, D), mean attended image token (B, D),
+        meta_to_image attention (B, heads, F, N), image_to_meta attention (B, heads, N, F).
+
+        LC-MoE only uses the attended tokens' mean, and averaging commutes with the value product and the
+        output projection, so the mean is taken first: the same result without an (N, D) x (D, D) matmul.
+        """
         meta_q, meta_k, meta_v = self._heads(meta_tokens, self.meta_qkv)
         image_q, image_k, image_v = self._heads(image_tokens, self.image_qkv)
-        fields, meta_to_image = top_k_attention(meta_q, image_k, image_v, self.top_k)
-        pixels, image_to_meta = top_k_attention(image_q, meta_k, meta_v, self.top_k)
-        fields = meta_tokens + self.meta_out(fields.transpose(1, 2).flatten(2))
-        pixels = image_tokens + self.image_out(pixels.transpose(1, 2).flatten(2))
+        meta_to_image = top_k_attention(meta_q, image_k, self.top_k)
+        image_to_meta = top_k_attention(image_q, meta_k, self.top_k)
+        fields = meta_tokens.mean(1) + self.meta_out(_pooled_values(meta_to_image, image_v))
+        pixels = image_tokens.mean(1) + self.image_out(_pooled_values(image_to_meta, meta_v))
         return fields, pixels, meta_to_image, image_to_meta
+
+
+def _pooled_values(attention: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """(B, heads, Q, K) attention, (B, heads, K, d) values -> (B, heads * d): the queries' mean output."""
+    return (attention.mean(dim=2, keepdim=True) @ values).flatten(1)

@@ -275,3 +275,20 @@ def test_derm7pt_model_runs_on_its_schema():
     with torch.inference_mode():
         out = model(torch.randn(2, 3, 64, 64), model.encode_metadata(records), return_trace=True)
     assert out.logits.shape == (2, 5) and out.trace.tkca[0]["image_to_meta"].shape[-1] == 3
+
+
+def test_tkca_pooled_outputs_equal_attending_then_pooling():
+    from mhdf.tkca import BidirectionalTKCA
+
+    torch.manual_seed(0)
+    tkca = BidirectionalTKCA(dim=16, num_heads=2, top_k=3).eval()
+    meta, image = torch.randn(2, 5, 16), torch.randn(2, 9, 16)
+    fields, pixels, meta_to_image, image_to_meta = tkca(meta, image)
+
+    def attend(queries, attention, values_from, proj_in, proj_out):
+        _, _, v = tkca._heads(values_from, proj_in)
+        out = (attention @ v).transpose(1, 2).flatten(2)  # (B, Q, D) every query's output
+        return (queries + proj_out(out)).mean(1)
+
+    torch.testing.assert_close(fields, attend(meta, meta_to_image, image, tkca.image_qkv, tkca.meta_out))
+    torch.testing.assert_close(pixels, attend(image, image_to_meta, meta, tkca.meta_qkv, tkca.image_out))

@@ -1,0 +1,31 @@
+"""The README's two set-up commands stay true: CI runs the README's test command verbatim."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    return re.findall(r"```bash\n(.+?)\n```", text)[:2]
+
+
+def test_readme_starts_with_the_two_commands():
+    body = (ROOT / "README.md").read_text().split("---", 2)[2]  # after the Spaces front matter
+    first_block = body.index("```bash")
+    assert body.index("# MHDF-Net") < first_block < 400
+    demo, tests = readme_commands()
+    assert demo == "pip install -r requirements.txt && python app.py"
+    assert "pip install -r requirements-dev.txt" in tests and tests.endswith("python -m pytest")
+
+
+def test_ci_runs_the_readme_test_command_verbatim():
+    ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert readme_commands()[1] in ci_lines
+
+
+def test_requirements_do_not_pin_an_old_torch():
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        if line.startswith(("torch", "torchvision")):
+            assert ">=" in line and "==" not in line and "<" not in line, line
