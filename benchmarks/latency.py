@@ -60,9 +60,9 @@ def main(args: argparse.Namespace) -> dict[str, float]:
         with torch.inference_mode():
             timings = median_ms_round_robin(
                 {
-                    "backbone": lambda: model.backbone(images),
-                    "model": lambda: model(images, metadata),
-                    "trace": lambda: model(images, metadata, return_trace=True),
+                    "backbone": lambda x=images: model.backbone(x),
+                    "model": lambda x=images, m=metadata: model(x, m),
+                    "trace": lambda x=images, m=metadata: model(x, m, return_trace=True),
                 },
                 repeats,
             )
