@@ -1,0 +1,246 @@
+"""What training and evaluation share: the (distributed) runtime, data splits and loaders, and the
+prediction loop that gathers every sample's probabilities and gate weights across processes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.distributed as dist
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
+from tqdm import tqdm
+
+from mhdf import MHDFConfig, MHDFNet
+from training.datasets import LesionDataset, LesionSource, Split
+
+SPLITS_NAME = "splits.csv"  # beside a run's checkpoints: which image served for training, validation, test
+SPLIT_NAMES = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Where this process runs: its device and its place among the torchrun processes (1 without torchrun)."""
+
+    device: torch.device
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def is_main(self) -> bool:
+        """Rank 0 alone writes files and shows progress bars."""
+        return self.rank == 0
+
+    @property
+    def amp(self) -> bool:
+        """Mixed precision (float16 autocast with a GradScaler) on CUDA only."""
+        return self.device.type == "cuda"
+
+
+def init_runtime(device: str = "auto") -> Runtime:
+    """The device to use; under torchrun (RANK / WORLD_SIZE set) also joins the process group, on NCCL for
+    CUDA and gloo for the CPU, each process on the GPU of its LOCAL_RANK."""
+    if device not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"--device must be auto, cpu or cuda, got {device!r}")
+    use_cuda = torch.cuda.is_available() if device == "auto" else device == "cuda"
+    if use_cuda and not torch.cuda.is_available():
+        raise ValueError("--device cuda was asked for, but PyTorch sees no CUDA device")
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size == 1:
+        return Runtime(torch.device("cuda" if use_cuda else "cpu"))
+    rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
+    if use_cuda:
+        torch.cuda.set_device(local_rank)
+    dist.init_process_group(backend="nccl" if use_cuda else "gloo")
+    return Runtime(torch.device(f"cuda:{local_rank}" if use_cuda else "cpu"), rank, world_size, local_rank)
+
+
+def close_runtime(runtime: Runtime) -> None:
+    if runtime.distributed and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def epoch_seed(seed: int, epoch: int, rank: int) -> int:
+    """The seed of one process's epoch. Every random draw of an epoch (shuffling, augmentation, dropout)
+    derives from it, so a resumed run repeats exactly the epochs an uninterrupted run would have done."""
+    return int(np.random.SeedSequence([seed, epoch, rank]).generate_state(1)[0])
+
+
+class MetadataOnly(Dataset):
+    """(empty image, metadata, label) items of a LesionDataset, never reading an image: the meta-only
+    variant does not look at the photos, so decoding them would only cost time."""
+
+    def __init__(self, dataset: LesionDataset) -> None:
+        self.metadata = dataset.metadata
+        self.labels = [sample.label for sample in dataset.samples]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, int]:
+        return torch.empty(0), self.metadata[index], self.labels[index]
+
+
+def split_dataset(
+    source: LesionSource, indices: np.ndarray, transform, uses_image: bool
+) -> LesionDataset | MetadataOnly:
+    dataset = source.dataset(indices, transform)
+    return dataset if uses_image else MetadataOnly(dataset)
+
+
+def train_loader(
+    dataset: Dataset, batch_size: int, workers: int, runtime: Runtime, seed: int, epoch: int
+) -> DataLoader:
+    """A shuffled loader over this process's share of the training set for one epoch (DistributedSampler,
+    which with one process is a plain seeded shuffle)."""
+    sampler = DistributedSampler(dataset, num_replicas=runtime.world_size, rank=runtime.rank, shuffle=True, seed=seed)
+    sampler.set_epoch(epoch)
+    generator = torch.Generator().manual_seed(epoch_seed(seed, epoch, runtime.rank))  # seeds the workers
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        sampler=sampler,
+        num_workers=workers,
+        generator=generator,
+        pin_memory=runtime.device.type == "cuda",
+        # a last batch of one sample would break batch normalisation; the shuffle drops other samples each epoch
+        drop_last=len(sampler) > batch_size,
+        persistent_workers=False,
+    )
+
+
+def eval_loader(dataset: Dataset, batch_size: int, workers: int, runtime: Runtime) -> DataLoader:
+    """This process's share of an evaluation set: every world_size-th sample, never padded or repeated, so
+    the gathered predictions are exactly the set (DistributedSampler would pad it)."""
+    return DataLoader(
+        Subset(dataset, range(runtime.rank, len(dataset), runtime.world_size)),
+        batch_size=batch_size,
+        shuffle=False,
+        num_workers=workers,
+        pin_memory=runtime.device.type == "cuda",
+    )
+
+
+@dataclass
+class Predictions:
+    """Everything an evaluation needs of N samples, in dataset order."""
+
+    labels: np.ndarray  # (N,) true class index
+    probabilities: np.ndarray  # (N, C) softmax
+    loss: float  # mean cross-entropy
+    lc_gate: np.ndarray | None = None  # (N, S, 2) with trace
+    gm_gate: np.ndarray | None = None  # (N, E) with trace
+
+    @property
+    def predicted(self) -> np.ndarray:
+        return self.probabilities.argmax(axis=1)
+
+
+def model_inputs(
+    config: MHDFConfig, images: torch.Tensor, metadata: torch.Tensor, device: torch.device
+) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """A batch moved to the device, with None for the modality the variant does not use."""
+    images = images.to(device, non_blocking=True) if config.uses_image else None
+    metadata = metadata.to(device, non_blocking=True) if config.uses_metadata else None
+    return images, metadata
+
+
+@torch.inference_mode()
+def predict(
+    model: MHDFNet, loader: DataLoader, runtime: Runtime, trace: bool = False, description: str = "eval"
+) -> Predictions:
+    """Runs `model` (unwrapped, not DDP) over the loader of `eval_loader`; every process returns the
+    predictions of the whole set, gathered from all processes."""
+    model.eval()
+    positions = list(loader.dataset.indices) if isinstance(loader.dataset, Subset) else list(range(len(loader.dataset)))
+    labels, logits, lc_gates, gm_gates = [], [], [], []
+    for images, metadata, target in tqdm(loader, desc=description, leave=False, disable=not runtime.is_main):
+        images, metadata = model_inputs(model.config, images, metadata, runtime.device)
+        with torch.autocast(runtime.device.type, dtype=torch.float16, enabled=runtime.amp):
+            out = model(images, metadata, return_trace=trace)
+        if trace:
+            lc_gates.append(out.trace.lc_gate.float().cpu())
+            gm_gates.append(out.trace.gm_gate.float().cpu())
+            out = out.logits
+        logits.append(out.float().cpu())
+        labels.append(target)
+    num_classes = model.config.num_classes
+    shard = {
+        "positions": np.asarray(positions, dtype=np.int64),
+        "labels": torch.cat(labels).numpy() if labels else np.empty(0, dtype=np.int64),
+        "logits": torch.cat(logits).numpy() if logits else np.empty((0, num_classes), dtype=np.float32),
+    }
+    if trace:
+        shard["lc_gate"] = torch.cat(lc_gates).numpy() if lc_gates else None
+        shard["gm_gate"] = torch.cat(gm_gates).numpy() if gm_gates else None
+    shards = [shard]
+    if runtime.distributed:
+        shards = [None] * runtime.world_size
+        dist.all_gather_object(shards, shard)
+    order = np.argsort(np.concatenate([s["positions"] for s in shards]), kind="stable")
+
+    def gathered(key: str) -> np.ndarray:
+        return np.concatenate([s[key] for s in shards if s[key] is not None])[order]
+
+    labels_all, logits_all = gathered("labels"), torch.from_numpy(gathered("logits")).double()
+    loss = torch.nn.functional.cross_entropy(logits_all, torch.from_numpy(labels_all)).item()
+    return Predictions(
+        labels=labels_all,
+        probabilities=logits_all.softmax(dim=1).numpy(),
+        loss=loss,
+        lc_gate=gathered("lc_gate") if trace else None,
+        gm_gate=gathered("gm_gate") if trace else None,
+    )
+
+
+def write_splits_csv(path: str | Path, source: LesionSource, split: Split, folds: np.ndarray | None = None) -> None:
+    """`img_id, patient_id, diagnostic, fold, split` of every sample a run used (fold empty for Derm7pt)."""
+    split_of = np.full(len(source.samples), "", dtype=object)
+    for name in SPLIT_NAMES:
+        split_of[getattr(split, name)] = name
+    used = split_of != ""
+    table = pd.DataFrame(
+        {
+            "img_id": [sample.image_id for sample in source.samples],
+            "patient_id": source.patients,
+            "diagnostic": [source.classes[label] for label in source.labels],
+            "fold": folds if folds is not None else "",
+            "split": split_of,
+        }
+    )[used]
+    table.to_csv(path, index=False)
+
+
+def read_splits_csv(path: str | Path, source: LesionSource) -> tuple[Split, pd.DataFrame]:
+    """The Split of a run's splits.csv, and the table itself; every listed image must be in `source`."""
+    table = pd.read_csv(path, dtype={"img_id": str, "patient_id": str, "split": str}, keep_default_na=False)
+    if missing := {"img_id", "split"} - set(table.columns):
+        raise ValueError(f"{path} lacks the columns {', '.join(sorted(missing))}: it is not a run's {SPLITS_NAME}")
+    position = {sample.image_id: i for i, sample in enumerate(source.samples)}
+    if absent := [image_id for image_id in table["img_id"] if image_id not in position]:
+        raise ValueError(f"{path} lists {len(absent)} images that are not in the dataset, e.g. {absent[:5]}")
+    indices = table["img_id"].map(position).to_numpy()
+    return Split(*(indices[(table["split"] == name).to_numpy()] for name in SPLIT_NAMES)), table
+
+
+def find_run_splits(checkpoint: str | Path) -> Path | None:
+    """The splits.csv of the training run a checkpoint folder (RUN_DIR/best) belongs to, if any."""
+    for folder in (Path(checkpoint), Path(checkpoint).parent):
+        if (folder / SPLITS_NAME).is_file():
+            return folder / SPLITS_NAME
+    return None
+
+
+def class_weights(labels: Sequence[int], num_classes: int) -> torch.Tensor:
+    """Inverse-frequency weights n / (C * n_c), as scikit-learn's "balanced" (absent classes count as 1)."""
+    counts = np.bincount(np.asarray(labels), minlength=num_classes)
+    return torch.tensor(len(labels) / (num_classes * np.maximum(counts, 1)), dtype=torch.float32)

@@ -1,0 +1,190 @@
+"""Evaluate a trained MHDF-Net checkpoint on its held-out test set.
+
+    python -m training.evaluate --checkpoint RUN_DIR/best --data DIR --dataset pad-ufes-20 --fold 0 --out EVAL_DIR
+    python -m training.evaluate --checkpoint "runs/fold{fold}/best" --folds all ... --out EVAL_DIR  # mean ± std
+
+The test set is the one the checkpoint's run held out: read from the run's ``splits.csv`` when the checkpoint
+lies in a run folder (RUN_DIR/best), otherwise rebuilt from --fold, --num-folds and --split-seed exactly as
+`training.train` builds it. EVAL_DIR receives:
+
+* ``metrics.json``: accuracy, balanced_accuracy, macro_f1, auc (macro one-vs-rest), ece, per_class
+  precision / recall / f1 / support / auc, confusion_matrix (rows true, columns predicted), reliability bins;
+* ``confusion_matrix.png``, ``reliability_diagram.png``, ``roc_curves.png``;
+* ``routing_atlas.json``: gate statistics over the test set (schema in `training.routing_atlas`);
+* ``predictions.csv``: every test image with its true class, prediction and class probabilities.
+
+With ``--folds all``, ``--checkpoint`` holds a ``{fold}`` placeholder; each fold is evaluated into
+EVAL_DIR/fold<K>/ and ``summary.json`` gives the mean and standard deviation of each metric over the folds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mhdf import MHDFNet
+from mhdf.transforms import eval_transform
+from training.datasets import DATASETS, LesionSource, PadUfes20, load_dataset
+from training.engine import (
+    SPLIT_NAMES,
+    Runtime,
+    close_runtime,
+    eval_loader,
+    find_run_splits,
+    init_runtime,
+    predict,
+    read_splits_csv,
+    split_dataset,
+)
+from training.metrics import classification_metrics, format_summary, summarize
+from training.plots import confusion_matrix_figure, reliability_figure, roc_figure
+from training.routing_atlas import routing_atlas
+
+FIGURE_DPI = 120
+
+
+def held_out_indices(args: argparse.Namespace, source: LesionSource, fold: int, checkpoint: Path) -> np.ndarray:
+    """Indices of the evaluated split (--split, default the test set) of fold `fold`."""
+    splits_csv = args.splits or find_run_splits(checkpoint)
+    if splits_csv is None:
+        options = {"num_folds": args.num_folds, "seed": args.split_seed, "val_fraction": args.val_fraction}
+        return getattr(source.split(fold, **options, folds_csv=args.folds_csv), args.split)
+    split, table = read_splits_csv(splits_csv, source)
+    if isinstance(source, PadUfes20) and args.split == "test":
+        run_folds = set(pd.to_numeric(table.loc[table["split"] == "test", "fold"]).tolist())
+        if run_folds != {fold}:
+            raise ValueError(
+                f"{checkpoint} was trained with fold(s) {sorted(run_folds)} held out (from {splits_csv}); testing "
+                f"it on fold {fold} would score images it was trained or selected on"
+            )
+    return getattr(split, args.split)
+
+
+def evaluate_checkpoint(
+    args: argparse.Namespace, source: LesionSource, fold: int, checkpoint: Path, out: Path, runtime: Runtime
+) -> dict[str, Any]:
+    """Evaluates one checkpoint on its held-out split; writes the EVAL_DIR files; returns metrics.json."""
+    model = MHDFNet.from_pretrained(str(checkpoint), map_location=str(runtime.device))
+    config = model.config
+    if config.schema_name != source.schema.name or list(config.class_names) != list(source.classes):
+        raise ValueError(
+            f"{checkpoint} was trained for {config.schema_name} with classes {config.class_names}; "
+            f"--dataset {source.name} has {list(source.classes)}"
+        )
+    indices = held_out_indices(args, source, fold, checkpoint)
+    if len(indices) == 0:
+        raise ValueError(f"the {args.split} split of fold {fold} is empty")
+    transform = eval_transform(config) if config.uses_image else None
+    dataset = split_dataset(source, indices, transform, config.uses_image)
+    loader = eval_loader(dataset, args.batch_size, args.workers, runtime)
+    predictions = predict(model, loader, runtime, trace=True, description=f"{args.split} fold {fold}")
+    if not runtime.is_main:
+        return {}
+
+    classes = list(config.class_names)
+    described = {
+        "checkpoint": str(checkpoint),
+        "variant": config.variant,
+        "backbone": config.backbone,
+        "training_data": config.training_data,
+        "synthetic_data": config.synthetic_data,
+        "dataset": source.name,
+        "split": args.split,
+        "fold": fold if isinstance(source, PadUfes20) else None,
+    }
+    metrics = {**described, **classification_metrics(predictions.labels, predictions.probabilities, classes)}
+    atlas = routing_atlas(
+        predictions.lc_gate, predictions.gm_gate, predictions.labels, predictions.predicted, classes, described
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    (out / "routing_atlas.json").write_text(json.dumps(atlas, indent=2) + "\n")
+    figures = {
+        "confusion_matrix.png": confusion_matrix_figure(metrics["confusion_matrix"], classes),
+        "reliability_diagram.png": reliability_figure(metrics["reliability"], metrics["ece"]),
+        "roc_curves.png": roc_figure(predictions.labels, predictions.probabilities, classes),
+    }
+    for name, figure in figures.items():
+        figure.savefig(out / name, dpi=FIGURE_DPI)
+    table = pd.DataFrame(
+        {
+            "img_id": [source.samples[i].image_id for i in indices],
+            "label": [classes[i] for i in predictions.labels],
+            "predicted": [classes[i] for i in predictions.predicted],
+            **{f"p_{name}": predictions.probabilities[:, i] for i, name in enumerate(classes)},
+        }
+    )
+    table.to_csv(out / "predictions.csv", index=False)
+    return metrics
+
+
+def print_metrics(metrics: dict[str, Any]) -> None:
+    auc = "n/a" if metrics["auc"] is None else f"{metrics['auc']:.4f}"
+    print(
+        f"{metrics['checkpoint']} on {metrics['num_samples']} {metrics['split']} images: "
+        f"ACC {metrics['accuracy']:.4f}, BACC {metrics['balanced_accuracy']:.4f}, "
+        f"macro-F1 {metrics['macro_f1']:.4f}, AUC {auc}, ECE {metrics['ece']:.4f}"
+    )
+
+
+def main(args: argparse.Namespace) -> None:
+    runtime = init_runtime(args.device)
+    try:
+        run(args, runtime)
+    finally:
+        close_runtime(runtime)
+
+
+def run(args: argparse.Namespace, runtime: Runtime) -> None:
+    loader_options = {"image_column": args.image_column} if args.dataset == "derm7pt" else {}
+    source = load_dataset(args.dataset, args.data, **loader_options)
+    if args.folds is None:
+        metrics = evaluate_checkpoint(args, source, args.fold, Path(args.checkpoint), Path(args.out), runtime)
+        if runtime.is_main:
+            print_metrics(metrics)
+        return
+    if not isinstance(source, PadUfes20):
+        raise ValueError("--folds all applies to PAD-UFES-20; Derm7pt has one official test split")
+    if "{fold}" not in args.checkpoint:
+        raise ValueError('--folds all needs a --checkpoint with a {fold} placeholder, e.g. "runs/fold{fold}/best"')
+    per_fold = {}
+    for fold in range(args.num_folds):
+        checkpoint = Path(args.checkpoint.format(fold=fold))
+        per_fold[fold] = evaluate_checkpoint(args, source, fold, checkpoint, Path(args.out) / f"fold{fold}", runtime)
+        if runtime.is_main:
+            print_metrics(per_fold[fold])
+    if runtime.is_main:
+        summary = summarize(per_fold)
+        (Path(args.out) / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        print(f"mean ± std over {args.num_folds} folds ({args.split} sets):\n{format_summary(summary)}")
+
+
+def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description="Evaluate an MHDF-Net checkpoint on held-out data", add_help=add_help)
+    parser.add_argument("--checkpoint", required=True, help='checkpoint folder (RUN_DIR/best); "{fold}" with --folds')
+    parser.add_argument("--data", required=True, type=Path, help="dataset folder, as downloaded")
+    parser.add_argument("--dataset", required=True, choices=sorted(DATASETS), help="dataset format")
+    parser.add_argument("--fold", default=0, type=int, help="PAD-UFES-20 test fold")
+    parser.add_argument("--folds", default=None, choices=("all",), help="evaluate every fold; report mean ± std")
+    parser.add_argument("--out", required=True, type=Path, help="output folder (EVAL_DIR)")
+    parser.add_argument("--split", default="test", choices=SPLIT_NAMES, help="which split of the run to evaluate")
+    parser.add_argument("--splits", default=None, type=Path, help="a run's splits.csv (default: the checkpoint's)")
+    parser.add_argument("--num-folds", default=5, type=int, help="folds, when no splits.csv gives them")
+    parser.add_argument("--split-seed", default=0, type=int, help="fold seed, when no splits.csv gives the folds")
+    parser.add_argument("--val-fraction", default=0.2, type=float, help="as in training, when no splits.csv")
+    parser.add_argument("--folds-csv", default=None, type=Path, help="folds CSV (img_id, fold), as in training")
+    parser.add_argument("--image-column", default="derm", choices=("derm", "clinic"), help="Derm7pt photo to use")
+    parser.add_argument("--batch-size", default=64, type=int, help="images per forward pass")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto: CUDA if present")
+    parser.add_argument("--workers", default=min(4, os.cpu_count() or 1), type=int, help="data loading processes")
+    return parser
+
+
+if __name__ == "__main__":
+    main(get_args_parser().parse_args())
