@@ -1,0 +1,259 @@
+"""Explanations of a diagnosis beyond the routing trace: Grad-CAM, modality comparison, field importance, routing
+interventions and case comparison, each computed on a loaded `Predictor` in as few forward passes as possible.
+
+The routing trace says how the gates routed a case; these answer "what if": what the model makes of the photo
+without the clinical data, which filled field mattered, what happens when an expert is knocked out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from mhdf.form import describe_value
+from mhdf.images import ImageSource
+from mhdf.inference import Prediction, Predictor
+from mhdf.metadata import MetadataSchema, validate
+from mhdf.routing import LC_PATHS, RoutingOverrides
+
+
+@dataclass(frozen=True)
+class FieldImportance:
+    """How much one filled clinical field supported the predicted class."""
+
+    name: str
+    label: str
+    value: str  # the entered value as a person reads it
+    probability: float  # predicted-class probability with this field set to unknown
+    change: float  # probability as entered minus `probability`: > 0 means the field supported the prediction
+
+
+@dataclass
+class Diagnosis:
+    """Everything the demo shows for one photo + clinical record."""
+
+    prediction: Prediction  # metadata as entered
+    without_metadata: Prediction  # the same photo with every field unknown
+    field_importance: list[FieldImportance]  # the filled fields, largest |change| first
+    view: np.ndarray | None  # (S, S, 3) uint8: the photo as the model saw it (resized, centre-cropped)
+    gradcam: np.ndarray | None  # (S, S) in [0, 1]: Grad-CAM on the final stage for the predicted class
+
+
+def model_view(predictor: Predictor, pixels: torch.Tensor) -> np.ndarray:
+    """(1, 3, S, S) normalised model input -> (S, S, 3) uint8 image: exactly the pixels the model saw, so the
+    attention grids and Grad-CAM line up with it."""
+    mean = torch.tensor(predictor.config.mean, device=pixels.device).view(3, 1, 1)
+    std = torch.tensor(predictor.config.std, device=pixels.device).view(3, 1, 1)
+    image = (pixels[0].float() * std + mean).clamp(0, 1)
+    return (image.permute(1, 2, 0) * 255).round().byte().cpu().numpy()
+
+
+def grad_cam(predictor: Predictor, pixels: torch.Tensor, record: Mapping[str, Any], class_index: int) -> np.ndarray:
+    """Grad-CAM of the final stage map (after its LC-MoE recalibration) for one class -> (S, S) in [0, 1].
+
+    Runs its own forward pass with autograd on, also when called under `torch.inference_mode()`.
+    """
+    model = predictor.model
+    with torch.inference_mode(False), torch.enable_grad():
+        metadata = model.encode_metadata([validate(record, predictor.schema)])
+        out = model(pixels.clone(), metadata, return_trace=True)
+        feature_map = out.stage_maps[-1]  # (1, C, h, w)
+        (gradients,) = torch.autograd.grad(out.logits[0, class_index], feature_map)
+    with torch.no_grad():
+        channel_weights = gradients.mean(dim=(2, 3), keepdim=True)
+        cam = F.relu((channel_weights * feature_map).sum(dim=1, keepdim=True))
+        cam = F.interpolate(cam, size=pixels.shape[-2:], mode="bilinear", align_corners=False)[0, 0]
+        peak = cam.max()
+        cam = cam / peak if peak > 0 else torch.zeros_like(cam)
+    return cam.float().cpu().numpy()
+
+
+def filled_fields(predictor: Predictor, record: Mapping[str, Any]) -> list[str]:
+    """The fields of `record` that hold a value (validated: raises ValueError naming a bad field)."""
+    return [name for name, value in validate(record, predictor.schema).items() if value is not None]
+
+
+def diagnose(predictor: Predictor, image: ImageSource | None, record: Mapping[str, Any]) -> Diagnosis:
+    """Prediction, modality comparison and field importance in one batched forward pass, plus Grad-CAM.
+
+    The batch holds the record as entered, the record with every field unknown, and the record with each filled
+    field unknown in turn. Raises ValueError naming what is wrong with the image or the record.
+    """
+    record = dict(record)
+    filled = filled_fields(predictor, record)
+    uses_image = predictor.config.uses_image
+    if uses_image and image is None:
+        raise ValueError("no lesion photo: upload, photograph or paste one")
+    pixels = predictor.preprocess(image)[1] if uses_image else None
+    without_each = [{k: v for k, v in record.items() if k != name} for name in filled]
+    entered, unknown, *dropped = predictor.predict_records(pixels, [record, {}, *without_each])
+    predicted = int(entered.probabilities.argmax())
+    p_entered = float(entered.probabilities[predicted])
+    importance = [
+        FieldImportance(
+            name=name,
+            label=predictor.schema.field(name).label,
+            value=describe_value(predictor.schema.field(name), entered.record[name]),
+            probability=float(without.probabilities[predicted]),
+            change=p_entered - float(without.probabilities[predicted]),
+        )
+        for name, without in zip(filled, dropped, strict=True)
+    ]
+    importance.sort(key=lambda item: abs(item.change), reverse=True)
+    return Diagnosis(
+        prediction=entered,
+        without_metadata=unknown,
+        field_importance=importance,
+        view=model_view(predictor, pixels) if uses_image else None,
+        gradcam=grad_cam(predictor, pixels, record, predicted) if uses_image else None,
+    )
+
+
+@dataclass
+class Intervention:
+    """The same case run unmodified and with routing overrides."""
+
+    baseline: Prediction
+    intervened: Prediction
+    overrides: RoutingOverrides
+
+
+def intervene(
+    predictor: Predictor, image: ImageSource | None, record: Mapping[str, Any], overrides: RoutingOverrides
+) -> Intervention:
+    """Run one case without and with `overrides` (two passes: overrides apply to a whole batch)."""
+    pixels = None
+    if predictor.config.uses_image:
+        if image is None:
+            raise ValueError("no lesion photo: upload, photograph or paste one")
+        pixels = predictor.preprocess(image)[1]
+    overrides.check(predictor.config.experts, len(predictor.model.lc_moe))
+    (baseline,) = predictor.predict_records(pixels, [record])
+    (intervened,) = predictor.predict_records(pixels, [record], overrides)
+    return Intervention(baseline, intervened, overrides)
+
+
+def describe_overrides(overrides: RoutingOverrides) -> str:
+    """The interventions in words, e.g. "expert 2 knocked out; stage 3 forced to the image path"."""
+    parts = []
+    if overrides.gm_forced_expert is not None:
+        parts.append(f"all GM-Gate weight forced onto expert {overrides.gm_forced_expert + 1}")
+    if overrides.gm_disabled_experts:
+        experts = ", ".join(str(e + 1) for e in sorted(overrides.gm_disabled_experts))
+        parts.append(f"expert{'s' if len(overrides.gm_disabled_experts) > 1 else ''} {experts} knocked out")
+    if overrides.gm_temperature is not None:
+        parts.append(f"GM-Gate temperature {overrides.gm_temperature:g}")
+    if overrides.gm_hard is not None:
+        parts.append("hard top-1 GM routing" if overrides.gm_hard else "soft GM routing")
+    for stage, path in sorted(overrides.lc_forced_paths.items()):
+        parts.append(f"stage {stage + 1} LC-Gate forced to the {path} path")
+    return "; ".join(parts) if parts else "no intervention"
+
+
+@dataclass(frozen=True)
+class RoutingDifference:
+    """How differently two predictions were routed (each distance in [0, 1])."""
+
+    gm_gate: float  # total variation distance between the GM-Gate weight vectors
+    lc_gate: list[float]  # per stage: |difference of the fused-path weights|
+    probabilities: float  # total variation distance between the class distributions
+
+
+def routing_difference(first: Prediction, second: Prediction) -> RoutingDifference:
+    """Distances between the routing (and the output) of two predictions of the same checkpoint."""
+    fused = LC_PATHS.index("fused")
+    lc_first = first.trace.lc_gate[0, :, fused].numpy()
+    lc_second = second.trace.lc_gate[0, :, fused].numpy()
+    return RoutingDifference(
+        gm_gate=0.5 * float(np.abs(first.trace.gm_gate[0].numpy() - second.trace.gm_gate[0].numpy()).sum()),
+        lc_gate=np.abs(lc_first - lc_second).tolist(),
+        probabilities=0.5 * float(np.abs(first.probabilities - second.probabilities).sum()),
+    )
+
+
+def compare_cases(
+    predictor: Predictor, cases: Sequence[tuple[ImageSource | None, Mapping[str, Any]]]
+) -> list[Prediction]:
+    """Predict several (photo, record) cases of one checkpoint for a side-by-side view."""
+    predictions = []
+    for image, record in cases:
+        if predictor.config.uses_image and image is None:
+            raise ValueError("no lesion photo for one of the cases: upload, photograph or paste one")
+        predictions.append(predictor.predict(image, record))
+    return predictions
+
+
+def _percent(value: float) -> str:
+    return f"{100 * value:.0f}%"
+
+
+def narrate(diagnosis: Diagnosis, schema: MetadataSchema) -> str:
+    """The diagnosis walked through in plain language (Markdown), naming the view that shows each step."""
+    prediction = diagnosis.prediction
+    trace = prediction.trace
+    order = np.argsort(prediction.probabilities)[::-1]
+    top, runner_up = order[0], order[1] if len(order) > 1 else order[0]
+    code = prediction.classes[top]
+    name = prediction.class_labels[code]
+    lines = [
+        f"**Prediction.** {name} ({code}) at {_percent(prediction.probabilities[top])}; runner-up "
+        f"{prediction.class_labels[prediction.classes[runner_up]]} ({prediction.classes[runner_up]}) at "
+        f"{_percent(prediction.probabilities[runner_up])}. These are a model's scores, not a diagnosis."
+    ]
+    if trace.lc_gate.shape[1]:
+        fused = trace.lc_gate[0, :, LC_PATHS.index("fused")].numpy()
+        weights = ", ".join(_percent(w) for w in fused)
+        lines.append(
+            f"**LC-Gate per stage.** After each of the {len(fused)} backbone stages a small gate mixes an "
+            f"image-only summary with one fused with the clinical fields, and that mix re-weights the feature "
+            f"channels the next stage sees. The fused path got {weights} of the weight at stages 1 to "
+            f"{len(fused)}: the clinical data steered stage {int(fused.argmax()) + 1} the most."
+        )
+    if trace.tkca:
+        last = len(trace.tkca) - 1
+        attended = sorted(prediction.field_attention(last).items(), key=lambda item: item[1], reverse=True)[:2]
+        fields = " and ".join(f"{schema.field(field).label} ({_percent(weight)})" for field, weight in attended)
+        lines.append(
+            f"**TKCA per stage.** The clinical fields act as queries over the photo's locations and keep only "
+            f"the {prediction.top_k} strongest per query (the boxes on the photos); in the other direction, image "
+            f"locations read the fields (the bars). At the last stage the image attended most to {fields}."
+        )
+    gate = trace.gm_gate[0].numpy()
+    contributions = trace.expert_logits[0, :, top].numpy()
+    if len(gate) > 1:
+        lines.append(
+            f"**GM-Gate.** The head has {len(gate)} experts, each reading all stages; the gate gave expert "
+            f"{int(gate.argmax()) + 1} {_percent(gate.max())} of the weight."
+        )
+    lines.append(
+        f"**Expert → class contributions.** The logits are exactly the sum of each expert's gated contribution "
+        f"plus a bias; expert {int(contributions.argmax()) + 1} added the most to {code} "
+        f"({contributions.max():+.2f})."
+    )
+    without = diagnosis.without_metadata
+    lines.append(
+        f"**Modality comparison.** With every clinical field unknown the model gives {code} "
+        f"{_percent(without.probabilities[top])} (top class {without.prediction}); the entered data moved it to "
+        f"{_percent(prediction.probabilities[top])}, and moved the GM-Gate weights by "
+        f"{_percent(routing_difference(prediction, without).gm_gate)} (total variation)."
+    )
+    if diagnosis.field_importance:
+        most = diagnosis.field_importance[0]
+        verb = "supported" if most.change > 0 else "argued against"
+        lines.append(
+            f"**Field importance.** {most.label} = {most.value} {verb} {code} the most: set to unknown, the {code} "
+            f"probability becomes {_percent(most.probability)} ({-most.change:+.1%})."
+        )
+    else:
+        lines.append("**Field importance.** No clinical field was filled in, so there is nothing to remove.")
+    if diagnosis.gradcam is not None:
+        lines.append(
+            f"**Grad-CAM.** Bright areas are where the final stage's features pushed the {code} logit up (gradient "
+            f"of that logit times the feature map, summed over channels)."
+        )
+    return "\n\n".join(lines)
