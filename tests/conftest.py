@@ -9,6 +9,8 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from mhdf import MHDFConfig, MHDFNet  # noqa: E402
+from training import train  # noqa: E402
+from training.synthetic import generate  # noqa: E402
 
 TINY = {"backbone": "resnet18", "image_size": 64, "token_dim": 32, "num_heads": 2, "expert_hidden": 48, "top_k": 4}
 
@@ -20,3 +22,31 @@ def tiny_checkpoint(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tiny_checkpoint")
     MHDFNet(MHDFConfig(**TINY, training_data="random initialisation", synthetic_data=True)).save_pretrained(folder)
     return folder
+
+
+# training.train options for a backbone and input size small enough that an epoch over ~100 images takes about a
+# second on one core.
+TRAIN_TINY = ["--backbone", "mobilenetv3_small_050", "--image-size", "32", "--token-dim", "16", "--num-heads", "2",
+              "--expert-hidden", "16", "--batch-size", "16", "--workers", "0", "--threads", "1",
+              "--device", "cpu"]  # fmt: skip
+
+
+def train_tiny(data, out, *extra, dataset="pad-ufes-20"):
+    argv = ["--data", str(data), "--dataset", dataset, "--out", str(out), *TRAIN_TINY, *extra]
+    train.main(train.get_args_parser().parse_args(argv))
+
+
+@pytest.fixture(scope="session")
+def synthetic_data(tmp_path_factory):
+    """120 synthetic 32x32 images in the PAD-UFES-20 layout (training.synthetic, seed 3)."""
+    root = tmp_path_factory.mktemp("synthetic") / "data"
+    generate(root, 120, seed=3, image_size=32)
+    return root
+
+
+@pytest.fixture(scope="session")
+def trained_run(synthetic_data, tmp_path_factory):
+    """A run folder after one epoch of the full model on `synthetic_data`, fold 0 held out."""
+    out = tmp_path_factory.mktemp("runs") / "fold0"
+    train_tiny(synthetic_data, out, "--epochs", "1", "--synthetic")
+    return out

@@ -20,6 +20,7 @@ from training.datasets import LesionDataset, LesionSource, Split
 
 SPLITS_NAME = "splits.csv"  # beside a run's checkpoints: which image served for training, validation, test
 SPLIT_NAMES = ("train", "val", "test")
+THREADS_HELP = "PyTorch CPU threads per process (default: one per core); 1 is fastest on a busy small machine"
 
 
 @dataclass(frozen=True)
@@ -46,11 +47,16 @@ class Runtime:
         return self.device.type == "cuda"
 
 
-def init_runtime(device: str = "auto") -> Runtime:
+def init_runtime(device: str = "auto", threads: int | None = None) -> Runtime:
     """The device to use; under torchrun (RANK / WORLD_SIZE set) also joins the process group, on NCCL for
-    CUDA and gloo for the CPU, each process on the GPU of its LOCAL_RANK."""
+    CUDA and gloo for the CPU, each process on the GPU of its LOCAL_RANK. `threads` caps PyTorch's CPU
+    threads (None: PyTorch's default, one per core, which torchrun lowers to 1 per process)."""
     if device not in ("auto", "cpu", "cuda"):
         raise ValueError(f"--device must be auto, cpu or cuda, got {device!r}")
+    if threads is not None:
+        if threads < 1:
+            raise ValueError(f"--threads must be at least 1, got {threads}")
+        torch.set_num_threads(threads)
     use_cuda = torch.cuda.is_available() if device == "auto" else device == "cuda"
     if use_cuda and not torch.cuda.is_available():
         raise ValueError("--device cuda was asked for, but PyTorch sees no CUDA device")

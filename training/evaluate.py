@@ -33,6 +33,7 @@ from mhdf.transforms import eval_transform
 from training.datasets import DATASETS, LesionSource, PadUfes20, load_dataset
 from training.engine import (
     SPLIT_NAMES,
+    THREADS_HELP,
     Runtime,
     close_runtime,
     eval_loader,
@@ -134,7 +135,7 @@ def print_metrics(metrics: dict[str, Any]) -> None:
 
 
 def main(args: argparse.Namespace) -> None:
-    runtime = init_runtime(args.device)
+    runtime = init_runtime(args.device, args.threads)
     try:
         run(args, runtime)
     finally:
@@ -183,6 +184,7 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     parser.add_argument("--batch-size", default=64, type=int, help="images per forward pass")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto: CUDA if present")
     parser.add_argument("--workers", default=min(4, os.cpu_count() or 1), type=int, help="data loading processes")
+    parser.add_argument("--threads", default=None, type=int, help=THREADS_HELP)
     return parser
 
 

@@ -37,6 +37,7 @@ from mhdf.transforms import eval_transform, train_transform
 from training.datasets import DATASETS, LesionSource, PadUfes20, load_dataset, read_folds_csv
 from training.engine import (
     SPLITS_NAME,
+    THREADS_HELP,
     Runtime,
     class_weights,
     close_runtime,
@@ -55,7 +56,7 @@ CHECKPOINT_NAME = "checkpoint.pth"
 LOG_COLUMNS = ("epoch", "train_loss", "val_loss", "val_accuracy", "val_balanced_accuracy", "val_macro_f1", "val_auc",
                "lr", "seconds")  # fmt: skip
 # Arguments a resumed run may change; any other difference from args.json is an error.
-RESUMABLE_CHANGES = frozenset({"epochs", "resume", "workers", "device", "early_stopping"})
+RESUMABLE_CHANGES = frozenset({"epochs", "resume", "workers", "threads", "device", "early_stopping"})
 # Optional model hyper-parameters: None keeps MHDFConfig's default.
 MODEL_OPTIONS = ("token_dim", "num_heads", "top_k", "num_experts", "expert_hidden", "dropout")
 
@@ -180,7 +181,7 @@ def append_log(path: Path, row: dict[str, Any]) -> None:
 
 
 def main(args: argparse.Namespace) -> None:
-    runtime = init_runtime(args.device)
+    runtime = init_runtime(args.device, args.threads)
     try:
         run(args, runtime)
     finally:
@@ -325,6 +326,7 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     run_group.add_argument("--out", required=True, type=Path, help="run folder (RUN_DIR)")
     run_group.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto: CUDA if present")
     run_group.add_argument("--workers", default=min(4, os.cpu_count() or 1), type=int, help="data loading processes")
+    run_group.add_argument("--threads", default=None, type=int, help=THREADS_HELP)
     run_group.add_argument("--seed", default=0, type=int, help="seed of initialisation, shuffling and augmentation")
     run_group.add_argument(
         "--resume", action="store_true", help=f"continue the run in --out from its {CHECKPOINT_NAME}"

@@ -1,0 +1,209 @@
+"""Regenerate the bundled demo checkpoint `assets/demo/` from scratch, on a CPU:
+
+    python -m training.make_demo --out assets/demo
+
+1. writes a synthetic PAD-UFES-20-format dataset (`training.synthetic`);
+2. trains the full model (`mhdf`) and the `image-only` and `meta-only` baselines on it with `training.train`,
+   fold 0 held out for testing and the best epoch chosen on a patient-grouped validation split;
+3. evaluates all three on the held-out fold with `training.evaluate`;
+4. writes the fused model (`config.json`, `model.safetensors`), its `routing_atlas.json`, a `model_card.json`
+   with the three models' metrics and the commands that produced them, and `examples/`: one held-out case per
+   class (`<name>.png` + `<name>.json` = {"image", "metadata" (raw CSV fields, blanks left out), "label"}).
+
+The data are synthetic: the checkpoint exists to demonstrate the software and says nothing about real lesions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import timm
+import torch
+
+from training import evaluate, train
+from training.datasets import PadUfes20
+from training.metrics import SCALAR_METRICS
+from training.synthetic import generate
+
+VARIANTS = ("mhdf", "image-only", "meta-only")
+TEST_FOLD, NUM_FOLDS, SPLIT_SEED, VAL_FRACTION = 0, 5, 0, 0.2
+# A small model that trains on two CPU cores in minutes and keeps the checkpoint well under 20 MB.
+MODEL = {"backbone": "mobilenetv3_small_100", "image-size": 96, "token-dim": 64, "num-heads": 4, "expert-hidden": 128}
+NOT_FOR_CLINICAL_USE = (
+    "Not for clinical use. This checkpoint was trained on synthetic images and synthetic clinical data; it "
+    "demonstrates the software and its routing explanations and says nothing about real skin lesions."
+)
+
+
+def train_command(data: Path, run_dir: Path, variant: str, args: argparse.Namespace, description: str) -> list[str]:
+    options = [f"--{key}={value}" for key, value in MODEL.items()]
+    return [
+        *("--data", str(data), "--dataset", "pad-ufes-20", "--fold", str(TEST_FOLD), "--out", str(run_dir)),
+        *("--num-folds", str(NUM_FOLDS), "--split-seed", str(SPLIT_SEED), "--val-fraction", str(VAL_FRACTION)),
+        *("--variant", variant, *options, "--epochs", str(args.epochs), "--batch-size", str(args.batch_size)),
+        *("--lr", str(args.lr), "--class-weighted", "--seed", str(args.seed), "--device", "cpu"),
+        *("--workers", str(args.workers), "--threads", str(args.threads), "--synthetic"),
+        f"--training-data={description}",
+    ]
+
+
+def evaluate_command(data: Path, checkpoint: Path, out: Path, args: argparse.Namespace) -> list[str]:
+    return [
+        *("--checkpoint", str(checkpoint), "--data", str(data), "--dataset", "pad-ufes-20"),
+        *("--fold", str(TEST_FOLD), "--num-folds", str(NUM_FOLDS), "--split-seed", str(SPLIT_SEED)),
+        *("--val-fraction", str(VAL_FRACTION), "--out", str(out), "--device", "cpu"),
+        *("--workers", str(args.workers), "--threads", str(args.threads)),
+    ]
+
+
+def write_examples(source: PadUfes20, predictions: pd.DataFrame, folder: Path) -> list[str]:
+    """One held-out case per class: the one the fused model gets right most confidently (or, failing that,
+    the one it gives the highest probability of its true class), named `<class>_1`."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    position = {sample.image_id: i for i, sample in enumerate(source.samples)}
+    names = []
+    for cls in source.classes:
+        cases = predictions[predictions["label"] == cls]
+        if cases.empty:
+            continue
+        ranked = cases.assign(right=cases["predicted"] == cls).sort_values(["right", f"p_{cls}"], ascending=False)
+        index = position[ranked["img_id"].iloc[0]]
+        row = source.table.iloc[index]
+        raw = source.schema.clinical_fields_of(row)
+        name = f"{cls.lower()}_1"
+        shutil.copyfile(source.samples[index].image_path, folder / f"{name}.png")
+        document = {
+            "image": f"{name}.png",
+            "metadata": {field: value for field, value in raw.items() if value.strip()},
+            "label": cls,
+        }
+        (folder / f"{name}.json").write_text(json.dumps(document, indent=2) + "\n")
+        names.append(name)
+    return names
+
+
+def main(args: argparse.Namespace) -> None:
+    started = time.perf_counter()
+    out = Path(args.out)
+    with tempfile.TemporaryDirectory(prefix="mhdf-demo-") as scratch:
+        work = Path(args.work) if args.work else Path(scratch)
+        data = work / "data"
+        print(f"1/4 synthetic data: {args.n} images, seed {args.seed}, {args.size} px -> {data}")
+        generate(data, args.n, args.seed, image_size=args.size)
+        synthetic = f"python -m training.synthetic --n {args.n} --seed {args.seed} --size {args.size}"
+        description = f"synthetic PAD-UFES-20-format data ({synthetic}), fold {TEST_FOLD} held out"
+
+        commands, metrics = {}, {}
+        for variant in VARIANTS:
+            print(f"2/4 training {variant}")
+            argv = train_command(data, work / "runs" / variant, variant, args, description)
+            commands[f"train {variant}"] = "python -m training.train " + shlex.join(argv)
+            train.main(train.get_args_parser().parse_args(argv))
+
+        out.mkdir(parents=True, exist_ok=True)
+        for name in ("config.json", "model.safetensors"):
+            shutil.copyfile(work / "runs" / "mhdf" / "best" / name, out / name)
+        for variant in VARIANTS:
+            print(f"3/4 evaluating {variant} on held-out fold {TEST_FOLD}")
+            # the fused model is evaluated from its place in `out`, as the demo and its test load it
+            checkpoint = out if variant == "mhdf" else work / "runs" / variant / "best"
+            argv = evaluate_command(data, checkpoint, work / "eval" / variant, args)
+            commands[f"evaluate {variant}"] = "python -m training.evaluate " + shlex.join(argv)
+            evaluate.main(evaluate.get_args_parser().parse_args(argv))
+            result = json.loads((work / "eval" / variant / "metrics.json").read_text())
+            metrics[variant] = {key: result[key] for key in SCALAR_METRICS}
+            metrics[variant]["num_samples"] = result["num_samples"]
+
+        print(f"4/4 writing {out}")
+        shutil.copyfile(work / "eval" / "mhdf" / "routing_atlas.json", out / "routing_atlas.json")
+        source = PadUfes20(data)
+        examples = write_examples(source, pd.read_csv(work / "eval" / "mhdf" / "predictions.csv"), out / "examples")
+        config = json.loads((out / "config.json").read_text())
+        card = model_card(args, config, metrics, commands, examples, time.perf_counter() - started)
+        (out / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
+
+    print(f"\nheld-out synthetic fold {TEST_FOLD}:\n{'variant':<12} {'BACC':>7} {'ACC':>7} {'macro-F1':>9} {'AUC':>7}")
+    for variant, values in metrics.items():
+        print(
+            f"{variant:<12} {values['balanced_accuracy']:>7.4f} {values['accuracy']:>7.4f} "
+            f"{values['macro_f1']:>9.4f} {values['auc']:>7.4f}"
+        )
+    size = sum((out / name).stat().st_size for name in ("config.json", "model.safetensors")) / 2**20
+    print(f"checkpoint {size:.1f} MB in {out}; {card['wall_time_seconds']:.0f} s in all")
+
+
+def model_card(
+    args: argparse.Namespace,
+    config: dict[str, Any],
+    metrics: dict[str, dict[str, Any]],
+    commands: dict[str, str],
+    examples: list[str],
+    seconds: float,
+) -> dict[str, Any]:
+    fused = metrics["mhdf"]["balanced_accuracy"]
+    return {
+        "name": "MHDF-Net demo (synthetic data)",
+        "not_for_clinical_use": NOT_FOR_CLINICAL_USE,
+        "training_data": config["training_data"],
+        "synthetic_data": True,
+        "command": "python -m training.make_demo "
+        + shlex.join(f"--{key.replace('_', '-')}={value}" for key, value in vars(args).items() if key != "work"),
+        "seed": args.seed,
+        "synthetic": {"generator": "training.synthetic", "n": args.n, "seed": args.seed, "image_size": args.size},
+        "evaluation": {
+            "dataset": "pad-ufes-20",
+            "split": "test",
+            "fold": TEST_FOLD,
+            "num_folds": NUM_FOLDS,
+            "split_seed": SPLIT_SEED,
+            "val_fraction": VAL_FRACTION,
+            "model_selection": "best epoch by balanced accuracy on a patient-grouped validation split of the "
+            "training folds; the test fold is never seen in training",
+        },
+        "model": {key: config[key] for key in ("backbone", "variant", "image_size", "token_dim", "num_heads", "top_k")},
+        "training": {
+            "epochs": args.epochs,
+            "batch_size": args.batch_size,
+            "optimizer": "Adam",
+            "lr": args.lr,
+            "loss": "class-weighted cross-entropy",
+            "augmentation": "mhdf.transforms.train_transform",
+        },
+        "metrics": metrics,
+        "fusion_gain": {
+            "balanced_accuracy_over_image_only": fused - metrics["image-only"]["balanced_accuracy"],
+            "balanced_accuracy_over_meta_only": fused - metrics["meta-only"]["balanced_accuracy"],
+        },
+        "commands": commands,
+        "examples": examples,
+        "wall_time_seconds": round(seconds, 1),
+        "software": {"torch": torch.__version__, "timm": timm.__version__},
+    }
+
+
+def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description="Regenerate the bundled demo checkpoint", add_help=add_help)
+    parser.add_argument("--out", default=Path("assets/demo"), type=Path, help="demo checkpoint folder")
+    parser.add_argument("--work", default=None, type=Path, help="keep data, runs and evaluations here (default: temp)")
+    parser.add_argument("--n", default=2000, type=int, help="synthetic images")
+    parser.add_argument("--size", default=96, type=int, help="synthetic image side in pixels")
+    parser.add_argument("--seed", default=0, type=int, help="seed of the synthetic data and of training")
+    parser.add_argument("--epochs", default=30, type=int, help="training epochs of each model")
+    parser.add_argument("--batch-size", default=32, type=int, help="training batch size")
+    parser.add_argument("--lr", default=1e-3, type=float, help="Adam learning rate")
+    parser.add_argument("--workers", default=1, type=int, help="data loading processes")
+    parser.add_argument("--threads", default=1, type=int, help="PyTorch CPU threads (1 suits a busy 2-core machine)")
+    return parser
+
+
+if __name__ == "__main__":
+    main(get_args_parser().parse_args())
