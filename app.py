@@ -10,6 +10,7 @@ figures from `mhdf.figures`, the form from `mhdf.form`.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -35,7 +36,7 @@ from mhdf.figures import (
     routing_comparison_figure,
     stage_name,
 )
-from mhdf.form import FormField, empty_form, form_from_record, grouped_form_fields, record_from_form
+from mhdf.form import NOT_RECORDED_LABEL, FormField, empty_form, form_from_record, grouped_form_fields, record_from_form
 from mhdf.inference import Predictor
 from mhdf.routing import LC_PATHS, RoutingOverrides
 
@@ -78,6 +79,16 @@ brings in the clinical form at every stage instead of only at the end.
 
 Below, the case you diagnosed last is walked through step by step.
 """
+
+
+class BarPlot(gr.BarPlot):
+    """`gr.BarPlot` whose lazily cached example values load back as data. Gradio 6.31 hands the browser the
+    cached JSON text instead, and the plot fails to draw; `is_template` keeps the stock bar plot frontend."""
+
+    is_template = True
+
+    def read_from_flag(self, payload: Any) -> Any:
+        return json.loads(payload) if isinstance(payload, str) else payload
 
 
 def get_args_parser() -> argparse.ArgumentParser:
@@ -126,7 +137,14 @@ def result_note(predictor: Predictor, predicted: str) -> str:
 
 def form_component(field: FormField, value: Any) -> gr.components.Component:
     if field.widget == "number":
-        return gr.Number(value=value, label=field.label, info=field.info, elem_id=f"field-{field.name}")
+        # a placeholder keeps an empty number empty (without one Gradio shows, and sends, 0)
+        return gr.Number(
+            value=value,
+            label=field.label,
+            info=field.info,
+            placeholder=NOT_RECORDED_LABEL,
+            elem_id=f"field-{field.name}",
+        )
     component = gr.Radio if field.widget == "radio" else gr.Dropdown
     return component(
         choices=list(field.choices), value=value, label=field.label, info=field.info, elem_id=f"field-{field.name}"
@@ -141,7 +159,7 @@ def build_demo(predictor: Predictor, examples: list[ExampleCase], atlas: dict[st
     gets an error naming the problem, not a generic component failure.
     """
     schema = predictor.schema
-    stages = range(len(predictor.model.lc_moe))
+    stages = list(range(len(predictor.model.lc_moe)))
     experts = range(predictor.config.experts)
     example_by_title = {example.title: example for example in examples}
 
@@ -259,25 +277,90 @@ def build_demo(predictor: Predictor, examples: list[ExampleCase], atlas: dict[st
         except ValueError as error:
             raise user_error(error) from None
 
+    # Outputs first (render=False), placed in the layout below: the examples under the inputs need them.
+    note = gr.Markdown(elem_id="result-note", render=False)
+    probabilities = gr.Label(
+        label="Class probabilities" + (" (synthetic-data model)" if predictor.config.synthetic_data else ""),
+        num_top_classes=len(predictor.config.class_names),
+        elem_id="probabilities",
+        render=False,
+    )
+    gradcam = gr.Image(label="Grad-CAM: final stage, predicted class", elem_id="gradcam", render=False)
+    lc_gate = BarPlot(
+        x="stage",
+        y="weight",
+        color="route",
+        y_lim=[0, 1],
+        label="LC-Gate per stage",
+        caption="Weight of the image-only path vs the path fused with the clinical fields, per stage.",
+        elem_id="lc-gate",
+        render=False,
+    )
+    gm_gate = BarPlot(
+        x="expert",
+        y="weight",
+        y_lim=[0, 1],
+        label="GM-Gate",
+        caption="Weight of each expert in the final mixture.",
+        elem_id="gm-gate",
+        render=False,
+    )
+    contributions = gr.Plot(label="Expert → class contributions", elem_id="expert-contributions", render=False)
+    field_labels = [spec.label for spec in schema.fields]
+    tkca_images = [
+        gr.Image(label=f"{stage_name(s)}: top-k locations", height=240, elem_id=f"tkca-image-{s + 1}", render=False)
+        for s in stages
+    ]
+    tkca_fields = [
+        BarPlot(
+            x="field",
+            y="weight",
+            label=f"{stage_name(s)}: fields attended",
+            x_label_angle=-50,
+            sort=field_labels,
+            height=240,
+            elem_id=f"tkca-fields-{s + 1}",
+            render=False,
+        )
+        for s in stages
+    ]
+    modality = gr.Plot(label="Modality comparison", elem_id="modality-comparison", render=False)
+    importance = BarPlot(
+        x="field",
+        y="magnitude",
+        color="effect",
+        sort="-y",
+        x_label_angle=-40,
+        label="Field importance",
+        caption="Change of the predicted class's probability (percentage points) when the field is set to unknown.",
+        elem_id="field-importance",
+        render=False,
+    )
+    narrative = gr.Markdown("*Diagnose a case to see it explained here.*", elem_id="teaching-narrative", render=False)
+    diagnosis_outputs = [
+        note, probabilities, lc_gate, gm_gate, contributions, *tkca_images, *tkca_fields, gradcam, modality,
+        importance, narrative,
+    ]  # fmt: skip
+
     with gr.Blocks(title="MHDF-Net skin-lesion routing demo", delete_cache=DELETE_CACHE) as demo:
         gr.Markdown("# MHDF-Net: photo + clinical data, and the expert routing behind every answer")
         gr.Markdown(banner(predictor), elem_id="banner")
         with gr.Tabs():
             with gr.Tab("Diagnose", id="diagnose"):
                 with gr.Row():
-                    with gr.Column(scale=2):
+                    with gr.Column(scale=3):
                         image = gr.Image(
                             label="Lesion photo",
                             sources=["upload", "webcam", "clipboard"],
                             type="filepath",
                             image_mode=None,
-                            height=320,
+                            height=300,
                             elem_id="photo",
                         )
                         form = []
                         blank = empty_form(schema)
                         for title, fields in grouped_form_fields(schema).items():
-                            with gr.Accordion(f"{title} (every field may stay not recorded)", open=True):
+                            with gr.Accordion(f"{title} (any field may stay not recorded)", open=True):
                                 for start in range(0, len(fields), FORM_COLUMNS):
                                     with gr.Row():
                                         for field in fields[start : start + FORM_COLUMNS]:
@@ -287,89 +370,46 @@ def build_demo(predictor: Predictor, examples: list[ExampleCase], atlas: dict[st
                         with gr.Row():
                             clear = gr.Button("Clear", elem_id="clear")
                             diagnose_button = gr.Button("Diagnose", variant="primary", elem_id="diagnose")
-                    with gr.Column(scale=1):
-                        note = gr.Markdown(elem_id="result-note")
-                        probabilities = gr.Label(
-                            label="Class probabilities"
-                            + (" (synthetic-data model)" if predictor.config.synthetic_data else ""),
-                            num_top_classes=len(predictor.config.class_names),
-                            elem_id="probabilities",
-                        )
-                        gradcam = gr.Image(label="Grad-CAM, final stage, predicted class", elem_id="gradcam")
+                        if examples:
+                            gr.Examples(
+                                examples=[[str(e.image), *form_from_record(schema, e.metadata)] for e in examples],
+                                inputs=[image, *form],
+                                outputs=diagnosis_outputs,
+                                fn=run_diagnosis,
+                                cache_examples=True,
+                                cache_mode="lazy",
+                                preprocess=False,
+                                example_labels=[e.title for e in examples],
+                                label="Example cases: click one to load and diagnose it",
+                            )
+                    with gr.Column(scale=2):
+                        note.render()
+                        probabilities.render()
+                        gradcam.render()
                 gr.Markdown("## Routing")
                 with gr.Row():
-                    lc_gate = gr.BarPlot(
-                        x="stage",
-                        y="weight",
-                        color="route",
-                        y_lim=[0, 1],
-                        label="LC-Gate per stage",
-                        title="LC-Gate per stage: image path vs fused path",
-                        elem_id="lc-gate",
+                    with gr.Column(scale=1):
+                        lc_gate.render()
+                    with gr.Column(scale=1):
+                        gm_gate.render()
+                    with gr.Column(scale=2):
+                        contributions.render()
+                if stages:
+                    gr.Markdown(
+                        "## TKCA per stage\nBoxes: the image locations the clinical-field queries kept (top-k, "
+                        "numbered strongest first) over their attention heat map. Bars: the clinical fields the "
+                        "image attended to."
                     )
-                    gm_gate = gr.BarPlot(
-                        x="expert",
-                        y="weight",
-                        y_lim=[0, 1],
-                        label="GM-Gate",
-                        title="GM-Gate: weight of each expert",
-                        elem_id="gm-gate",
-                    )
-                    contributions = gr.Plot(label="Expert → class contributions", elem_id="expert-contributions")
-                gr.Markdown(
-                    "## TKCA per stage\nBoxes: the image locations the clinical-field queries kept (top-k, numbered "
-                    "strongest first) over their attention heat map. Bars: the clinical fields the image attended to."
-                )
-                with gr.Row():
-                    tkca_images, tkca_fields = [], []
-                    for stage in stages:
-                        with gr.Column(min_width=220):
-                            tkca_images.append(
-                                gr.Image(
-                                    label=f"{stage_name(stage)}: top-k locations", elem_id=f"tkca-image-{stage + 1}"
-                                )
-                            )
-                            tkca_fields.append(
-                                gr.BarPlot(
-                                    x="field",
-                                    y="weight",
-                                    label=f"{stage_name(stage)}: fields attended",
-                                    x_label_angle=-60,
-                                    sort=None,
-                                    elem_id=f"tkca-fields-{stage + 1}",
-                                )
-                            )
+                    for first in range(0, len(stages), 2):
+                        with gr.Row():
+                            for s in stages[first : first + 2]:
+                                with gr.Column(scale=2, min_width=200):
+                                    tkca_images[s].render()
+                                with gr.Column(scale=3, min_width=240):
+                                    tkca_fields[s].render()
                 gr.Markdown("## What the clinical data changed")
-                with gr.Row():
-                    modality = gr.Plot(label="Modality comparison", elem_id="modality-comparison")
-                    importance = gr.BarPlot(
-                        x="field",
-                        y="change",
-                        label="Field importance",
-                        title="Predicted-class probability lost when the field is set to unknown (points)",
-                        x_label_angle=-45,
-                        sort=None,
-                        elem_id="field-importance",
-                    )
-                narrative = gr.Markdown(
-                    "*Diagnose a case to see it explained here.*", elem_id="teaching-narrative", render=False
-                )
-                diagnosis_outputs = [
-                    note, probabilities, lc_gate, gm_gate, contributions, *tkca_images, *tkca_fields, gradcam, modality,
-                    importance, narrative,
-                ]  # fmt: skip
-                if examples:
-                    gr.Examples(
-                        examples=[[str(e.image), *form_from_record(schema, e.metadata)] for e in examples],
-                        inputs=[image, *form],
-                        outputs=diagnosis_outputs,
-                        fn=run_diagnosis,
-                        cache_examples=True,
-                        cache_mode="lazy",
-                        preprocess=False,
-                        example_labels=[e.title for e in examples],
-                        label="Example cases (click to load and diagnose)",
-                    )
+                modality.render()
+                importance.render()
             with gr.Tab("Teaching", id="teaching"):
                 gr.Markdown(ROUTING_EXPLAINED)
                 narrative.render()

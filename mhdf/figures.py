@@ -25,6 +25,7 @@ BOX_COLOR = (0, 229, 255)  # cyan stands out on skin tones and on the inferno co
 DPI = 90  # figures are read on screen; a low dpi keeps their rendering off the critical path
 COMPARISON_COLORS = ("#4C72B0", "#DD8452")
 LC_PATH_LABELS = {"image": "image path", "fused": "fused path"}
+SUPPORTS, OPPOSES = "supported the prediction", "opposed the prediction"
 
 
 def class_display_name(code: str, class_labels: Mapping[str, str]) -> str:
@@ -77,14 +78,18 @@ def field_attention_frame(prediction: Prediction, stage: int, schema: MetadataSc
 
 
 def field_importance_frame(importance: Sequence[FieldImportance]) -> pd.DataFrame:
-    """Rows (field, change) in the order given (largest |change| first); field reads "Label = value", change in
-    percentage points of the predicted class's probability."""
+    """Rows (field, magnitude, effect, change) in the order given (largest |change| first): field reads
+    "Label = value"; change is the predicted class's probability as entered minus with the field unknown, in
+    percentage points; magnitude its absolute value; effect whether the field supported or opposed the class."""
+    change = [100.0 * item.change for item in importance]
     return pd.DataFrame(
         {
             "field": [f"{item.label} = {item.value}" for item in importance],
-            "change": [100.0 * item.change for item in importance],
+            "magnitude": [abs(c) for c in change],
+            "effect": [SUPPORTS if c >= 0 else OPPOSES for c in change],
+            "change": change,
         },
-        columns=["field", "change"],
+        columns=["field", "magnitude", "effect", "change"],
     )
 
 
@@ -157,7 +162,7 @@ def expert_contribution_figure(prediction: Prediction) -> Figure:
     axes.set_xticks(range(len(prediction.classes)), prediction.classes)
     axes.set_yticks(range(len(rows)), rows)
     axes.tick_params(length=0, labelsize=9)
-    axes.set_title("Expert → class contributions (columns sum to the logits)", fontsize=10)
+    axes.set_title("Each column sums to the class logit", fontsize=9)
     figure.subplots_adjust(left=0.3, right=0.97, top=0.88, bottom=0.12)
     return figure
 

@@ -3,6 +3,8 @@
 Pure data, no UI library: the app turns each `FormField` into a widget, so a PAD-UFES-20 checkpoint gets its
 21-field form and a Derm7pt checkpoint its own three fields. Every field can be left "not recorded", which the
 model reads as missing (its learned missing embedding) - distinct from the dataset's own ``UNK`` answer.
+Form values are text: a choice's canonical value, a number as typed, or ``NOT_RECORDED`` (the empty string),
+so an empty number stays empty instead of becoming 0, and the schema parses and checks everything.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from mhdf.metadata import GROUPS, FieldSpec, MetadataSchema, is_missing
 
 Widget = Literal["radio", "dropdown", "number"]
 
-NOT_RECORDED = ""  # the choice value of "not recorded"; the schema reads a blank string as missing
+NOT_RECORDED = ""  # the form value of "not recorded"; the schema reads a blank string as missing
 NOT_RECORDED_LABEL = "Not recorded"
 GROUP_TITLES = {"patient": "Patient", "lesion": "Lesion"}
 # Up to this many choices (not recorded included) fit on one line as radio buttons; more go in a dropdown.
@@ -67,30 +69,31 @@ def grouped_form_fields(schema: MetadataSchema) -> dict[str, list[FormField]]:
     return {title: members for title, members in grouped.items() if members}
 
 
-def empty_form(schema: MetadataSchema) -> list[Any]:
-    """Form values with every field not recorded: None for numbers, NOT_RECORDED for choices."""
-    return [None if spec.kind == "numeric" else NOT_RECORDED for spec in schema.fields]
+def empty_form(schema: MetadataSchema) -> list[str]:
+    """Form values with every field not recorded."""
+    return [NOT_RECORDED] * len(schema.fields)
 
 
 def record_from_form(schema: MetadataSchema, values: Sequence[Any]) -> dict[str, Any]:
-    """Form values in schema order -> the clinical record of the filled fields (not validated here:
-    the predictor validates, so a bad value gets the schema's error message naming the field)."""
+    """Form values in schema order -> the clinical record of the filled fields, values as given (validated
+    by the predictor, so a bad value gets the schema's error message naming the field)."""
     if len(values) != len(schema.fields):
         raise ValueError(f"the form has {len(schema.fields)} fields, got {len(values)} values")
     return {spec.name: value for spec, value in zip(schema.fields, values, strict=True) if not is_missing(value)}
 
 
-def form_from_record(schema: MetadataSchema, record: Mapping[str, Any]) -> list[Any]:
+def form_from_record(schema: MetadataSchema, record: Mapping[str, Any]) -> list[str]:
     """A clinical record (raw CSV-style values allowed) -> form values in schema order, canonicalised by the
-    schema so that each value is one of the form's choices. Raises ValueError naming a bad field."""
+    schema so that each value is one of the form's choices, numbers as short text ("57", "6.5").
+    Raises ValueError naming a bad field."""
     normalized = schema.normalize(record)
-    return [_form_value(spec, normalized[spec.name]) for spec in schema.fields]
+    return [_form_text(normalized[spec.name]) for spec in schema.fields]
 
 
-def _form_value(spec: FieldSpec, value: str | float | None) -> Any:
+def _form_text(value: str | float | None) -> str:
     if value is None:
-        return None if spec.kind == "numeric" else NOT_RECORDED
-    return value
+        return NOT_RECORDED
+    return f"{value:g}" if isinstance(value, float) else value
 
 
 def describe_value(spec: FieldSpec, value: Any) -> str:
