@@ -72,6 +72,12 @@ def test_a_used_run_folder_needs_resume_and_resume_keeps_the_arguments(trained_r
         train_tiny(synthetic_data, tmp_path / "empty", "--epochs", "1", "--resume")
 
 
+def test_early_stopping_ends_the_run_after_patience_epochs_without_improvement(synthetic_data, tmp_path):
+    # lr 0 never improves on the first epoch's validation BACC: epoch 1 is the one epoch of patience
+    train_tiny(synthetic_data, tmp_path / "run", "--epochs", "5", "--lr", "0", "--early-stopping", "1")
+    assert pd.read_csv(tmp_path / "run" / "log.csv")["epoch"].tolist() == [0, 1]
+
+
 def test_meta_only_never_opens_an_image(synthetic_data, tmp_path):
     data = tmp_path / "data"
     shutil.copytree(synthetic_data, data)

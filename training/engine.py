@@ -4,6 +4,7 @@ prediction loop that gathers every sample's probabilities and gate weights acros
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,11 @@ class Runtime:
     def is_main(self) -> bool:
         """Rank 0 alone writes files and shows progress bars."""
         return self.rank == 0
+
+    @property
+    def progress_bars(self) -> bool:
+        """tqdm bars on rank 0 in a terminal; logs (not a TTY) get the per-epoch lines only."""
+        return self.is_main and sys.stderr.isatty()
 
     @property
     def amp(self) -> bool:
@@ -169,7 +175,7 @@ def predict(
     model.eval()
     positions = list(loader.dataset.indices) if isinstance(loader.dataset, Subset) else list(range(len(loader.dataset)))
     labels, logits, lc_gates, gm_gates = [], [], [], []
-    for images, metadata, target in tqdm(loader, desc=description, leave=False, disable=not runtime.is_main):
+    for images, metadata, target in tqdm(loader, desc=description, leave=False, disable=not runtime.progress_bars):
         images, metadata = model_inputs(model.config, images, metadata, runtime.device)
         with torch.autocast(runtime.device.type, dtype=torch.float16, enabled=runtime.amp):
             out = model(images, metadata, return_trace=trace)

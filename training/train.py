@@ -74,7 +74,7 @@ def train_one_epoch(
     """One pass over the training loader; returns the mean training loss over all processes."""
     model.train()
     loss_sum = torch.zeros(2, dtype=torch.float64, device=runtime.device)  # summed loss, samples
-    for images, metadata, target in tqdm(loader, desc=description, leave=False, disable=not runtime.is_main):
+    for images, metadata, target in tqdm(loader, desc=description, leave=False, disable=not runtime.progress_bars):
         images, metadata = model_inputs(config, images, metadata, runtime.device)
         target = target.to(runtime.device, non_blocking=True)
         with torch.autocast(runtime.device.type, dtype=torch.float16, enabled=runtime.amp):
@@ -204,7 +204,9 @@ def run(args: argparse.Namespace, runtime: Runtime) -> None:
     model = MHDFNet(config, pretrained_backbone=args.pretrained).to(runtime.device)
     model_without_ddp = model
     if runtime.distributed:
-        model = DistributedDataParallel(model, device_ids=[runtime.local_rank] if runtime.amp else None)
+        model = DistributedDataParallel(
+            model, device_ids=[runtime.local_rank] if runtime.device.type == "cuda" else None
+        )
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     scaler = torch.amp.GradScaler(runtime.device.type, enabled=runtime.amp)
     weights = class_weights(source.labels[split.train], config.num_classes) if args.class_weighted else None
