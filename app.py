@@ -10,7 +10,6 @@ figures from `mhdf.figures`, the form from `mhdf.form`.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 import gradio as gr
 import torch
+from gradio.components.native_plot import PlotData
 
 from mhdf.bundle import ExampleCase, checkpoint_folder, load_examples, load_routing_atlas
 from mhdf.explain import compare_cases, describe_overrides, diagnose, intervene, narrate, routing_difference
@@ -81,14 +81,12 @@ Below, the case you diagnosed last is walked through step by step.
 """
 
 
-class BarPlot(gr.BarPlot):
-    """`gr.BarPlot` whose lazily cached example values load back as data. Gradio 6.31 hands the browser the
-    cached JSON text instead, and the plot fails to draw; `is_template` keeps the stock bar plot frontend."""
-
-    is_template = True
-
-    def read_from_flag(self, payload: Any) -> Any:
-        return json.loads(payload) if isinstance(payload, str) else payload
+def bar_plot(**kwargs: Any) -> gr.BarPlot:
+    """`gr.BarPlot` whose lazily cached example values load back as plot data. Gradio 6.31's native plots declare
+    no data model, so a cached value comes back as JSON text, which the browser cannot draw."""
+    plot = gr.BarPlot(**kwargs)
+    plot.data_model = PlotData
+    return plot
 
 
 def get_args_parser() -> argparse.ArgumentParser:
@@ -286,7 +284,7 @@ def build_demo(predictor: Predictor, examples: list[ExampleCase], atlas: dict[st
         render=False,
     )
     gradcam = gr.Image(label="Grad-CAM: final stage, predicted class", elem_id="gradcam", render=False)
-    lc_gate = BarPlot(
+    lc_gate = bar_plot(
         x="stage",
         y="weight",
         color="route",
@@ -296,7 +294,7 @@ def build_demo(predictor: Predictor, examples: list[ExampleCase], atlas: dict[st
         elem_id="lc-gate",
         render=False,
     )
-    gm_gate = BarPlot(
+    gm_gate = bar_plot(
         x="expert",
         y="weight",
         y_lim=[0, 1],
@@ -312,7 +310,7 @@ def build_demo(predictor: Predictor, examples: list[ExampleCase], atlas: dict[st
         for s in stages
     ]
     tkca_fields = [
-        BarPlot(
+        bar_plot(
             x="field",
             y="weight",
             label=f"{stage_name(s)}: fields attended",
@@ -325,7 +323,7 @@ def build_demo(predictor: Predictor, examples: list[ExampleCase], atlas: dict[st
         for s in stages
     ]
     modality = gr.Plot(label="Modality comparison", elem_id="modality-comparison", render=False)
-    importance = BarPlot(
+    importance = bar_plot(
         x="field",
         y="magnitude",
         color="effect",
