@@ -284,11 +284,14 @@ def routing_atlas_summary(atlas: Mapping[str, Any]) -> str:
     """What the atlas says, in Markdown: where it comes from and how decisive the gates are."""
     entropy = atlas["gate_entropy"]
     gm_entropy = entropy["gm_gate"]
-    lines = [f"Computed on **{atlas['num_samples']}** evaluation cases"]
     source = atlas.get("source") or {}
-    if source:
-        lines[0] += " (" + ", ".join(f"{key}: {value}" for key, value in source.items()) + ")"
-    lines[0] += "."
+    where = [
+        f"{source['split']} split" if source.get("split") else "",
+        f"fold {source['fold']}" if source.get("fold") is not None else "",
+        str(source.get("dataset") or ""),
+    ]
+    where_text = ", ".join(part for part in where if part)
+    lines = [f"Computed on **{atlas['num_samples']}** evaluation cases" + (f" ({where_text})." if where_text else ".")]
     if gm_entropy["max"] > 0:
         lines.append(
             f"GM-Gate entropy {gm_entropy['mean']:.2f} ± {gm_entropy['std']:.2f} nats of at most "
