@@ -526,9 +526,12 @@ impossible value raises `gradio_client.exceptions.AppError` with a message that 
 
 
 def main(args: argparse.Namespace) -> None:
-    folder = checkpoint_folder(args.checkpoint)
-    predictor = Predictor.from_pretrained(folder, device=args.device)
-    demo = build_demo(predictor, load_examples(folder, predictor.schema), load_routing_atlas(folder))
+    try:
+        folder = checkpoint_folder(args.checkpoint)
+        predictor = Predictor.from_pretrained(folder, device=args.device)
+        demo = build_demo(predictor, load_examples(folder, predictor.schema), load_routing_atlas(folder))
+    except (ValueError, OSError) as error:
+        raise SystemExit(f"error: {error}") from None
     demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)
     demo.launch(server_name=args.host, server_port=args.port, theme=gr.themes.Soft())
 
