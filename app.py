@@ -37,7 +37,7 @@ from mhdf.figures import (
     stage_name,
 )
 from mhdf.form import NOT_RECORDED_LABEL, FormField, empty_form, form_from_record, grouped_form_fields, record_from_form
-from mhdf.inference import Predictor
+from mhdf.inference import Predictor, resolve_device
 from mhdf.routing import LC_PATHS, RoutingOverrides
 
 try:  # Hugging Face ZeroGPU: a GPU is attached only while a decorated function runs
@@ -135,9 +135,11 @@ def result_note(predictor: Predictor, predicted: str) -> str:
 
 def form_component(field: FormField, value: Any) -> gr.components.Component:
     if field.widget == "number":
-        # a placeholder keeps an empty number empty (without one Gradio shows, and sends, 0)
-        return gr.Number(
+        # a textbox, not gr.Number: Gradio's number input shows and sends 0 for an empty value, and 0 mm is not
+        # "unknown"; the schema parses the text and names the field when it is not a valid number
+        return gr.Textbox(
             value=value,
+            max_lines=1,
             label=field.label,
             info=field.info,
             placeholder=NOT_RECORDED_LABEL,
@@ -528,7 +530,9 @@ impossible value raises `gradio_client.exceptions.AppError` with a message that 
 def main(args: argparse.Namespace) -> None:
     try:
         folder = checkpoint_folder(args.checkpoint)
-        predictor = Predictor.from_pretrained(folder, device=args.device)
+        # loaded on the CPU, then moved: on ZeroGPU the main process may not initialise CUDA itself
+        predictor = Predictor.from_pretrained(folder, device="cpu")
+        predictor.model.to(resolve_device(args.device))
         demo = build_demo(predictor, load_examples(folder, predictor.schema), load_routing_atlas(folder))
     except (ValueError, OSError) as error:
         raise SystemExit(f"error: {error}") from None

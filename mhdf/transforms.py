@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
+from functools import partial
+
 import torch
+from PIL import Image
 from torchvision.transforms import InterpolationMode
 from torchvision.transforms import v2 as T
 
@@ -21,12 +25,25 @@ def _to_tensor(config: MHDFConfig) -> list:
     return [T.ToImage(), T.ToDtype(torch.float32, scale=True), T.Normalize(config.mean, config.std)]
 
 
+def _pad_short_side(image: Image.Image, max_size: int) -> Image.Image:
+    """Centre-pad (black, as CenterCrop pads) a side so thin that resizing the long side to `max_size` would
+    leave it under one pixel; the resize and crop then place the content exactly as without the padding."""
+    width, height = image.size
+    least = math.ceil(max(width, height) / max_size)
+    if min(width, height) >= least:
+        return image
+    canvas = Image.new(image.mode, (max(width, least), max(height, least)))
+    canvas.paste(image, ((canvas.width - width) // 2, (canvas.height - height) // 2))
+    return canvas
+
+
 def eval_transform(config: MHDFConfig) -> T.Compose:
     """PIL RGB -> (3, S, S) normalised tensor: resize by crop_pct then centre crop, like timm's eval."""
     size = config.image_size
     resize = int(size / config.crop_pct)
     return T.Compose(
         [
+            partial(_pad_short_side, max_size=_MAX_ASPECT * resize),
             T.Resize(resize, interpolation=_interpolation(config), max_size=_MAX_ASPECT * resize, antialias=True),
             T.CenterCrop(size),
             *_to_tensor(config),

@@ -1,0 +1,101 @@
+"""The demo in a real Chromium: upload an example photo, fill part of the form, Diagnose, check that the
+probabilities and every routing view render, run one routing intervention, and save a screenshot."""
+
+import re
+
+import pytest
+from app_server import DEMO_CHECKPOINT, running_app
+from playwright.sync_api import expect, sync_playwright
+
+from mhdf.bundle import load_examples
+from mhdf.inference import Predictor
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT_MS = 60_000  # generous: the CI machine has 2 shared cores
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with running_app(tmp_path_factory.mktemp("app")) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(TIMEOUT_MS)
+        errors = []
+        page.on("pageerror", lambda error: errors.append(error.message))
+        page.goto(server.url)
+        yield page
+        browser.close()
+        assert errors == [], f"JavaScript errors in the page: {errors}"
+
+
+def bars(page, elem_id):
+    """The bars Vega drew in one native bar plot."""
+    return page.locator(f"#{elem_id} .vega-embed svg g.mark-rect path")
+
+
+def test_diagnose_in_the_browser(page, tmp_path):
+    predictor = Predictor.from_pretrained(DEMO_CHECKPOINT, device="cpu")
+    example = load_examples(DEMO_CHECKPOINT, predictor.schema)[0]
+    stages = predictor.config.num_stages
+
+    expect(page.locator("#banner")).to_contain_text("not a medical device")
+    page.set_input_files("#photo input[type=file]", str(example.image))
+    expect(page.locator("#photo img")).to_have_count(1)
+    page.locator("#field-age textarea, #field-age input").first.fill("67")
+    page.locator("#field-region input").click()
+    page.get_by_role("option", name="Face", exact=True).click()
+    page.locator("#field-bleed").get_by_text("Yes", exact=True).click()
+    page.locator("#diagnose").click()
+
+    expected = predictor.predict(example.image, {"age": 67, "region": "FACE", "bleed": "True"})
+    top = f"{expected.class_labels[expected.prediction]} ({expected.prediction})"
+    expect(page.locator("#probabilities")).to_contain_text(top)
+    for code in expected.classes:
+        expect(page.locator("#probabilities")).to_contain_text(f"({code})")
+    expect(page.locator("#result-note")).to_contain_text("synthetic-data model")
+
+    expect(bars(page, "lc-gate")).to_have_count(2 * stages)
+    expect(bars(page, "gm-gate")).to_have_count(predictor.config.num_experts)
+    expect(bars(page, "field-importance")).to_have_count(3)  # age, region, bleed
+    expect(page.locator("#field-importance")).to_contain_text("Bleeds = Yes")
+    for stage in range(1, stages + 1):
+        expect(bars(page, f"tkca-fields-{stage}")).to_have_count(len(predictor.schema.fields))
+        expect(page.locator(f"#tkca-image-{stage} img")).to_have_attribute("src", re.compile(r"/file="))
+    expect(page.locator("#gradcam img")).to_have_attribute("src", re.compile(r"/file="))
+    for figure in ("expert-contributions", "modality-comparison"):
+        expect(page.locator(f"#{figure} img")).to_have_attribute("src", re.compile(r"^data:image/"))
+
+    page.get_by_role("tab", name="Teaching").click()
+    expect(page.locator("#teaching-narrative")).to_contain_text(f"({expected.prediction})")
+    expect(page.locator("#routing-atlas img")).to_have_attribute("src", re.compile(r"^data:image/"))
+    page.locator("#knock-out").get_by_text("Expert 1", exact=True).click()
+    page.locator("#lc-force-1").get_by_text("image", exact=True).click()
+    page.locator("#run-intervention").click()
+    expect(page.locator("#intervention-summary")).to_contain_text(
+        "expert 1 knocked out; stage 1 LC-Gate forced to the image path"
+    )
+    expect(page.locator("#intervention-baseline")).to_contain_text(top)
+    expect(page.locator("#intervention-result")).to_contain_text("(")
+    expect(page.locator("#intervention-plot img")).to_have_attribute("src", re.compile(r"^data:image/"))
+
+    screenshot = tmp_path / "teaching_tab.png"
+    page.screenshot(path=str(screenshot), full_page=True)
+    page.get_by_role("tab", name="Diagnose").click()
+    page.screenshot(path=str(tmp_path / "diagnose_tab.png"), full_page=True)
+    assert screenshot.stat().st_size > 50_000
+    print(f"screenshots: {tmp_path}")
