@@ -1,0 +1,60 @@
+"""The bundled demo checkpoint (assets/demo): what its card claims is what it does on the held-out synthetic fold."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mhdf import MHDFNet
+from mhdf.bundle import load_examples
+from training import evaluate
+from training.routing_atlas import LC_PATHS
+from training.synthetic import generate
+
+DEMO = Path(__file__).resolve().parent.parent / "assets" / "demo"
+MAX_CHECKPOINT_BYTES = 20 * 2**20
+
+
+@pytest.fixture(scope="module")
+def card():
+    return json.loads((DEMO / "model_card.json").read_text())
+
+
+def test_the_checkpoint_is_small_synthetic_and_says_it_is_not_for_clinical_use(card):
+    size = sum((DEMO / name).stat().st_size for name in ("config.json", "model.safetensors"))
+    assert size <= MAX_CHECKPOINT_BYTES
+    config = MHDFNet.from_pretrained(DEMO).config
+    assert config.synthetic_data is True and "synthetic" in config.training_data
+    assert card["synthetic_data"] is True and card["training_data"] == config.training_data
+    assert "not for clinical use" in card["not_for_clinical_use"].lower()
+    assert card["command"].startswith("python -m training.make_demo")
+    assert set(card["metrics"]) == {"mhdf", "image-only", "meta-only"}
+
+
+def test_every_class_has_an_example_case_the_schema_accepts(card):
+    schema = MHDFNet.from_pretrained(DEMO).schema
+    examples = load_examples(DEMO, schema)  # validates every record against the schema
+    assert {example.label for example in examples} == set(schema.classes)
+    for example in examples:
+        assert example.image.is_file() and all(str(value).strip() for value in example.metadata.values())
+
+
+def test_the_routing_atlas_describes_the_held_out_fold(card):
+    atlas = json.loads((DEMO / "routing_atlas.json").read_text())
+    assert atlas["num_samples"] == card["metrics"]["mhdf"]["num_samples"]
+    assert atlas["lc_gate"]["paths"] == list(LC_PATHS) and len(atlas["lc_gate"]["stages"]) == 4
+    assert set(atlas["gm_gate"]["per_true_class"]) == set(atlas["classes"])
+
+
+def test_the_cards_balanced_accuracy_holds_on_the_regenerated_held_out_fold(card, tmp_path):
+    synthetic, split = card["synthetic"], card["evaluation"]
+    data = tmp_path / "data"
+    generate(data, synthetic["n"], synthetic["seed"], image_size=synthetic["image_size"])
+    argv = ["--checkpoint", str(DEMO), "--data", str(data), "--dataset", split["dataset"], "--split", split["split"],
+            "--fold", str(split["fold"]), "--num-folds", str(split["num_folds"]), "--split-seed",
+            str(split["split_seed"]), "--val-fraction", str(split["val_fraction"]), "--out", str(tmp_path / "eval"),
+            "--workers", "0", "--threads", "1", "--device", "cpu"]  # fmt: skip
+    evaluate.main(evaluate.get_args_parser().parse_args(argv))
+    metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert metrics["num_samples"] == card["metrics"]["mhdf"]["num_samples"]
+    assert metrics["balanced_accuracy"] == pytest.approx(card["metrics"]["mhdf"]["balanced_accuracy"], abs=0.02)
