@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from mhdf import MHDFNet
+from mhdf.inference import resolve_checkpoint
 from mhdf.transforms import eval_transform
 from training.datasets import DATASETS, LesionSource, PadUfes20, load_dataset
 from training.engine import (
@@ -71,6 +73,7 @@ def evaluate_checkpoint(
     args: argparse.Namespace, source: LesionSource, fold: int, checkpoint: Path, out: Path, runtime: Runtime
 ) -> dict[str, Any]:
     """Evaluates one checkpoint on its held-out split; writes the EVAL_DIR files; returns metrics.json."""
+    checkpoint = Path(resolve_checkpoint(checkpoint))  # a run folder stands for its best/
     model = MHDFNet.from_pretrained(str(checkpoint), map_location=str(runtime.device))
     config = model.config
     if config.schema_name != source.schema.name or list(config.class_names) != list(source.classes):
@@ -189,4 +192,8 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
 
 
 if __name__ == "__main__":
-    main(get_args_parser().parse_args())
+    cli_args = get_args_parser().parse_args()
+    try:
+        main(cli_args)
+    except (ValueError, OSError) as error:  # bad data or arguments: the message says what to fix
+        sys.exit(f"error: {error}")

@@ -19,6 +19,7 @@ import argparse
 import json
 import shlex
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -206,4 +207,8 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
 
 
 if __name__ == "__main__":
-    main(get_args_parser().parse_args())
+    cli_args = get_args_parser().parse_args()
+    try:
+        main(cli_args)
+    except (ValueError, OSError) as error:  # bad data or arguments: the message says what to fix
+        sys.exit(f"error: {error}")

@@ -22,6 +22,7 @@ import csv
 import json
 import os
 import shutil
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -337,4 +338,8 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
 
 
 if __name__ == "__main__":
-    main(get_args_parser().parse_args())
+    cli_args = get_args_parser().parse_args()
+    try:
+        main(cli_args)
+    except (ValueError, OSError) as error:  # bad data or arguments: the message says what to fix
+        sys.exit(f"error: {error}")
