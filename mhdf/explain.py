@@ -247,7 +247,7 @@ def narrate(diagnosis: Diagnosis, schema: MetadataSchema) -> str:
         verb = "supported" if most.change > 0 else "argued against"
         lines.append(
             f"**Field importance.** {most.label} = {most.value} {verb} {code} the most: set to unknown, the {code} "
-            f"probability becomes {_percent(most.probability)} ({-most.change:+.1%})."
+            f"probability becomes {_percent(most.probability)} ({-100 * most.change:+.1f} percentage points)."
         )
     else:
         lines.append("**Field importance.** No clinical field was filled in, so there is nothing to remove.")
