@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+import pandas as pd
 import torch
 from gradio.components.native_plot import PlotData
 
@@ -60,6 +61,7 @@ NOTICE = "Research and teaching demo, **not a medical device**: never use it to 
 SYNTHETIC_WARNING = "Synthetic-data weights: these numbers say nothing about real patients."
 MODEL_CHOICE = "model's choice"
 CURRENT_CASE = "Current case (photo and form of the Diagnose tab)"
+NARRATIVE_PLACEHOLDER = "*Diagnose a case to see it explained here.*"
 ROUTING_EXPLAINED = """
 ### How MHDF-Net routes a case
 
@@ -336,7 +338,7 @@ def build_demo(predictor: Predictor, examples: list[ExampleCase], atlas: dict[st
         elem_id="field-importance",
         render=False,
     )
-    narrative = gr.Markdown("*Diagnose a case to see it explained here.*", elem_id="teaching-narrative", render=False)
+    narrative = gr.Markdown(NARRATIVE_PLACEHOLDER, elem_id="teaching-narrative", render=False)
     diagnosis_outputs = [
         note, probabilities, lc_gate, gm_gate, contributions, *tkca_images, *tkca_fields, gradcam, modality,
         importance, narrative,
@@ -493,8 +495,13 @@ def build_demo(predictor: Predictor, examples: list[ExampleCase], atlas: dict[st
             api_name="compare",
             preprocess=False,
         )
+        # bar plots are emptied rather than set to None, which Gradio's plot frontend cannot tear down
+        cleared = [
+            pd.DataFrame(columns=[o.x, o.y, *([o.color] if o.color else [])]) if isinstance(o, gr.BarPlot) else None
+            for o in diagnosis_outputs
+        ]
         clear.click(
-            lambda: [None, *empty_form(schema), *[None] * len(diagnosis_outputs)],
+            lambda: [None, *empty_form(schema), *cleared[:-1], NARRATIVE_PLACEHOLDER],
             outputs=[image, *form, *diagnosis_outputs],
             api_visibility="private",
         )

@@ -56,7 +56,7 @@ def test_diagnose_in_the_browser(page, tmp_path):
     expect(page.locator("#banner")).to_contain_text("not a medical device")
     page.set_input_files("#photo input[type=file]", str(example.image))
     expect(page.locator("#photo img")).to_have_count(1)
-    page.locator("#field-age textarea, #field-age input").first.fill("67")
+    page.locator("#field-age input").fill("67")
     page.locator("#field-region input").click()
     page.get_by_role("option", name="Face", exact=True).click()
     page.locator("#field-bleed").get_by_text("Yes", exact=True).click()
@@ -98,4 +98,9 @@ def test_diagnose_in_the_browser(page, tmp_path):
     page.get_by_role("tab", name="Diagnose").click()
     page.screenshot(path=str(tmp_path / "diagnose_tab.png"), full_page=True)
     assert screenshot.stat().st_size > 50_000
+
+    page.locator("#clear").click()
+    expect(page.locator("#probabilities")).not_to_contain_text(top)
+    expect(page.locator("#field-age input")).to_have_value("")
+    expect(page.locator("#photo img")).to_have_count(0)
     print(f"screenshots: {tmp_path}")
