@@ -39,6 +39,7 @@ from mhdf.figures import (
 )
 from mhdf.form import NOT_RECORDED_LABEL, FormField, empty_form, form_from_record, grouped_form_fields, record_from_form
 from mhdf.inference import Predictor, resolve_device
+from mhdf.metadata import MetadataSchema
 from mhdf.routing import LC_PATHS, RoutingOverrides
 
 try:  # Hugging Face ZeroGPU: a GPU is attached only while a decorated function runs
@@ -509,7 +510,7 @@ def build_demo(predictor: Predictor, examples: list[ExampleCase], atlas: dict[st
     return demo
 
 
-def api_help(schema: Any) -> str:
+def api_help(schema: MetadataSchema) -> str:
     fields = ", ".join(f"`{name}`" for name in schema.field_names)
     return f"""
 ### `/predict` for programs
