@@ -21,8 +21,8 @@ class MHDFConfig:
     metadata_schema: dict | None = None  # the full schema, so a checkpoint describes its own input form
     variant: str = "mhdf"
     num_stages: int = 4  # LC-MoE blocks after the last `num_stages` backbone stages
-    token_dim: int = 128
-    num_heads: int = 4
+    token_dim: int = 64
+    num_heads: int = 2
     top_k: int = 8  # TKCA k: scores kept per query before the softmax
     max_grid: int = 14  # image tokens per side; larger maps are average-pooled to this grid first
     num_experts: int = 4

@@ -52,7 +52,7 @@ class LCMoE(nn.Module):
         super().__init__()
         dim = config.token_dim
         self.max_grid = config.max_grid
-        self.image_proj = nn.Conv2d(in_channels, dim, kernel_size=1)
+        self.image_proj = nn.Linear(in_channels, dim)  # a 1x1 convolution, as a matmul over the pixel tokens
         self.image_norm = nn.LayerNorm(dim)
         self.tkca = BidirectionalTKCA(dim, config.num_heads, config.attention_top_k)
         self.fuse = nn.Sequential(nn.Linear(2 * dim, dim), nn.GELU())
@@ -67,7 +67,7 @@ class LCMoE(nn.Module):
         grid = (min(height, self.max_grid), min(width, self.max_grid))
         # pooling before the 1x1 projection is the same linear map on fewer pixels: early, large stages stay cheap
         pooled = F.adaptive_avg_pool2d(feature_map, grid) if grid != (height, width) else feature_map
-        image_tokens = self.image_norm(self.image_proj(pooled).flatten(2).transpose(1, 2))  # (B, N, D)
+        image_tokens = self.image_norm(self.image_proj(pooled.flatten(2).transpose(1, 2)))  # (B, N, D)
         fields_attended, pixels_attended, meta_to_image, image_to_meta = self.tkca(field_tokens, image_tokens)
         fused_path = self.fuse(torch.cat([fields_attended, pixels_attended], dim=-1))
         image_path = image_tokens.mean(1)
