@@ -35,12 +35,12 @@ class MHDFNet(
     `MHDFOutput` whose `trace` records every gate weight and attention map that produced them.
     """
 
-    def __init__(self, config: MHDFConfig, pretrained_backbone: bool = False) -> None:
+    def __init__(self, config: MHDFConfig, pretrained: bool = False) -> None:
         super().__init__()
         self.config = config
         self.schema = config.schema
         self.backbone = (
-            StagedBackbone(config.backbone, config.num_stages, pretrained_backbone) if config.uses_image else None
+            StagedBackbone(config.backbone, config.num_stages, pretrained) if config.uses_image else None
         )
         self.field_tokenizer = FieldTokenizer(self.schema, config.token_dim) if config.uses_metadata else None
         channels = self.backbone.channels if self.backbone is not None else []

@@ -292,3 +292,11 @@ def test_tkca_pooled_outputs_equal_attending_then_pooling():
 
     torch.testing.assert_close(fields, attend(meta, meta_to_image, image, tkca.image_qkv, tkca.meta_out))
     torch.testing.assert_close(pixels, attend(image, image_to_meta, meta, tkca.meta_qkv, tkca.image_out))
+
+
+def test_pretrained_asks_timm_for_imagenet_weights():
+    # the tests run offline (HF_HUB_OFFLINE=1): reaching the Hub's cache lookup proves the flag reaches timm
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    with pytest.raises(LocalEntryNotFoundError):
+        MHDFNet(MHDFConfig(backbone="resnet18", **SMALL), pretrained=True)

@@ -202,7 +202,7 @@ def run(args: argparse.Namespace, runtime: Runtime) -> None:
     config = build_config(args, source)
 
     torch.manual_seed(args.seed)  # the same initial weights in every process
-    model = MHDFNet(config, pretrained_backbone=args.pretrained).to(runtime.device)
+    model = MHDFNet(config, pretrained=args.pretrained).to(runtime.device)
     model_without_ddp = model
     if runtime.distributed:
         model = DistributedDataParallel(
