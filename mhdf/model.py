@@ -39,9 +39,7 @@ class MHDFNet(
         super().__init__()
         self.config = config
         self.schema = config.schema
-        self.backbone = (
-            StagedBackbone(config.backbone, config.num_stages, pretrained) if config.uses_image else None
-        )
+        self.backbone = StagedBackbone(config.backbone, config.num_stages, pretrained) if config.uses_image else None
         self.field_tokenizer = FieldTokenizer(self.schema, config.token_dim) if config.uses_metadata else None
         channels = self.backbone.channels if self.backbone is not None else []
         self.lc_moe = nn.ModuleList(LCMoE(c, config) for c in channels) if config.fuses_stages else nn.ModuleList()
