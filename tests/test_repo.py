@@ -29,3 +29,11 @@ def test_requirements_do_not_pin_an_old_torch():
     for line in (ROOT / "requirements.txt").read_text().splitlines():
         if line.startswith(("torch", "torchvision")):
             assert ">=" in line and "==" not in line and "<" not in line, line
+
+
+def test_readme_python_example_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # it saves "my-checkpoint" in the working directory
+    example = re.findall(r"```python\n(.+?)\n```", (ROOT / "README.md").read_text(), re.S)[0]
+    namespace: dict = {}
+    exec(compile(example, "README.md", "exec"), namespace)
+    assert namespace["out"].logits.shape == (1, 6) and (tmp_path / "my-checkpoint" / "model.safetensors").is_file()
