@@ -3,9 +3,10 @@ prediction loop that gathers every sample's probabilities and gate weights acros
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,15 @@ class Runtime:
     def amp(self) -> bool:
         """Mixed precision (float16 autocast with a GradScaler) on CUDA only."""
         return self.device.type == "cuda"
+
+
+def run_cli(get_args_parser: Callable[[], argparse.ArgumentParser], main: Callable) -> None:
+    """`python -m training.X` entry point: bad data or arguments end with `error: ...`, not a traceback."""
+    args = get_args_parser().parse_args()
+    try:
+        main(args)
+    except (ValueError, OSError) as error:  # the message says what to fix
+        sys.exit(f"error: {error}")
 
 
 def init_runtime(device: str = "auto", threads: int | None = None) -> Runtime:

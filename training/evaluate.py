@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +42,7 @@ from training.engine import (
     init_runtime,
     predict,
     read_splits_csv,
+    run_cli,
     split_dataset,
 )
 from training.metrics import classification_metrics, format_summary, summarize
@@ -192,8 +192,4 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
 
 
 if __name__ == "__main__":
-    cli_args = get_args_parser().parse_args()
-    try:
-        main(cli_args)
-    except (ValueError, OSError) as error:  # bad data or arguments: the message says what to fix
-        sys.exit(f"error: {error}")
+    run_cli(get_args_parser, main)

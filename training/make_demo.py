@@ -19,7 +19,6 @@ import argparse
 import json
 import shlex
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -31,6 +30,7 @@ import torch
 
 from training import evaluate, train
 from training.datasets import PadUfes20
+from training.engine import run_cli
 from training.metrics import SCALAR_METRICS
 from training.synthetic import generate
 
@@ -207,8 +207,4 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
 
 
 if __name__ == "__main__":
-    cli_args = get_args_parser().parse_args()
-    try:
-        main(cli_args)
-    except (ValueError, OSError) as error:  # bad data or arguments: the message says what to fix
-        sys.exit(f"error: {error}")
+    run_cli(get_args_parser, main)

@@ -22,7 +22,6 @@ import csv
 import json
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -47,6 +46,7 @@ from training.engine import (
     init_runtime,
     model_inputs,
     predict,
+    run_cli,
     split_dataset,
     train_loader,
     write_splits_csv,
@@ -338,8 +338,4 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
 
 
 if __name__ == "__main__":
-    cli_args = get_args_parser().parse_args()
-    try:
-        main(cli_args)
-    except (ValueError, OSError) as error:  # bad data or arguments: the message says what to fix
-        sys.exit(f"error: {error}")
+    run_cli(get_args_parser, main)
