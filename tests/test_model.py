@@ -67,7 +67,7 @@ def test_config_rejects_bad_values(kwargs, message):
         MHDFConfig(**kwargs)
 
 
-@pytest.mark.parametrize("backbone", ["resnet18", "efficientnet_b0", "vgg16", "mobilenetv3_small_100"])
+@pytest.mark.parametrize("backbone", ["resnet18", "efficientnet_b0", "vgg16", "convnext_atto", "mobilenetv3_small_100"])
 @pytest.mark.parametrize("size", [64, 96])
 def test_trace_shapes_gates_and_sparsity(backbone, size):
     torch.manual_seed(0)
