@@ -89,6 +89,9 @@ def test_derm7pt_report(tmp_path, capsys):
     assert report["split"] == {"train": 2, "valid": 1, "test": 1}
     assert report["missing_images"] == ["FAL/d4.jpg"] and code == 1
     assert report["missing_fields"] == {"sex": 4, "location": 0, "elevation": 0}
+    # no clinical photo was written: checking those reports every one of them missing
+    _, out, _ = run(capsys, "--data", str(release), "--dataset", "derm7pt", "--json", "--image-column", "clinic")
+    assert json.loads(out)["missing_images"] == [f"FAL/c{case}.jpg" for case in range(1, 5)]
 
 
 def test_unreadable_dataset_exits_with_a_clear_message(tmp_path, capsys):

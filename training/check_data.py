@@ -124,12 +124,16 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
     parser.add_argument("--folds", default=5, type=int, help="number of folds to check (PAD-UFES-20)")
     parser.add_argument("--seed", default=0, type=int, help="seed of the folds (PAD-UFES-20)")
+    parser.add_argument(
+        "--image-column", default="derm", choices=("derm", "clinic"), help="which Derm7pt images to check"
+    )
     return parser
 
 
 def main(args: argparse.Namespace) -> int:
     try:
-        source = load_dataset(args.dataset, args.data, allow_missing_images=True)
+        options = {"image_column": args.image_column} if args.dataset == "derm7pt" else {}
+        source = load_dataset(args.dataset, args.data, allow_missing_images=True, **options)
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
