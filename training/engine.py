@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,10 +64,12 @@ def run_cli(get_args_parser: Callable[[], argparse.ArgumentParser], main: Callab
         sys.exit(f"error: {error}")
 
 
-def init_runtime(device: str = "auto", threads: int | None = None) -> Runtime:
-    """The device to use; under torchrun (RANK / WORLD_SIZE set) also joins the process group, on NCCL for
-    CUDA and gloo for the CPU, each process on the GPU of its LOCAL_RANK. `threads` caps PyTorch's CPU
-    threads (None: PyTorch's default, one per core, which torchrun lowers to 1 per process)."""
+@contextmanager
+def runtime_session(device: str = "auto", threads: int | None = None) -> Iterator[Runtime]:
+    """The device to use for the duration of a command. Under torchrun (RANK / WORLD_SIZE set) it also joins
+    the process group, on NCCL for CUDA and gloo for the CPU, each process on the GPU of its LOCAL_RANK, and
+    leaves it on exit. `threads` caps PyTorch's CPU threads (None: PyTorch's default, one per core, which
+    torchrun lowers to 1 per process)."""
     if device not in ("auto", "cpu", "cuda"):
         raise ValueError(f"--device must be auto, cpu or cuda, got {device!r}")
     if threads is not None:
@@ -78,17 +81,17 @@ def init_runtime(device: str = "auto", threads: int | None = None) -> Runtime:
         raise ValueError("--device cuda was asked for, but PyTorch sees no CUDA device")
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if world_size == 1:
-        return Runtime(torch.device("cuda" if use_cuda else "cpu"))
+        yield Runtime(torch.device("cuda" if use_cuda else "cpu"))
+        return
     rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
     if use_cuda:
         torch.cuda.set_device(local_rank)
     dist.init_process_group(backend="nccl" if use_cuda else "gloo")
-    return Runtime(torch.device(f"cuda:{local_rank}" if use_cuda else "cpu"), rank, world_size, local_rank)
-
-
-def close_runtime(runtime: Runtime) -> None:
-    if runtime.distributed and dist.is_initialized():
-        dist.destroy_process_group()
+    try:
+        yield Runtime(torch.device(f"cuda:{local_rank}" if use_cuda else "cpu"), rank, world_size, local_rank)
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
 
 
 def epoch_seed(seed: int, epoch: int, rank: int) -> int:

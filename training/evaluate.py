@@ -36,13 +36,12 @@ from training.engine import (
     SPLIT_NAMES,
     THREADS_HELP,
     Runtime,
-    close_runtime,
     eval_loader,
     find_run_splits,
-    init_runtime,
     predict,
     read_splits_csv,
     run_cli,
+    runtime_session,
     split_dataset,
 )
 from training.metrics import classification_metrics, format_summary, summarize
@@ -138,11 +137,8 @@ def print_metrics(metrics: dict[str, Any]) -> None:
 
 
 def main(args: argparse.Namespace) -> None:
-    runtime = init_runtime(args.device, args.threads)
-    try:
+    with runtime_session(args.device, args.threads) as runtime:
         run(args, runtime)
-    finally:
-        close_runtime(runtime)
 
 
 def run(args: argparse.Namespace, runtime: Runtime) -> None:

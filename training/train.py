@@ -40,13 +40,12 @@ from training.engine import (
     THREADS_HELP,
     Runtime,
     class_weights,
-    close_runtime,
     epoch_seed,
     eval_loader,
-    init_runtime,
     model_inputs,
     predict,
     run_cli,
+    runtime_session,
     split_dataset,
     train_loader,
     write_splits_csv,
@@ -182,11 +181,8 @@ def append_log(path: Path, row: dict[str, Any]) -> None:
 
 
 def main(args: argparse.Namespace) -> None:
-    runtime = init_runtime(args.device, args.threads)
-    try:
+    with runtime_session(args.device, args.threads) as runtime:
         run(args, runtime)
-    finally:
-        close_runtime(runtime)
 
 
 def run(args: argparse.Namespace, runtime: Runtime) -> None:
