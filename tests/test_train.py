@@ -26,7 +26,7 @@ def test_a_run_writes_args_log_splits_and_the_best_checkpoint(trained_run):
     args = json.loads((trained_run / "args.json").read_text())
     assert args["epochs"] == 1 and args["variant"] == "mhdf" and args["lr"] == 1e-3
     log = pd.read_csv(trained_run / "log.csv")
-    assert list(log.columns) == list(train.LOG_COLUMNS) and log["epoch"].tolist() == [0]
+    assert list(log.columns) == list(train.LOG_COLUMNS) and log["epoch"].tolist() == [1]
     assert 0 <= log["val_balanced_accuracy"][0] <= 1 and np.isfinite(log["train_loss"][0])
     model = MHDFNet.from_pretrained(trained_run / "best")
     assert model.config.synthetic_data is True
@@ -75,7 +75,7 @@ def test_a_used_run_folder_needs_resume_and_resume_keeps_the_arguments(trained_r
 def test_early_stopping_ends_the_run_after_patience_epochs_without_improvement(synthetic_data, tmp_path):
     # lr 0 never improves on the first epoch's validation BACC: epoch 1 is the one epoch of patience
     train_tiny(synthetic_data, tmp_path / "run", "--epochs", "5", "--lr", "0", "--early-stopping", "1")
-    assert pd.read_csv(tmp_path / "run" / "log.csv")["epoch"].tolist() == [0, 1]
+    assert pd.read_csv(tmp_path / "run" / "log.csv")["epoch"].tolist() == [1, 2]
 
 
 def test_meta_only_never_opens_an_image(synthetic_data, tmp_path):
@@ -115,5 +115,5 @@ def test_two_cpu_processes_train_with_ddp_on_gloo(synthetic_data, tmp_path):
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "2 process(es) on cpu" in result.stdout
-    assert pd.read_csv(out / "log.csv")["epoch"].tolist() == [0]  # written once, by rank 0
+    assert pd.read_csv(out / "log.csv")["epoch"].tolist() == [1]  # written once, by rank 0
     assert MHDFNet.from_pretrained(out / "best").config.variant == "mhdf"

@@ -258,7 +258,7 @@ def run(args: argparse.Namespace, runtime: Runtime) -> None:
             }
             save_atomically(lambda path, state=state: torch.save(state, path), out / CHECKPOINT_NAME)
             row = {
-                "epoch": epoch,
+                "epoch": epoch + 1,  # counted from 1, as the progress lines and the final message say
                 "train_loss": train_loss,
                 "val_loss": metrics["loss"],
                 **{f"val_{key}": metrics[key] for key in ("accuracy", "balanced_accuracy", "macro_f1", "auc")},
@@ -271,7 +271,7 @@ def run(args: argparse.Namespace, runtime: Runtime) -> None:
                 f"val BACC {metrics['balanced_accuracy']:.4f}" + (" (best)" if improved else "")
             )
     if runtime.is_main:
-        print(f"best epoch {best_epoch} with validation BACC {best_bacc:.4f}; checkpoint in {out / 'best'}")
+        print(f"best epoch {best_epoch + 1} with validation BACC {best_bacc:.4f}; checkpoint in {out / 'best'}")
 
 
 def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
