@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from mhdf.form import describe_value
 from mhdf.images import ImageSource
-from mhdf.inference import Prediction, Predictor
+from mhdf.inference import Prediction, Predictor, class_display_name
 from mhdf.metadata import MetadataSchema, validate
 from mhdf.routing import LC_PATHS, RoutingOverrides
 
@@ -199,10 +199,11 @@ def narrate(diagnosis: Diagnosis, schema: MetadataSchema) -> str:
     order = np.argsort(prediction.probabilities)[::-1]
     top, runner_up = order[0], order[1] if len(order) > 1 else order[0]
     code = prediction.classes[top]
-    name = prediction.class_labels[code]
+    top_name, runner_up_name = (
+        class_display_name(prediction.classes[i], prediction.class_labels) for i in (top, runner_up)
+    )
     lines = [
-        f"**Prediction.** {name} ({code}) at {_percent(prediction.probabilities[top])}; runner-up "
-        f"{prediction.class_labels[prediction.classes[runner_up]]} ({prediction.classes[runner_up]}) at "
+        f"**Prediction.** {top_name} at {_percent(prediction.probabilities[top])}; runner-up {runner_up_name} at "
         f"{_percent(prediction.probabilities[runner_up])}. These are a model's scores, not a diagnosis."
     ]
     if trace.lc_gate.shape[1]:

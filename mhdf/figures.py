@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from PIL import Image, ImageDraw
 
 from mhdf.explain import FieldImportance
-from mhdf.inference import Prediction
+from mhdf.inference import Prediction, class_display_name
 from mhdf.metadata import MetadataSchema
 from mhdf.routing import LC_PATHS
 
@@ -26,12 +26,6 @@ DPI = 90  # figures are read on screen; a low dpi keeps their rendering off the 
 COMPARISON_COLORS = ("#4C72B0", "#DD8452")
 LC_PATH_LABELS = {"image": "image path", "fused": "fused path"}
 SUPPORTS, OPPOSES = "supported the prediction", "opposed the prediction"
-
-
-def class_display_name(code: str, class_labels: Mapping[str, str]) -> str:
-    """ "Basal cell carcinoma (BCC)"; just the code when it has no longer name."""
-    label = class_labels.get(code, code)
-    return code if label == code else f"{label} ({code})"
 
 
 def probability_label(prediction: Prediction) -> dict[str, float]:

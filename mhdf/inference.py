@@ -23,6 +23,12 @@ from mhdf.transforms import eval_transform
 MODEL_CARD_NAME = "model_card.json"
 
 
+def class_display_name(code: str, class_labels: Mapping[str, str]) -> str:
+    """ "Basal cell carcinoma (BCC)"; just the code when it has no longer name."""
+    label = class_labels.get(code, code)
+    return code if label == code else f"{label} ({code})"
+
+
 def resolve_device(device: str = "auto") -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")

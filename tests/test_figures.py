@@ -13,7 +13,6 @@ from mhdf.figures import (
     OVERLAY_SIZE,
     SUPPORTS,
     attention_overlay,
-    class_display_name,
     expert_contribution_figure,
     field_attention_frame,
     field_importance_frame,
@@ -25,7 +24,7 @@ from mhdf.figures import (
     routing_atlas_summary,
     routing_comparison_figure,
 )
-from mhdf.inference import Prediction
+from mhdf.inference import Prediction, class_display_name
 from mhdf.metadata import PAD_UFES_20
 from mhdf.trace import RoutingTrace
 from training.routing_atlas import routing_atlas
