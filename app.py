@@ -1,7 +1,7 @@
 """MHDF-Net clinician demo: a lesion photo + the clinical form -> class probabilities and the expert routing behind
 them. Research and teaching demo, not a medical device.
 
-    python app.py [--checkpoint PATH_OR_HUB_ID] [--port 7860] [--host 127.0.0.1]
+    python app.py [--checkpoint PATH_OR_HUB_ID] [--port 7860] [--host 127.0.0.1] [--max-file-size 20mb]
 
 Gradio UI only: layout and wiring. Predictions come from `mhdf.inference`, explanations from `mhdf.explain`,
 figures from `mhdf.figures`, the form from `mhdf.form`.
@@ -19,6 +19,8 @@ import gradio as gr
 import pandas as pd
 import torch
 from gradio.components.native_plot import PlotData
+from gradio.utils import get_upload_folder
+from starlette.middleware import Middleware
 
 from mhdf.bundle import ExampleCase, checkpoint_folder, load_examples, load_routing_atlas
 from mhdf.explain import compare_cases, describe_overrides, diagnose, intervene, narrate, routing_difference
@@ -41,6 +43,7 @@ from mhdf.form import NOT_RECORDED_LABEL, FormField, empty_form, form_from_recor
 from mhdf.inference import Predictor, resolve_device
 from mhdf.metadata import MetadataSchema
 from mhdf.routing import LC_PATHS, RoutingOverrides
+from mhdf.uploads import DEFAULT_MAX_FILE_SIZE, UploadOnlyMiddleware, UploadPolicy, parse_file_size, uploaded_file
 
 try:  # Hugging Face ZeroGPU: a GPU is attached only while a decorated function runs
     import spaces
@@ -102,16 +105,12 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=None, help="port (default: env GRADIO_SERVER_PORT or 7860)")
     parser.add_argument("--host", default=None, help="interface to bind, e.g. 0.0.0.0 (default: 127.0.0.1)")
     parser.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda")
+    parser.add_argument(
+        "--max-file-size",
+        default=os.environ.get("MHDF_MAX_FILE_SIZE", DEFAULT_MAX_FILE_SIZE),
+        help=f"largest upload accepted, e.g. 20mb or 500kb (env MHDF_MAX_FILE_SIZE; default {DEFAULT_MAX_FILE_SIZE})",
+    )
     return parser
-
-
-def image_path(payload: Any) -> str | None:
-    """The uploaded file's path from a raw image payload (events run with preprocess=False, see `build_demo`)."""
-    if payload is None or isinstance(payload, str):
-        return payload or None
-    if isinstance(payload, Mapping):
-        return payload.get("path")
-    raise gr.Error(f"expected an image file, got {type(payload).__name__}", print_exception=False)
 
 
 def user_error(error: ValueError) -> gr.Error:
@@ -154,29 +153,40 @@ def form_component(field: FormField, value: Any) -> gr.components.Component:
     )
 
 
-def build_demo(predictor: Predictor, examples: list[ExampleCase], atlas: dict[str, Any] | None) -> gr.Blocks:
+def build_demo(
+    predictor: Predictor, examples: list[ExampleCase], atlas: dict[str, Any] | None, uploads: UploadPolicy
+) -> gr.Blocks:
     """The Blocks app for one loaded checkpoint.
 
     Events that take the photo or the form run with preprocess=False: the raw values go straight to the schema's
     validation and to `mhdf.images.load_image`, so a corrupt file, a decompression bomb or an impossible value
-    gets an error naming the problem, not a generic component failure.
+    gets an error naming the problem, not a generic component failure. The photo payload opens a file only when
+    it is one of this server's uploads (`uploads`); example cases are read from the checkpoint folder by name.
     """
     schema = predictor.schema
     stages = list(range(len(predictor.model.lc_moe)))
     experts = range(predictor.config.experts)
     example_by_title = {example.title: example for example in examples}
+    example_by_name = {example.name: example for example in examples}
+
+    def photo(payload: Any) -> Path | None:
+        """The uploaded photo a raw payload refers to; refused unless it is one of this server's uploads."""
+        try:
+            return uploaded_file(payload, uploads)
+        except ValueError as error:
+            raise user_error(error) from None
 
     def case_inputs(choice: str, image: Any, form_values: tuple) -> tuple[str | Path | None, dict[str, Any]]:
         if choice == CURRENT_CASE:
-            return image_path(image), record_from_form(schema, form_values)
+            return photo(image), record_from_form(schema, form_values)
+        if choice not in example_by_title:
+            raise gr.Error("unknown case: choose the current case or one of the example cases", print_exception=False)
         example = example_by_title[choice]
         return example.image, example.metadata
 
-    @gpu
-    @torch.inference_mode()
-    def run_diagnosis(image: Any, *form_values: Any) -> list[Any]:
+    def diagnosis_outputs_for(image: Path | None, record: Mapping[str, Any]) -> list[Any]:
         try:
-            result = diagnose(predictor, image_path(image), record_from_form(schema, form_values))
+            result = diagnose(predictor, image, record)
         except ValueError as error:
             raise user_error(error) from None
         prediction = result.prediction
@@ -204,6 +214,25 @@ def build_demo(predictor: Predictor, examples: list[ExampleCase], atlas: dict[st
 
     @gpu
     @torch.inference_mode()
+    def run_diagnosis(image: Any, *form_values: Any) -> list[Any]:
+        try:
+            record = record_from_form(schema, form_values)
+        except ValueError as error:
+            raise user_error(error) from None
+        return diagnosis_outputs_for(photo(image), record)
+
+    @gpu
+    @torch.inference_mode()
+    def run_example(name: str, *shown: Any) -> list[Any]:
+        """An example case, read from the checkpoint folder by name; `shown` (its photo and form as displayed)
+        is not read, so no path a client sends is ever opened here."""
+        if name not in example_by_name:
+            raise gr.Error("unknown example case", print_exception=False)
+        example = example_by_name[name]
+        return diagnosis_outputs_for(example.image, example.metadata)
+
+    @gpu
+    @torch.inference_mode()
     def run_intervention(
         image: Any,
         disabled: list[int],
@@ -222,7 +251,7 @@ def build_demo(predictor: Predictor, examples: list[ExampleCase], atlas: dict[st
                 gm_forced_expert=None if forced in (None, "", -1) else int(forced),
                 lc_forced_paths={s: p for s, p in zip(stages, lc_paths, strict=True) if p in LC_PATHS},
             )
-            result = intervene(predictor, image_path(image), record_from_form(schema, form_values), overrides)
+            result = intervene(predictor, photo(image), record_from_form(schema, form_values), overrides)
         except ValueError as error:
             raise user_error(error) from None
         summary = (
@@ -270,7 +299,7 @@ def build_demo(predictor: Predictor, examples: list[ExampleCase], atlas: dict[st
         """Classify a lesion photo with its clinical metadata. `image`: an image file (gradio_client
         `handle_file(path)`); `metadata`: {field: value} with the checkpoint's field names (leave a field out
         when unknown). Returns the JSON document of `python -m mhdf.predict`."""
-        path = image_path(image)
+        path = photo(image)
         if path is None:
             raise gr.Error("no image: send the lesion photo as a file", print_exception=False)
         if metadata is not None and not isinstance(metadata, Mapping):
@@ -374,11 +403,14 @@ def build_demo(predictor: Predictor, examples: list[ExampleCase], atlas: dict[st
                             clear = gr.Button("Clear", elem_id="clear")
                             diagnose_button = gr.Button("Diagnose", variant="primary", elem_id="diagnose")
                         if examples:
+                            example_name = gr.Textbox(visible=False)
                             gr.Examples(
-                                examples=[[str(e.image), *form_from_record(schema, e.metadata)] for e in examples],
-                                inputs=[image, *form],
+                                examples=[
+                                    [e.name, str(e.image), *form_from_record(schema, e.metadata)] for e in examples
+                                ],
+                                inputs=[example_name, image, *form],
                                 outputs=diagnosis_outputs,
-                                fn=run_diagnosis,
+                                fn=run_example,
                                 cache_examples=True,
                                 cache_mode="lazy",
                                 preprocess=False,
@@ -537,15 +569,23 @@ impossible value raises `gradio_client.exceptions.AppError` with a message that 
 
 def main(args: argparse.Namespace) -> None:
     try:
+        uploads = UploadPolicy(Path(get_upload_folder()), parse_file_size(args.max_file_size))
         folder = checkpoint_folder(args.checkpoint)
         # loaded on the CPU, then moved: on ZeroGPU the main process may not initialise CUDA itself
         predictor = Predictor.from_pretrained(folder, device="cpu")
         predictor.model.to(resolve_device(args.device))
-        demo = build_demo(predictor, load_examples(folder, predictor.schema), load_routing_atlas(folder))
+        demo = build_demo(predictor, load_examples(folder, predictor.schema), load_routing_atlas(folder), uploads)
     except (ValueError, OSError) as error:
         raise SystemExit(f"error: {error}") from None
     demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)
-    demo.launch(server_name=args.host, server_port=args.port, theme=gr.themes.Soft())
+    demo.launch(
+        server_name=args.host,
+        server_port=args.port,
+        theme=gr.themes.Soft(),
+        max_file_size=uploads.max_bytes,
+        # checked before Gradio reads a request: it would otherwise fetch a URL a client names as a file path
+        app_kwargs={"middleware": [Middleware(UploadOnlyMiddleware, policy=uploads)]},
+    )
 
 
 if __name__ == "__main__":

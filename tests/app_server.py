@@ -9,7 +9,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,7 +59,13 @@ def _wait_until_ready(url: str, process: subprocess.Popen, log: Path, timeout: f
 
 
 @contextmanager
-def running_app(workdir: Path, checkpoint: Path = DEMO_CHECKPOINT, timeout: float = 120) -> Iterator[RunningApp]:
+def running_app(
+    workdir: Path,
+    checkpoint: Path = DEMO_CHECKPOINT,
+    timeout: float = 120,
+    extra_env: Mapping[str, str] | None = None,
+    extra_args: Sequence[str] = (),
+) -> Iterator[RunningApp]:
     """Start the demo on `checkpoint`; uploads and cached examples go under `workdir`; stopped on exit."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -71,8 +77,9 @@ def running_app(workdir: Path, checkpoint: Path = DEMO_CHECKPOINT, timeout: floa
         "GRADIO_TEMP_DIR": str(workdir / "uploads"),
         "GRADIO_EXAMPLES_CACHE": str(workdir / "cached_examples"),
         "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
     }
-    command = [sys.executable, "app.py", "--checkpoint", str(checkpoint), "--port", str(port)]
+    command = [sys.executable, "app.py", "--checkpoint", str(checkpoint), "--port", str(port), *extra_args]
     started = time.monotonic()
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
