@@ -104,3 +104,25 @@ def test_diagnose_in_the_browser(page, tmp_path):
     expect(page.locator("#field-age input")).to_have_value("")
     expect(page.locator("#photo img")).to_have_count(0)
     print(f"screenshots: {tmp_path}")
+
+
+def test_an_example_case_loads_and_diagnoses_in_the_browser(page):
+    """Examples are read on the server by name; the photo they put in the form is a server-side upload that the
+    Diagnose button may send back."""
+    predictor = Predictor.from_pretrained(DEMO_CHECKPOINT, device="cpu")
+    example = load_examples(DEMO_CHECKPOINT, predictor.schema)[-1]
+    expected = predictor.predict(example.image, example.metadata)
+    top = f"{expected.class_labels[expected.prediction]} ({expected.prediction})"
+
+    page.get_by_text(example.title, exact=True).click()
+    expect(page.locator("#probabilities")).to_contain_text(top)
+    expect(page.locator("#photo img")).to_have_count(1)
+    page.locator("#clear").click()
+    expect(page.locator("#probabilities")).not_to_contain_text(top)
+
+    page.get_by_text(example.title, exact=True).click()
+    expect(page.locator("#probabilities")).to_contain_text(top)
+    page.locator("#field-age input").fill("31")  # a new diagnosis of the example's photo, with the age changed
+    page.locator("#diagnose").click()
+    expect(page.locator("#field-importance")).to_contain_text("Age = 31")
+    expect(page.get_by_text("send the photo as an uploaded file")).to_have_count(0)
