@@ -15,7 +15,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mhdf.form import describe_value
 from mhdf.images import ImageSource
 from mhdf.inference import Prediction, Predictor, class_display_name
 from mhdf.metadata import MetadataSchema, validate
@@ -98,7 +97,7 @@ def diagnose(predictor: Predictor, image: ImageSource | None, record: Mapping[st
         FieldImportance(
             name=name,
             label=predictor.schema.field(name).label,
-            value=describe_value(predictor.schema.field(name), entered.record[name]),
+            value=predictor.schema.field(name).describe(entered.record[name]),
             probability=float(without.probabilities[predicted]),
             change=p_entered - float(without.probabilities[predicted]),
         )
