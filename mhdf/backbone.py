@@ -33,7 +33,6 @@ class StagedBackbone(nn.Module):
         self.body = timm.create_model(name, pretrained=pretrained, features_only=True, out_indices=out_indices)
         info = self.body.feature_info
         self.channels: list[int] = info.channels()
-        self.reductions: list[int] = info.reduction()
         if len(self.channels) != num_stages:
             raise ValueError(f"{name} exposes {len(self.channels)} feature stages, {num_stages} are needed")
         for stage, module_name in enumerate(info.module_name()):

@@ -84,6 +84,11 @@ class MHDFConfig:
         return self.variant in ("mhdf", "no-topk", "no-lcgate", "no-gmmoe")
 
     @property
+    def num_fused_stages(self) -> int:
+        """LC-MoE blocks in the model: `num_stages` for the variants that fuse stage by stage, else 0."""
+        return self.num_stages if self.fuses_stages else 0
+
+    @property
     def attention_top_k(self) -> int | None:
         """k for TKCA; None means dense attention (the `no-topk` ablation)."""
         return None if self.variant == "no-topk" else self.top_k

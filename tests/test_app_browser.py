@@ -4,10 +4,10 @@ probabilities and every routing view render, run one routing intervention, and s
 import re
 
 import pytest
-from app_server import DEMO_CHECKPOINT, running_app
 from playwright.sync_api import expect, sync_playwright
 
-from mhdf.bundle import load_examples
+from benchmarks.app_server import DEMO_CHECKPOINT, running_app
+from mhdf.checkpoint import read_examples
 from mhdf.inference import Predictor
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -50,7 +50,7 @@ def bars(page, elem_id):
 
 def test_diagnose_in_the_browser(page, tmp_path):
     predictor = Predictor.from_pretrained(DEMO_CHECKPOINT, device="cpu")
-    example = load_examples(DEMO_CHECKPOINT, predictor.schema)[0]
+    example = read_examples(DEMO_CHECKPOINT, predictor.schema)[0]
     stages = predictor.config.num_stages
 
     expect(page.locator("#banner")).to_contain_text("not a medical device")
@@ -110,7 +110,7 @@ def test_an_example_case_loads_and_diagnoses_in_the_browser(page):
     """Examples are read on the server by name; the photo they put in the form is a server-side upload that the
     Diagnose button may send back."""
     predictor = Predictor.from_pretrained(DEMO_CHECKPOINT, device="cpu")
-    example = load_examples(DEMO_CHECKPOINT, predictor.schema)[-1]
+    example = read_examples(DEMO_CHECKPOINT, predictor.schema)[-1]
     expected = predictor.predict(example.image, example.metadata)
     top = f"{expected.class_labels[expected.prediction]} ({expected.prediction})"
 

@@ -8,12 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from app_server import DEMO_CHECKPOINT, ROOT, running_app
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from mhdf.bundle import load_examples
+from benchmarks.app_server import DEMO_CHECKPOINT, ROOT, running_app
+from mhdf.checkpoint import read_examples
 from mhdf.form import empty_form, form_from_record
 from mhdf.inference import Predictor
 
@@ -42,7 +42,7 @@ def predictor():
 
 @pytest.fixture(scope="module")
 def examples(predictor):
-    return load_examples(DEMO_CHECKPOINT, predictor.schema)
+    return read_examples(DEMO_CHECKPOINT, predictor.schema)
 
 
 def predict(client, image, metadata):

@@ -13,9 +13,9 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from app_server import DEMO_CHECKPOINT, ROOT, running_app
 
-from mhdf.bundle import load_examples
+from benchmarks.app_server import DEMO_CHECKPOINT, ROOT, running_app
+from mhdf.checkpoint import read_examples
 from mhdf.inference import Predictor
 
 pytestmark = pytest.mark.slow
@@ -102,7 +102,7 @@ def http(server):
 @pytest.fixture(scope="module")
 def demo_inputs():
     predictor = Predictor.from_pretrained(DEMO_CHECKPOINT, device="cpu")
-    examples = load_examples(DEMO_CHECKPOINT, predictor.schema)
+    examples = read_examples(DEMO_CHECKPOINT, predictor.schema)
     return len(predictor.schema.fields), predictor.config.num_stages, examples[0]
 
 

@@ -156,7 +156,7 @@ def eval_loader(dataset: Dataset, batch_size: int, workers: int, runtime: Runtim
 
 
 @dataclass
-class Predictions:
+class DatasetPredictions:
     """Everything an evaluation needs of N samples, in dataset order."""
 
     labels: np.ndarray  # (N,) true class index
@@ -182,7 +182,7 @@ def model_inputs(
 @torch.inference_mode()
 def predict(
     model: MHDFNet, loader: DataLoader, runtime: Runtime, trace: bool = False, description: str = "eval"
-) -> Predictions:
+) -> DatasetPredictions:
     """Runs `model` (unwrapped, not DDP) over the loader of `eval_loader`; every process returns the
     predictions of the whole set, gathered from all processes."""
     model.eval()
@@ -218,7 +218,7 @@ def predict(
 
     labels_all, logits_all = gathered("labels"), torch.from_numpy(gathered("logits")).double()
     loss = torch.nn.functional.cross_entropy(logits_all, torch.from_numpy(labels_all)).item()
-    return Predictions(
+    return DatasetPredictions(
         labels=labels_all,
         probabilities=logits_all.softmax(dim=1).numpy(),
         loss=loss,

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from mhdf import MHDFNet
-from mhdf.inference import resolve_checkpoint
+from mhdf.checkpoint import checkpoint_folder, write_routing_atlas
 from mhdf.transforms import eval_transform
 from training.datasets import DATASETS, LesionSource, PadUfes20, load_dataset
 from training.engine import (
@@ -72,7 +72,7 @@ def evaluate_checkpoint(
     args: argparse.Namespace, source: LesionSource, fold: int, checkpoint: Path, out: Path, runtime: Runtime
 ) -> dict[str, Any]:
     """Evaluates one checkpoint on its held-out split; writes the EVAL_DIR files; returns metrics.json."""
-    checkpoint = Path(resolve_checkpoint(checkpoint))  # a run folder stands for its best/
+    checkpoint = checkpoint_folder(checkpoint)  # a run folder stands for its best/
     model = MHDFNet.from_pretrained(str(checkpoint), map_location=str(runtime.device))
     config = model.config
     if config.schema_name != source.schema.name or list(config.class_names) != list(source.classes):
@@ -107,7 +107,7 @@ def evaluate_checkpoint(
     )
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    (out / "routing_atlas.json").write_text(json.dumps(atlas, indent=2) + "\n")
+    write_routing_atlas(out, atlas)
     figures = {
         "confusion_matrix.png": confusion_matrix_figure(metrics["confusion_matrix"], classes),
         "reliability_diagram.png": reliability_figure(metrics["reliability"], metrics["ece"]),

@@ -89,7 +89,7 @@ def train_one_epoch(
     return (loss_sum[0] / loss_sum[1].clamp(min=1)).item()
 
 
-def evaluate(model: MHDFNet, loader: torch.utils.data.DataLoader, runtime: Runtime, description: str) -> dict:
+def validation_metrics(model: MHDFNet, loader: torch.utils.data.DataLoader, runtime: Runtime, description: str) -> dict:
     """Validation metrics (classification_metrics keys, plus "loss") of the unwrapped model; on every process."""
     predictions = predict(model, loader, runtime, description=description)
     metrics = classification_metrics(predictions.labels, predictions.probabilities, model.config.class_names)
@@ -238,7 +238,7 @@ def run(args: argparse.Namespace, runtime: Runtime) -> None:
         loader = train_loader(train_set, args.batch_size, args.workers, runtime, args.seed, epoch)
         tag = f"epoch {epoch + 1}/{args.epochs}"
         train_loss = train_one_epoch(model, criterion, optimizer, scaler, loader, config, runtime, tag)
-        metrics = evaluate(model_without_ddp, val_loader, runtime, f"{tag} val")
+        metrics = validation_metrics(model_without_ddp, val_loader, runtime, f"{tag} val")
         improved = metrics["balanced_accuracy"] > best_bacc
         if improved:
             best_bacc, best_epoch, stale_epochs = metrics["balanced_accuracy"], epoch, 0

@@ -274,16 +274,20 @@ class MetadataSchema:
 
     def encode(self, record: Mapping[str, Any]) -> np.ndarray:
         """(F,) float32 in field order: index into ``values`` or the unstandardised number; NaN if missing."""
-        values = self.normalize(record)
+        return self.encode_canonical(self.normalize(record))
+
+    def encode_canonical(self, values: Mapping[str, Value]) -> np.ndarray:
+        """:meth:`encode` of a record that :meth:`normalize` or :meth:`validate` returned (not checked again)."""
         codes = [
             math.nan if value is None else value if spec.kind == "numeric" else spec.values.index(value)
-            for spec, value in zip(self.fields, values.values(), strict=True)
+            for spec, value in ((spec, values.get(spec.name)) for spec in self.fields)
         ]
         return np.asarray(codes, dtype=np.float32)
 
-    def encode_batch(self, records: Iterable[Mapping[str, Any]]) -> np.ndarray:
-        """(B, F) float32, one :meth:`encode` row per record."""
-        rows = [self.encode(record) for record in records]
+    def encode_batch(self, records: Iterable[Mapping[str, Any]], canonical: bool = False) -> np.ndarray:
+        """(B, F) float32, one :meth:`encode` row per record (:meth:`encode_canonical` with `canonical`)."""
+        encode = self.encode_canonical if canonical else self.encode
+        rows = [encode(record) for record in records]
         return np.stack(rows) if rows else np.empty((0, len(self.fields)), dtype=np.float32)
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Run `python app.py` in a subprocess on a free port (used by the app tests and benchmarks/app_latency.py)."""
+"""Run `python app.py` in a subprocess on a free port (used by benchmarks/app_latency.py and the app tests)."""
 
 from __future__ import annotations
 
