@@ -6,6 +6,12 @@
     routing_atlas.json   optional: gate statistics over a test set (`training.evaluate`)
     examples/            optional: example cases, <name>.png + <name>.json =
                          {"image": "<name>.png", "metadata": {...}, "label": "BCC"}
+    calibration.json     optional: {"temperature", "num_samples"}, fitted on the run's validation split
+    conformal.json       optional: {"coverage", "mode", "classes", "overall_threshold", "thresholds",
+                         "fallback_classes", "num_samples"}: split-conformal prediction sets, same split
+    ood.json             optional: {"method", "feature", "threshold", "acceptance", "num_samples"}, with the
+    ood.safetensors      class means and precision matrix of the out-of-distribution score
+                         (`training.trust` writes these four after training; `mhdf.uncertainty` reads them)
 
 A checkpoint is named by a local folder, a training run folder (whose `best/` holds the checkpoint) or a Hugging
 Face Hub repo id, which is downloaded once into the local Hugging Face cache, so the same files are read either way.
@@ -19,15 +25,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import safetensors.numpy
 from huggingface_hub import snapshot_download
 
 from mhdf.metadata import MetadataSchema
+from mhdf.uncertainty import ConformalSets, MahalanobisOOD, TemperatureScaling, TrustFiles, as_json
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 MODEL_CARD_NAME = "model_card.json"
 ROUTING_ATLAS_NAME = "routing_atlas.json"
 EXAMPLES_DIR = "examples"
+CALIBRATION_NAME = "calibration.json"
+CONFORMAL_NAME = "conformal.json"
+OOD_NAME = "ood.json"
+OOD_STATISTICS_NAME = "ood.safetensors"
 RUN_BEST_DIR = "best"  # where `training.train` keeps a run's selected checkpoint
 MODEL_FILES = (CONFIG_NAME, WEIGHTS_NAME)
 
@@ -145,3 +158,38 @@ def write_example(
     shutil.copyfile(image, examples / image_name)
     _write_json(examples / f"{name}.json", {"image": image_name, "metadata": metadata, "label": label})
     return ExampleCase(name=name, image=examples / image_name, metadata=metadata, label=label)
+
+
+def write_trust(folder: str | Path, trust: TrustFiles) -> None:
+    """Write each fitted part of `trust` to its file (a part that is None is left out)."""
+    folder = Path(folder)
+    if trust.calibration is not None:
+        _write_json(folder / CALIBRATION_NAME, as_json(trust.calibration))
+    if trust.conformal is not None:
+        _write_json(folder / CONFORMAL_NAME, as_json(trust.conformal))
+    if trust.ood is not None:
+        _write_json(folder / OOD_NAME, trust.ood.summary())
+        statistics = {"means": trust.ood.means.astype(np.float32), "precision": trust.ood.precision.astype(np.float32)}
+        safetensors.numpy.save_file(statistics, folder / OOD_STATISTICS_NAME)
+
+
+def read_trust(folder: str | Path) -> TrustFiles:
+    """The calibration, conformal and out-of-distribution files of a checkpoint; None for each one it lacks."""
+    folder = Path(folder)
+    trust = TrustFiles()
+    if (folder / CALIBRATION_NAME).is_file():
+        trust.calibration = TemperatureScaling(**_read_json(folder / CALIBRATION_NAME))
+    if (folder / CONFORMAL_NAME).is_file():
+        trust.conformal = ConformalSets(**_read_json(folder / CONFORMAL_NAME))
+    if (folder / OOD_NAME).is_file():
+        summary = _read_json(folder / OOD_NAME)
+        statistics = safetensors.numpy.load_file(folder / OOD_STATISTICS_NAME)
+        trust.ood = MahalanobisOOD(
+            means=statistics["means"].astype(np.float64),
+            precision=statistics["precision"].astype(np.float64),
+            threshold=summary["threshold"],
+            acceptance=summary["acceptance"],
+            num_samples=summary["num_samples"],
+            feature=summary["feature"],
+        )
+    return trust

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from mhdf.checkpoint import checkpoint_folder, read_model_card
+from mhdf.checkpoint import checkpoint_folder, read_model_card, read_trust
 from mhdf.config import MHDFConfig
 from mhdf.images import ImageSource, load_image
 from mhdf.metadata import Value
@@ -19,6 +19,7 @@ from mhdf.model import MHDFNet
 from mhdf.routing import RoutingOverrides
 from mhdf.trace import MHDFOutput, RoutingTrace
 from mhdf.transforms import eval_transform
+from mhdf.uncertainty import TrustFiles, pooled_features
 
 
 def class_display_name(code: str, class_labels: Mapping[str, str]) -> str:
@@ -35,17 +36,31 @@ def resolve_device(device: str = "auto") -> torch.device:
 
 @dataclass
 class Prediction:
-    """One diagnosis: class probabilities and the routing that produced them (a batch-of-one trace)."""
+    """One diagnosis: class probabilities and the routing that produced them (a batch-of-one trace), and how far
+    to trust them (each part None when the checkpoint lacks its file, see `mhdf.checkpoint`)."""
 
     model: dict[str, Any]  # name, training_data, synthetic, backbone, variant, schema
     classes: list[str]
     class_labels: dict[str, str]
-    probabilities: np.ndarray  # (C,)
-    logits: np.ndarray  # (C,)
+    probabilities: np.ndarray  # (C,) calibrated when `temperature` is set, else the plain softmax
+    logits: np.ndarray  # (C,) before temperature scaling
     record: dict[str, Any]  # the validated clinical record, None = unknown
     field_names: list[str]
     trace: RoutingTrace  # tensors on the CPU, batch dimension of 1
     top_k: int
+    temperature: float | None = None
+    prediction_set: list[str] | None = None  # the conformal set, most probable first
+    set_coverage: float | None = None
+    ood: dict[str, Any] | None = None  # {"score", "threshold", "in_distribution"}
+
+    @property
+    def calibrated(self) -> bool:
+        return self.temperature is not None
+
+    @property
+    def in_distribution(self) -> bool | None:
+        """False when the photo is unlike the training images; None when the checkpoint cannot tell."""
+        return None if self.ood is None else self.ood["in_distribution"]
 
     @property
     def prediction(self) -> str:
@@ -77,6 +92,13 @@ class Prediction:
             "classes": self.classes,
             "probabilities": dict(zip(self.classes, self.probabilities.tolist(), strict=True)),
             "prediction": self.prediction,
+            "uncertainty": {
+                "calibrated": self.calibrated,
+                "temperature": self.temperature,
+                "prediction_set": self.prediction_set,
+                "set_coverage": self.set_coverage,
+                "ood": self.ood,
+            },
             "routing": {
                 "lc_gate": trace.lc_gate[0].tolist(),
                 "gm_gate": trace.gm_gate[0].tolist(),
@@ -119,8 +141,11 @@ def _sample(trace: RoutingTrace, index: int) -> RoutingTrace:
 class Predictor:
     """A loaded MHDF-Net checkpoint with its preprocessing; safe to share between threads."""
 
-    def __init__(self, model: MHDFNet, name: str, card: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, model: MHDFNet, name: str, card: Mapping[str, Any] | None = None, trust: TrustFiles | None = None
+    ) -> None:
         self.model = model.eval()
+        self.trust = trust or TrustFiles()
         self.config: MHDFConfig = model.config
         self.schema = model.schema
         self.name = name
@@ -134,7 +159,7 @@ class Predictor:
         model = MHDFNet.from_pretrained(str(folder), map_location=str(resolve_device(device)))
         card = read_model_card(folder)
         name = card.get("name") or Path(str(path_or_hub_id).rstrip("/")).name
-        return cls(model, name=name, card=card)
+        return cls(model, name=name, card=card, trust=read_trust(folder))
 
     def to(self, device: str | torch.device) -> Predictor:
         """Move the model to `device` ("auto": CUDA when available); returns self."""
@@ -206,19 +231,27 @@ class Predictor:
     ) -> list[Prediction]:
         """`predict_records` for a preprocessed photo and records validated already (not validated again)."""
         out = self.forward(pixels, records, overrides)
-        probabilities = out.logits.float().softmax(-1).cpu().numpy()
         logits = out.logits.float().cpu().numpy()
+        features = pooled_features(out.stage_maps[-1]) if out.stage_maps else None
+        assessments = self.trust.assess(logits, features)
+        classes = list(self.config.class_names)
         return [
             Prediction(
                 model=self.model_info,
-                classes=list(self.config.class_names),
-                class_labels={c: self.schema.class_labels.get(c, c) for c in self.config.class_names},
-                probabilities=probabilities[i],
+                classes=classes,
+                class_labels={c: self.schema.class_labels.get(c, c) for c in classes},
+                probabilities=assessment.probabilities,
                 logits=logits[i],
                 record=dict(records[i]),
                 field_names=self.schema.field_names,
                 trace=_sample(out.trace, i),
                 top_k=self.config.top_k,
+                temperature=assessment.temperature,
+                prediction_set=None
+                if assessment.prediction_set is None
+                else [classes[c] for c in assessment.prediction_set],
+                set_coverage=assessment.set_coverage,
+                ood=assessment.ood,
             )
-            for i in range(len(records))
+            for i, assessment in enumerate(assessments)
         ]

@@ -33,8 +33,9 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from mhdf import VARIANTS, MHDFConfig, MHDFNet
+from mhdf.checkpoint import write_trust
 from mhdf.transforms import eval_transform, train_transform
-from training.datasets import DATASETS, LesionSource, PadUfes20, load_dataset, read_folds_csv
+from training.datasets import DATASETS, LesionSource, PadUfes20, Split, load_dataset, read_folds_csv
 from training.engine import (
     SPLITS_NAME,
     THREADS_HELP,
@@ -51,6 +52,8 @@ from training.engine import (
     write_splits_csv,
 )
 from training.metrics import classification_metrics
+from training.trust import describe as describe_trust
+from training.trust import fit_trust
 
 CHECKPOINT_NAME = "checkpoint.pth"
 LOG_COLUMNS = ("epoch", "train_loss", "val_loss", "val_accuracy", "val_balanced_accuracy", "val_macro_f1", "val_auc",
@@ -272,6 +275,24 @@ def run(args: argparse.Namespace, runtime: Runtime) -> None:
             )
     if runtime.is_main:
         print(f"best epoch {best_epoch + 1} with validation BACC {best_bacc:.4f}; checkpoint in {out / 'best'}")
+    fit_trust_files(args, source, split, runtime, out / "best")
+
+
+def fit_trust_files(args: argparse.Namespace, source: LesionSource, split: Split, runtime: Runtime, best: Path) -> None:
+    """Calibration, conformal sets and OOD score of the best checkpoint, from the training and validation splits
+    (`training.trust`); a validation split too small for them is reported, not fatal."""
+    if runtime.distributed:
+        dist.barrier()  # the main process wrote best/
+    model = MHDFNet.from_pretrained(str(best), map_location=str(runtime.device))
+    try:
+        trust = fit_trust(model, source, split, runtime, args.batch_size, args.workers)
+    except ValueError as error:
+        if runtime.is_main:
+            print(f"no calibration, conformal or OOD files: {error}")
+        return
+    if runtime.is_main:
+        write_trust(best, trust)
+        print(describe_trust(trust, best))
 
 
 def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
