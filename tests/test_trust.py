@@ -50,8 +50,6 @@ def test_conformal_sets_cover_at_the_stated_rate_and_fall_back_for_rare_classes(
     rng = np.random.default_rng(1)
     logits, labels = sampled_logits(rng, 6000, temperature=1.0)
     labels[:3000][labels[:3000] == 3] = 0  # class 3 is rare in the calibration half
-    keep_rare = np.flatnonzero(labels[:3000] == 3)
-    assert len(keep_rare) == 0
     labels[:5] = 3  # 5 calibration cases of class 3: too few for a 90 % threshold of its own
     probabilities = softmax(logits)
     classes = ["A", "B", "C", "D"]
