@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -38,11 +39,13 @@ from mhdf.demo import (
     intervention_view,
     overrides_from_controls,
     routing_explained,
+    subgroup_table,
     view_names,
 )
 from mhdf.figures import expert_name, routing_atlas_figure, routing_atlas_summary, stage_name
 from mhdf.form import NOT_RECORDED_LABEL, FormField, empty_form, form_from_record, grouped_form_fields, record_from_form
 from mhdf.inference import Predictor
+from mhdf.report import case_report
 from mhdf.routing import LC_PATHS
 from mhdf.uploads import DEFAULT_MAX_FILE_SIZE, UploadOnlyMiddleware, UploadPolicy, parse_file_size, uploaded_file
 
@@ -172,10 +175,21 @@ class DemoSession:
             raise ValueError("metadata must be a JSON object of clinical fields")
         return self.predictor.predict(path, metadata or {}).to_dict()
 
+    @reports_user_errors
+    @torch.inference_mode()
+    def report(self, image: Any, *form_values: Any) -> str:
+        """The case report (PDF) of the current photo and form, written into Gradio's cache folder, which deletes
+        it with the uploads (see SECURITY.md); never kept anywhere else."""
+        record = record_from_form(self.schema, form_values)
+        photo = uploaded_file(image, self.uploads)
+        self.uploads.folder.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix="report-", dir=self.uploads.folder))
+        return str(case_report(folder / "mhdf-case-report.pdf", self.predictor, photo, record))
+
     def clear(self) -> list[Any]:
-        """The empty photo and form, then every view cleared."""
+        """The empty photo and form, every view cleared, and no report."""
         cleared = cleared_views(self.predictor.config.num_fused_stages)
-        return [None, *empty_form(self.schema), *self._in_view_order(cleared)]
+        return [None, *empty_form(self.schema), *self._in_view_order(cleared), None]
 
 
 def bar_plot(**kwargs: Any) -> gr.BarPlot:
@@ -211,12 +225,16 @@ def view_components(session: DemoSession) -> dict[str, gr.components.Component]:
     field_labels = [spec.label for spec in schema.fields]
     views = {
         "note": gr.Markdown(elem_id="result-note", render=False),
+        "ood_warning": gr.Markdown(elem_id="ood-warning", render=False),
         "probabilities": gr.Label(
-            label="Class probabilities" + (" (synthetic-data model)" if config.synthetic_data else ""),
+            label="Class probabilities"
+            + (" (calibrated)" if session.predictor.trust.calibration is not None else "")
+            + (" (synthetic-data model)" if config.synthetic_data else ""),
             num_top_classes=len(config.class_names),
             elem_id="probabilities",
             render=False,
         ),
+        "prediction_set": gr.Markdown(elem_id="prediction-set", render=False),
         "lc_gate": bar_plot(
             x="stage",
             y="weight",
@@ -285,8 +303,9 @@ def clinical_form(session: DemoSession) -> list[gr.components.Component]:
     return [component for _, component in sorted(placed, key=lambda item: item[0])]
 
 
-def diagnose_tab(session: DemoSession, views: dict[str, gr.components.Component]) -> tuple[Any, list, Any, Any]:
-    """Photo, form, buttons, examples and every view; returns (photo, form, clear button, diagnose button)."""
+def diagnose_tab(session: DemoSession, views: dict[str, gr.components.Component]) -> tuple[Any, list, Any, Any, Any]:
+    """Photo, form, buttons, examples, every view and the report; returns (photo, form, clear button, diagnose
+    button, report file)."""
     outputs = [views[name] for name in session.view_names]
     with gr.Row():
         with gr.Column(scale=3):
@@ -318,8 +337,11 @@ def diagnose_tab(session: DemoSession, views: dict[str, gr.components.Component]
                     label="Example cases: click one to load and diagnose it",
                 )
         with gr.Column(scale=2):
-            for name in ("note", "probabilities", "gradcam"):
+            for name in ("note", "ood_warning", "probabilities", "prediction_set"):
                 views[name].render()
+            report_button = gr.Button("Download report (PDF)", elem_id="report")
+            report_file = gr.File(label="Case report (PDF)", elem_id="report-file", interactive=False)
+            views["gradcam"].render()
     gr.Markdown("## Routing")
     with gr.Row():
         with gr.Column(scale=1):
@@ -344,7 +366,8 @@ def diagnose_tab(session: DemoSession, views: dict[str, gr.components.Component]
     gr.Markdown("## What the clinical data changed")
     views["modality"].render()
     views["importance"].render()
-    return image, form, clear, diagnose_button
+    report_button.click(gpu(session.report), [image, *form], report_file, api_name="report", preprocess=False)
+    return image, form, clear, diagnose_button, report_file
 
 
 def teaching_tab(session: DemoSession, views: dict[str, gr.components.Component], image: Any, form: list) -> None:
@@ -353,6 +376,8 @@ def teaching_tab(session: DemoSession, views: dict[str, gr.components.Component]
     experts = range(config.experts)
     gr.Markdown(routing_explained())
     views["narrative"].render()
+    gr.Markdown("### Results per patient subgroup (held-out test fold)")
+    gr.Markdown(subgroup_table(session.predictor.card), elem_id="subgroups")
     gr.Markdown("### Routing atlas of this checkpoint")
     if session.atlas is not None:
         gr.Plot(routing_atlas_figure(session.atlas), label="Routing atlas", elem_id="routing-atlas")
@@ -436,13 +461,13 @@ def build_demo(session: DemoSession) -> gr.Blocks:
         gr.Markdown(banner(session.predictor), elem_id="banner")
         with gr.Tabs():
             with gr.Tab("Diagnose", id="diagnose"):
-                image, form, clear, diagnose_button = diagnose_tab(session, views)
+                image, form, clear, diagnose_button, report_file = diagnose_tab(session, views)
             with gr.Tab("Teaching", id="teaching"):
                 teaching_tab(session, views, image, form)
             with gr.Tab("API", id="api"):
                 gr.Markdown(api_help(session.schema, session.uploads.max_bytes / 1024**2))
         diagnose_button.click(gpu(session.diagnose), [image, *form], outputs, api_name="diagnose", preprocess=False)
-        clear.click(session.clear, outputs=[image, *form, *outputs], api_visibility="private")
+        clear.click(session.clear, outputs=[image, *form, *outputs, report_file], api_visibility="private")
         gr.api(gpu(session.predict), api_name="predict")
     return demo
 

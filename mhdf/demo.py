@@ -17,7 +17,18 @@ import pandas as pd
 
 from mhdf.checkpoint import ExampleCase
 from mhdf.config import MHDFConfig
-from mhdf.explain import Diagnosis, compare_cases, describe_overrides, diagnose, intervene, narrate, routing_difference
+from mhdf.explain import (
+    CANNOT_TELL_APART,
+    OOD_WARNING,
+    Diagnosis,
+    compare_cases,
+    describe_overrides,
+    diagnose,
+    intervene,
+    narrate,
+    prediction_set_words,
+    routing_difference,
+)
 from mhdf.figures import (
     FIELD_ATTENTION_COLUMNS,
     FIELD_IMPORTANCE_COLUMNS,
@@ -83,11 +94,54 @@ def result_note(predictor: Predictor, predicted: str) -> str:
     return f"{label}Top class **{predicted}** from `{info['name']}` · {NOTICE}"
 
 
+def ood_warning(prediction: Prediction) -> str:
+    """A prominent warning (Markdown) when the photo is out of distribution; empty otherwise."""
+    if prediction.in_distribution is not False:
+        return ""
+    ood = prediction.ood
+    return (
+        f"## ⚠️ {OOD_WARNING}\n\nIts distance from the training images is {ood['score']:.1f}, past the threshold of "
+        f"{ood['threshold']:.1f}. Whatever the probabilities below say, do not read them as a result."
+    )
+
+
+def prediction_set_text(prediction: Prediction) -> str:
+    """The conformal set in words (Markdown): "**90 % set: BCC or SCC.** A set with more than one class means..." """
+    text = f"**{prediction_set_words(prediction)}.**"
+    if prediction.prediction_set is not None and len(prediction.prediction_set) > 1:
+        text += f" {CANNOT_TELL_APART}"
+    if prediction.prediction_set is not None:
+        text += f" The set holds the true class in {prediction.set_coverage:.0%} of held-out cases.".replace("%", " %")
+    return text
+
+
+def subgroup_table(card: Mapping[str, Any]) -> str:
+    """The model card's test-fold results per patient subgroup as Markdown tables; says so when it has none."""
+    subgroups = card.get("subgroups")
+    if not subgroups:
+        return "This checkpoint's model card reports no subgroup results."
+    titles = {"fitzpatrick": "Fitzpatrick skin type", "gender": "Gender", "age_band": "Age (years)"}
+    parts = []
+    for attribute, groups in subgroups.items():
+        rows = [
+            f"| {group} | {values['count']} | "
+            + (
+                "too small to judge | |"
+                if values["too_small"]
+                else f"{values['balanced_accuracy']:.2f} | {values['accuracy']:.2f} |"
+            )
+            for group, values in groups.items()
+        ]
+        header = f"| {titles.get(attribute, attribute)} | cases | balanced accuracy | accuracy |\n|---|---|---|---|"
+        parts.append("\n".join([header, *rows]))
+    return "\n\n".join(parts)
+
+
 def view_names(num_stages: int) -> list[str]:
     """The views of one diagnosis, in a fixed order: the names `diagnosis_views` returns."""
     stages = range(1, num_stages + 1)
     return [
-        "note", "probabilities", "lc_gate", "gm_gate", "contributions",
+        "note", "ood_warning", "probabilities", "prediction_set", "lc_gate", "gm_gate", "contributions",
         *(f"tkca_image_{s}" for s in stages), *(f"tkca_fields_{s}" for s in stages),
         "gradcam", "modality", "importance", "narrative",
     ]  # fmt: skip
@@ -99,7 +153,9 @@ def diagnosis_views(predictor: Predictor, diagnosis: Diagnosis) -> dict[str, Any
     stages = range(predictor.config.num_fused_stages)
     views: dict[str, Any] = {
         "note": result_note(predictor, prediction.prediction),
+        "ood_warning": ood_warning(prediction),
         "probabilities": probability_label(prediction),
+        "prediction_set": prediction_set_text(prediction),
         "lc_gate": lc_gate_frame(prediction),
         "gm_gate": gm_gate_frame(prediction),
         "contributions": expert_contribution_figure(prediction),
@@ -127,6 +183,7 @@ def cleared_views(num_stages: int) -> dict[str, Any]:
     views |= {f"tkca_fields_{s}": pd.DataFrame(columns=list(FIELD_ATTENTION_COLUMNS)) for s in range(1, num_stages + 1)}
     views |= {"importance": pd.DataFrame(columns=list(FIELD_IMPORTANCE_COLUMNS))}
     views["narrative"] = NARRATIVE_PLACEHOLDER
+    views["ood_warning"] = views["prediction_set"] = ""
     return views
 
 

@@ -71,7 +71,7 @@ def grad_cam(predictor: Predictor, pixels: torch.Tensor, record: Mapping[str, Va
     return cam.float().cpu().numpy()
 
 
-def _photo_pixels(predictor: Predictor, image: ImageSource | None) -> torch.Tensor | None:
+def photo_pixels(predictor: Predictor, image: ImageSource | None) -> torch.Tensor | None:
     """The photo as a (1, 3, S, S) model input; None for a metadata-only model. Raises ValueError without one."""
     if not predictor.config.uses_image:
         return None
@@ -89,7 +89,7 @@ def diagnose(predictor: Predictor, image: ImageSource | None, record: Mapping[st
     """
     record = predictor.schema.validate(record)
     filled = [name for name, value in record.items() if value is not None]
-    pixels = _photo_pixels(predictor, image)
+    pixels = photo_pixels(predictor, image)
     unknown = dict.fromkeys(record)
     without_each = [{**record, name: None} for name in filled]
     entered, unknown, *dropped = predictor.predict_validated(pixels, [record, unknown, *without_each])
@@ -130,7 +130,7 @@ def intervene(
     """Run one case without and with `overrides` (two passes: overrides apply to a whole batch)."""
     overrides.check(predictor.config.experts, predictor.config.num_fused_stages)
     record = predictor.schema.validate(record)
-    pixels = _photo_pixels(predictor, image)
+    pixels = photo_pixels(predictor, image)
     (baseline,) = predictor.predict_validated(pixels, [record])
     (intervened,) = predictor.predict_validated(pixels, [record], overrides)
     return Intervention(baseline, intervened, overrides)
@@ -184,6 +184,28 @@ def compare_cases(
             raise ValueError("no lesion photo for one of the cases: upload, photograph or paste one")
         predictions.append(predictor.predict(image, record))
     return predictions
+
+
+OOD_WARNING = "This photo is unlike the images the model was trained on; its output is not meaningful."
+CANNOT_TELL_APART = "A set with more than one class means the model cannot tell these apart."
+
+
+def prediction_set_words(prediction: Prediction) -> str:
+    """ "90 % set: BCC or SCC", or why there is none."""
+    if prediction.prediction_set is None:
+        return "no prediction set (the checkpoint has no conformal.json)"
+    members = prediction.prediction_set
+    listed = members[0] if len(members) == 1 else f"{', '.join(members[:-1])} or {members[-1]}"
+    return f"{prediction.set_coverage:.0%} set: {listed}".replace("%", " %")
+
+
+def ood_words(prediction: Prediction) -> str:
+    """The out-of-distribution status in one line."""
+    if prediction.ood is None:
+        return "out-of-distribution check: not available for this checkpoint"
+    ood = prediction.ood
+    verdict = "within the training images' range" if ood["in_distribution"] else "UNLIKE THE TRAINING IMAGES"
+    return f"out-of-distribution score {ood['score']:.2f} (threshold {ood['threshold']:.2f}): {verdict}"
 
 
 def _percent(value: float) -> str:

@@ -112,7 +112,7 @@ def endpoint_arguments(endpoint: str, image, demo_inputs) -> list:
     form = [""] * num_fields
     if endpoint == "predict":
         return [image, {}]
-    if endpoint == "diagnose":
+    if endpoint in ("diagnose", "report"):
         return [image, *form]
     if endpoint == "intervene":
         return [image, [], -1, 1.0, False, *["model's choice"] * num_stages, *form]
@@ -160,7 +160,7 @@ def hostile_payloads(image: Path, link: Path, uploads: Path, url: str) -> dict[s
     }
 
 
-@pytest.mark.parametrize("endpoint", ["predict", "diagnose", "intervene", "compare"])
+@pytest.mark.parametrize("endpoint", ["predict", "diagnose", "intervene", "compare", "report"])
 def test_endpoints_open_only_uploaded_files(endpoint, server, http, private, loopback_server, demo_inputs):
     image, link = private
     payloads = hostile_payloads(image, link, server.uploads, loopback_server)

@@ -25,9 +25,12 @@ from mhdf.demo import (
     diagnose_case,
     find_example,
     intervention_view,
+    ood_warning,
     overrides_from_controls,
+    prediction_set_text,
     result_note,
     routing_explained,
+    subgroup_table,
     view_names,
 )
 from mhdf.explain import describe_overrides, routing_difference
@@ -77,7 +80,7 @@ def test_clearing_empties_each_view_and_keeps_the_plot_columns(predictor, views)
         elif name == "narrative":
             assert cleared[name] == NARRATIVE_PLACEHOLDER
         else:
-            assert cleared[name] is None, name
+            assert cleared[name] in (None, ""), name
 
 
 def test_controls_name_only_real_interventions(predictor):
@@ -159,3 +162,31 @@ def test_one_diagnosis_validates_its_record_once(predictor, examples, monkeypatc
     with torch.inference_mode():
         diagnose_case(predictor, case.image, case.metadata)
     assert calls == [case.metadata]
+
+
+def test_trust_texts(predictor, examples):
+    prediction = predictor.predict(examples[0].image, examples[0].metadata)
+    prediction.prediction_set, prediction.set_coverage = ["BCC", "SCC"], 0.9
+    assert prediction_set_text(prediction).startswith("**90 % set: BCC or SCC.** A set with more than one class")
+    prediction.prediction_set = ["MEL"]
+    assert prediction_set_text(prediction).startswith("**90 % set: MEL.** The set holds the true class in 90 %")
+    prediction.prediction_set = None
+    assert "no prediction set" in prediction_set_text(prediction)
+    prediction.ood = {"score": 41.5, "threshold": 12.0, "in_distribution": False}
+    assert ood_warning(prediction).startswith("## ⚠️ This photo is unlike the images the model was trained on")
+    assert "41.5" in ood_warning(prediction) and "12.0" in ood_warning(prediction)
+    prediction.ood = {"score": 3.0, "threshold": 12.0, "in_distribution": True}
+    assert ood_warning(prediction) == ""
+    prediction.ood = None
+    assert ood_warning(prediction) == ""
+
+
+def test_subgroup_table_marks_small_groups():
+    card = {"subgroups": {"fitzpatrick": {
+        "II": {"balanced_accuracy": 0.61, "accuracy": 0.7, "count": 40, "too_small": False},
+        "VI": {"balanced_accuracy": 1.0, "accuracy": 1.0, "count": 2, "too_small": True},
+    }}}  # fmt: skip
+    table = subgroup_table(card)
+    assert "| Fitzpatrick skin type | cases | balanced accuracy | accuracy |" in table
+    assert "| II | 40 | 0.61 | 0.70 |" in table and "| VI | 2 | too small to judge | |" in table
+    assert subgroup_table({}) == "This checkpoint's model card reports no subgroup results."
