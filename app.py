@@ -61,7 +61,7 @@ except ImportError:
 
 DEFAULT_CHECKPOINT = "assets/demo"
 CONCURRENCY_LIMIT = 2  # forward passes at once: the 2-core CPU gains nothing from more
-QUEUE_SIZE = 64
+QUEUE_SIZE = 128  # waiting events past the 2 running; beyond that a client gets "Queue is full! Please try again."
 # Gradio checks every 10 minutes and deletes uploads older than 50 minutes: no photo stays an hour.
 DELETE_CACHE = (600, 3000)
 FORM_COLUMNS = 3

@@ -21,6 +21,7 @@ DEMO_CHECKPOINT = ROOT / "assets" / "demo"
 @dataclass
 class RunningApp:
     url: str
+    checkpoint: Path
     process: subprocess.Popen
     log: Path
     startup_seconds: float  # from process start until the page answers
@@ -86,7 +87,7 @@ def running_app(
     try:
         url = f"http://127.0.0.1:{port}/"
         _wait_until_ready(url, process, log, timeout)
-        yield RunningApp(url, process, log, time.monotonic() - started)
+        yield RunningApp(url, Path(checkpoint), process, log, time.monotonic() - started)
     finally:
         process.terminate()
         try:
