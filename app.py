@@ -65,6 +65,8 @@ QUEUE_SIZE = 128  # waiting events past the 2 running; beyond that a client gets
 # Gradio checks every 10 minutes and deletes uploads older than 50 minutes: no photo stays an hour.
 DELETE_CACHE = (600, 3000)
 FORM_COLUMNS = 3
+# On a phone the results sit below the 21-field form: bring them into view as soon as Diagnose is pressed.
+SCROLL_TO_RESULT = "() => document.getElementById('result-note').scrollIntoView({block: 'start'})"
 
 
 def get_args_parser() -> argparse.ArgumentParser:
@@ -467,6 +469,7 @@ def build_demo(session: DemoSession) -> gr.Blocks:
             with gr.Tab("API", id="api"):
                 gr.Markdown(api_help(session.schema, session.uploads.max_bytes / 1024**2))
         diagnose_button.click(gpu(session.diagnose), [image, *form], outputs, api_name="diagnose", preprocess=False)
+        diagnose_button.click(None, js=SCROLL_TO_RESULT)
         clear.click(session.clear, outputs=[image, *form, *outputs, report_file], api_visibility="private")
         gr.api(gpu(session.predict), api_name="predict")
     return demo

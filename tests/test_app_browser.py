@@ -30,17 +30,23 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def browser():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(TIMEOUT_MS)
-        errors = []
-        page.on("pageerror", lambda error: errors.append(error.message))
-        page.goto(server.url)
-        yield page
+        yield browser
         browser.close()
-        assert errors == [], f"JavaScript errors in the page: {errors}"
+
+
+@pytest.fixture(scope="module")
+def page(server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(TIMEOUT_MS)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(error.message))
+    page.goto(server.url)
+    yield page
+    page.close()
+    assert errors == [], f"JavaScript errors in the page: {errors}"
 
 
 def bars(page, elem_id):
@@ -126,3 +132,25 @@ def test_an_example_case_loads_and_diagnoses_in_the_browser(page):
     page.locator("#diagnose").click()
     expect(page.locator("#field-importance")).to_contain_text("Age = 31")
     expect(page.get_by_text("send the photo as an uploaded file")).to_have_count(0)
+
+
+def test_on_a_phone_the_result_comes_into_view_and_nothing_scrolls_sideways(server, browser):
+    predictor = Predictor.from_pretrained(DEMO_CHECKPOINT, device="cpu")
+    example = read_examples(DEMO_CHECKPOINT, predictor.schema)[0]
+    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(server.url)
+    page.set_input_files("#photo input[type=file]", str(example.image))
+    expect(page.locator("#photo img")).to_have_count(1)
+    page.locator("#diagnose").click()
+    expected = predictor.predict(example.image, {})
+    expect(page.locator("#probabilities")).to_contain_text(f"({expected.prediction})")
+    page.wait_for_timeout(500)  # let the last views settle before measuring
+    box = page.locator("#result-note").bounding_box()
+    assert 0 <= box["y"] < 844, f"the first result is {box['y']:.0f} px from the top of an 844 px screen"
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"the page is {widths[0]} px wide on a {widths[1]} px screen"
+    for view in ("probabilities", "expert-contributions", "lc-gate", "gm-gate", "tkca-image-1", "gradcam"):
+        element = page.locator(f"#{view}").bounding_box()
+        assert element["x"] >= 0 and element["x"] + element["width"] <= widths[1] + 1, f"{view} is clipped"
+    page.close()
