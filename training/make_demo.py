@@ -51,6 +51,7 @@ def train_command(data: Path, run_dir: Path, variant: str, args: argparse.Namesp
         *("--num-folds", str(NUM_FOLDS), "--split-seed", str(SPLIT_SEED), "--val-fraction", str(VAL_FRACTION)),
         *("--variant", variant, *options, "--epochs", str(args.epochs), "--batch-size", str(args.batch_size)),
         *("--lr", str(args.lr), "--class-weighted", "--seed", str(args.seed), "--device", "cpu"),
+        *("--gate-anneal", str(args.gate_anneal), "--balance-loss", str(args.balance_loss)),
         *("--workers", str(args.workers), "--threads", str(args.threads), "--synthetic"),
         f"--training-data={description}",
     ]
@@ -178,6 +179,14 @@ def model_card(
             "lr": args.lr,
             "loss": "class-weighted cross-entropy",
             "augmentation": "mhdf.transforms.train_transform",
+            # the standard MoE techniques used on top of the paper's training, so the routing is worth reading
+            "routing": {
+                "gate_temperature_anneal": f"geometric from 1.0 to {args.gate_anneal} over the first half of the "
+                "epochs, then held; the best epoch is chosen after that (training.train --gate-anneal)",
+                "importance_loss_weight": args.balance_loss,
+                "importance_loss": "squared coefficient of variation of the experts' summed GM-Gate weights per "
+                "batch (Shazeer et al. 2017; training.train --balance-loss)",
+            },
         },
         "metrics": metrics,
         "fusion_gain": {
@@ -201,6 +210,8 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     parser.add_argument("--epochs", default=30, type=int, help="training epochs of each model")
     parser.add_argument("--batch-size", default=32, type=int, help="training batch size")
     parser.add_argument("--lr", default=1e-3, type=float, help="Adam learning rate")
+    parser.add_argument("--gate-anneal", default=0.3, type=float, help="final gate temperature (train --gate-anneal)")
+    parser.add_argument("--balance-loss", default=0.1, type=float, help="GM-Gate importance loss weight")
     parser.add_argument("--workers", default=1, type=int, help="data loading processes")
     parser.add_argument("--threads", default=1, type=int, help="PyTorch CPU threads (1 suits a busy 2-core machine)")
     return parser
