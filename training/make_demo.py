@@ -171,7 +171,20 @@ def model_card(
             "model_selection": "best epoch by balanced accuracy on a patient-grouped validation split of the "
             "training folds; the test fold is never seen in training",
         },
-        "model": {key: config[key] for key in ("backbone", "variant", "image_size", "token_dim", "num_heads", "top_k")},
+        "model": {
+            key: config[key]
+            for key in (
+                "backbone",
+                "variant",
+                "fusion_stages",
+                "image_size",
+                "token_dim",
+                "num_heads",
+                "top_k",
+                "num_experts",
+                "gate_temperature",
+            )  # fmt: skip
+        },
         "training": {
             "epochs": args.epochs,
             "batch_size": args.batch_size,
@@ -184,8 +197,9 @@ def model_card(
                 "gate_temperature_anneal": f"geometric from 1.0 to {args.gate_anneal} over the first half of the "
                 "epochs, then held; the best epoch is chosen after that (training.train --gate-anneal)",
                 "importance_loss_weight": args.balance_loss,
-                "importance_loss": "squared coefficient of variation of the experts' summed GM-Gate weights per "
-                "batch (Shazeer et al. 2017; training.train --balance-loss)",
+                "importance_loss": "squared coefficient of variation of the summed gate weights per batch, for the "
+                "GM-Gate's experts plus the mean over stages for the LC-Gates' two paths (Shazeer et al. 2017; "
+                "training.train --balance-loss)",
             },
         },
         "metrics": metrics,
@@ -205,9 +219,9 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     parser.add_argument("--out", default=Path("assets/demo"), type=Path, help="demo checkpoint folder")
     parser.add_argument("--work", default=None, type=Path, help="keep data, runs and evaluations here (default: temp)")
     parser.add_argument("--n", default=2000, type=int, help="synthetic images")
-    parser.add_argument("--size", default=96, type=int, help="synthetic image side in pixels")
+    parser.add_argument("--size", default=224, type=int, help="synthetic photo side in pixels (the model trains at 96)")
     parser.add_argument("--seed", default=0, type=int, help="seed of the synthetic data and of training")
-    parser.add_argument("--epochs", default=30, type=int, help="training epochs of each model")
+    parser.add_argument("--epochs", default=20, type=int, help="training epochs of each model")
     parser.add_argument("--batch-size", default=32, type=int, help="training batch size")
     parser.add_argument("--lr", default=1e-3, type=float, help="Adam learning rate")
     parser.add_argument("--gate-anneal", default=0.3, type=float, help="final gate temperature (train --gate-anneal)")

@@ -35,7 +35,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from mhdf import VARIANTS, MHDFConfig, MHDFNet
+from mhdf import VARIANTS, MHDFConfig, MHDFNet, RoutingTrace
 from mhdf.transforms import eval_transform, train_transform
 from training.datasets import DATASETS, LesionSource, PadUfes20, load_dataset, read_folds_csv
 from training.engine import (
@@ -106,11 +106,21 @@ def anneal_length(args: argparse.Namespace) -> int:
     return max(1, args.epochs // 2) if args.gate_anneal else 0
 
 
-def importance_loss(gm_gate: torch.Tensor) -> torch.Tensor:
+def importance_loss(gate: torch.Tensor) -> torch.Tensor:
     """Squared coefficient of variation of each expert's summed gate weight over the batch (Shazeer et al. 2017):
     0 when the experts carry equal shares, so no expert is left unused. (B, E) -> scalar."""
-    importance = gm_gate.float().sum(0)
+    importance = gate.float().sum(0)
     return importance.var(unbiased=False) / importance.mean().square().clamp(min=1e-12)
+
+
+def routing_balance_loss(trace: RoutingTrace) -> torch.Tensor:
+    """The importance loss of the GM-Gate plus the mean importance loss of the LC-Gates (their two paths are
+    experts too): no expert and no path may go unused over a batch, so each case has to be routed on its merits."""
+    loss = importance_loss(trace.gm_gate)
+    stages = trace.lc_gate.shape[1]
+    if stages:
+        loss = loss + sum(importance_loss(trace.lc_gate[:, stage]) for stage in range(stages)) / stages
+    return loss
 
 
 def train_one_epoch(
@@ -124,8 +134,8 @@ def train_one_epoch(
     description: str,
     balance_loss: float = 0.0,
 ) -> float:
-    """One pass over the training loader; returns the mean training loss (with `balance_loss` times the GM-Gate
-    importance loss added) over all processes."""
+    """One pass over the training loader; returns the mean training loss (with `balance_loss` times the routing
+    balance loss added) over all processes."""
     model.train()
     loss_sum = torch.zeros(2, dtype=torch.float64, device=runtime.device)  # summed loss, samples
     for images, metadata, target in tqdm(loader, desc=description, leave=False, disable=not runtime.progress_bars):
@@ -134,7 +144,7 @@ def train_one_epoch(
         with torch.autocast(runtime.device.type, dtype=torch.float16, enabled=runtime.amp):
             if balance_loss:
                 out = model(images, metadata, return_trace=True)
-                loss = criterion(out.logits, target) + balance_loss * importance_loss(out.trace.gm_gate)
+                loss = criterion(out.logits, target) + balance_loss * routing_balance_loss(out.trace)
             else:
                 loss = criterion(model(images, metadata), target)
         optimizer.zero_grad(set_to_none=True)
@@ -403,7 +413,8 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     )  # fmt: skip
     optim.add_argument(
         "--balance-loss", default=0.0, type=float, metavar="WEIGHT",
-        help="add WEIGHT x the GM-Gate importance loss (Shazeer et al. 2017), so no expert goes unused (default 0)",
+        help="add WEIGHT x the importance loss (Shazeer et al. 2017) of the GM-Gate and the LC-Gates, so no expert "
+        "or path goes unused (default 0)",
     )  # fmt: skip
     optim.add_argument(
         "--early-stopping", default=0, type=int, metavar="PATIENCE",
