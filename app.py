@@ -74,11 +74,12 @@ brings in the clinical form at every stage instead of only at the end.
 2. **TKCA (top-k cross-attention), after each stage.** The field tokens look at the image locations and keep only
    their *k* strongest matches (the boxes in *TKCA per stage*); the image locations look back at the fields (the
    bars: which fields the photo "asked about").
-3. **LC-Gate, after each stage.** A gate weighs an image-only summary against the image-plus-fields summary; the
-   mix re-weights the feature channels the next stage sees (*LC-Gate per stage*).
-4. **GM-Gate and experts, at the end.** Several expert networks each read all stages; the GM-Gate decides how much
-   each counts (*GM-Gate*). A single linear classifier makes the logits exactly the sum of each expert's gated
-   contribution plus a bias (*Expert → class contributions*).
+3. **LC-Gate, after each stage.** The image-plus-fields summary re-weights the feature channels the next stage
+   sees; a gate then weighs the stage's own (re-weighted) image features against that image-plus-fields summary,
+   and the mix is the stage's local vector (*LC-Gate per stage*).
+4. **GM-Gate and experts, at the end.** Several expert networks each read the local vectors of all stages; the
+   GM-Gate decides how much each counts (*GM-Gate*). A single linear classifier makes the logits exactly the sum
+   of each expert's gated contribution plus a bias (*Expert → class contributions*).
 
 Below, the case you diagnosed last is walked through step by step.
 """
@@ -295,7 +296,7 @@ def build_demo(predictor: Predictor, examples: list[ExampleCase], atlas: dict[st
         color="route",
         y_lim=[0, 1],
         label="LC-Gate per stage",
-        caption="Weight of the image-only path vs the path fused with the clinical fields, per stage.",
+        caption="Weight of the image path vs the path fused with the clinical fields, per stage.",
         elem_id="lc-gate",
         render=False,
     )
