@@ -243,7 +243,7 @@ def view_components(session: DemoSession) -> dict[str, gr.components.Component]:
             color="route",
             y_lim=[0, 1],
             label="LC-Gate per stage",
-            caption="Weight of the image-only path vs the path fused with the clinical fields, per stage.",
+            caption="Weight of the image path vs the path fused with the clinical fields, per stage.",
             elem_id="lc-gate",
             render=False,
         ),

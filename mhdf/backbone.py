@@ -19,7 +19,9 @@ _active_rewriter: ContextVar[StageRewriter | None] = ContextVar("mhdf_stage_rewr
 
 
 class StagedBackbone(nn.Module):
-    """timm `features_only` backbone over its last `num_stages` stages.
+    """timm `features_only` backbone whose feature stages `stages` (timm out_indices) can be rewritten.
+
+    timm cuts the network after the last of them, so no layer runs whose output nothing reads.
 
     A forward hook on each stage's module hands the stage output to the active rewriter and returns what the
     rewriter returns, so the *next* stage consumes the rewritten map. Hooks work the same whether timm wraps the
@@ -27,14 +29,16 @@ class StagedBackbone(nn.Module):
     forward_intermediates getter, which a hand-written stage loop would not.
     """
 
-    def __init__(self, name: str, num_stages: int, pretrained: bool = False) -> None:
+    def __init__(self, name: str, stages: list[int], pretrained: bool = False) -> None:
         super().__init__()
-        out_indices = tuple(range(-num_stages, 0))
-        self.body = timm.create_model(name, pretrained=pretrained, features_only=True, out_indices=out_indices)
+        try:
+            self.body = timm.create_model(name, pretrained=pretrained, features_only=True, out_indices=tuple(stages))
+        except IndexError as error:
+            raise ValueError(f"{name} has no feature stages {stages}: {error}") from error
         info = self.body.feature_info
         self.channels: list[int] = info.channels()
-        if len(self.channels) != num_stages:
-            raise ValueError(f"{name} exposes {len(self.channels)} feature stages, {num_stages} are needed")
+        if len(self.channels) != len(stages):
+            raise ValueError(f"{name} exposes {len(self.channels)} of the feature stages {stages}")
         for stage, module_name in enumerate(info.module_name()):
             # prepend: run before any hook timm itself registered to collect features
             self._stage_module(module_name).register_forward_hook(partial(_rewrite_stage, stage), prepend=True)

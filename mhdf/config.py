@@ -2,14 +2,47 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import timm
 
 from mhdf.metadata import MetadataSchema, get_schema
 
-# The paper's model and the baselines / ablations of its Table 4, selected by `variant`.
+# The paper's model and the baselines / ablations of its Table 4, selected by `variant`. What each one hands the
+# GM-MoE head (S = len(fusion_stages), D = token_dim):
+#   mhdf       S gated LC-MoE vectors (D each), the paper's local -> global hierarchy
+#   no-topk    the same, with dense instead of top-k cross-attention in every LC-MoE
+#   no-lcgate  the same, with the LC-Gate fixed at 0.5 / 0.5 instead of routed
+#   no-gmmoe   the same, read by one expert without a GM-Gate
+#   concat     S globally pooled backbone stage maps and the mean field token (late fusion, no LC-MoE)
+#   image-only S globally pooled backbone stage maps
+#   meta-only  the mean field token
 VARIANTS = ("mhdf", "image-only", "meta-only", "concat", "no-topk", "no-lcgate", "no-gmmoe")
+FUSING_VARIANTS = ("mhdf", "no-topk", "no-lcgate", "no-gmmoe")
+
+# Model settings of each preset; `fast` is MHDFConfig's own defaults.
+PRESETS: dict[str, dict[str, Any]] = {
+    "fast": {},
+    # The published model as the authors' code builds it: VGG-16 with LC-MoE fusion after blocks 2-5, TKCA
+    # with k=12 and 8 heads at width 128, four GM experts, DiffSoftmax gates (softmax with a temperature and
+    # a straight-through hard option, soft at temperature 1 in training), 224-pixel inputs.
+    "paper": {
+        "backbone": "vgg16",
+        # timm's VGG-16 features 1-4 are the last ReLU of blocks 2-5 (128/256/512/512 channels), just before
+        # each block's max-pool. Channel gains in (0, 2) commute with a max-pool, so the map the next block
+        # reads is the one the authors' fusion after the pool gives.
+        "fusion_stages": [1, 2, 3, 4],
+        "image_size": 224,
+        "top_k": 12,
+        "num_heads": 8,
+        "token_dim": 128,
+        "num_experts": 4,
+        "expert_hidden": 128,  # the width of each expert's output, which the authors' classifier reads
+        "gate_temperature": 1.0,
+        "hard_gate": False,
+    },
+}
 
 
 @dataclass
@@ -20,7 +53,10 @@ class MHDFConfig:
     schema_name: str = "pad-ufes-20"
     metadata_schema: dict | None = None  # the full schema, so a checkpoint describes its own input form
     variant: str = "mhdf"
-    num_stages: int = 4  # LC-MoE blocks after the last `num_stages` backbone stages
+    # timm feature indices (`features_only` out_indices, negative counts from the end) that get an LC-MoE, or
+    # whose pooled maps the non-fusing variants read; the backbone is cut after the last one
+    fusion_stages: list[int] = field(default_factory=lambda: [-4, -3, -2, -1])
+    gm_reads_stage_maps: bool = False  # also hand the GM-MoE each fused stage's pooled map (not the paper's)
     token_dim: int = 64
     num_heads: int = 2
     top_k: int = 8  # TKCA k: scores kept per query before the softmax
@@ -50,8 +86,10 @@ class MHDFConfig:
             self.class_names = [f"class_{i}" for i in range(self.num_classes)]
         if len(self.class_names) != self.num_classes:
             raise ValueError(f"{len(self.class_names)} class_names given for num_classes={self.num_classes}")
-        if self.top_k < 1 or self.num_experts < 1 or self.num_stages < 1:
-            raise ValueError("top_k, num_experts and num_stages must be >= 1")
+        if self.top_k < 1 or self.num_experts < 1 or not self.fusion_stages:
+            raise ValueError("top_k and num_experts must be >= 1 and fusion_stages must name at least one stage")
+        if len(set(self.fusion_stages)) != len(self.fusion_stages):
+            raise ValueError(f"fusion_stages must not repeat a stage, got {self.fusion_stages}")
         if self.token_dim % self.num_heads:
             raise ValueError(f"token_dim={self.token_dim} is not divisible by num_heads={self.num_heads}")
         if self.gate_temperature <= 0:
@@ -65,6 +103,20 @@ class MHDFConfig:
             self.std = list(self.std or data_cfg.std)
             self.interpolation = self.interpolation or data_cfg.interpolation or "bilinear"
             self.crop_pct = self.crop_pct or data_cfg.crop_pct or 1.0
+
+    @classmethod
+    def from_preset(cls, name: str, **overrides: Any) -> MHDFConfig:
+        """A preset's model settings, with `overrides` on top: `from_preset("paper", backbone="resnet50")`.
+
+        The paper preset's fusion stages are VGG-16 blocks; with another backbone (and no fusion_stages given)
+        its last four stages are fused, as for any other model.
+        """
+        if name not in PRESETS:
+            raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+        settings = dict(PRESETS[name])
+        if "backbone" in overrides and "fusion_stages" not in overrides:
+            settings.pop("fusion_stages", None)
+        return cls(**{**settings, **overrides})
 
     @property
     def schema(self) -> MetadataSchema:
@@ -81,12 +133,12 @@ class MHDFConfig:
     @property
     def fuses_stages(self) -> bool:
         """Whether LC-MoE blocks fuse metadata into the backbone stage by stage."""
-        return self.variant in ("mhdf", "no-topk", "no-lcgate", "no-gmmoe")
+        return self.variant in FUSING_VARIANTS
 
     @property
     def num_fused_stages(self) -> int:
-        """LC-MoE blocks in the model: `num_stages` for the variants that fuse stage by stage, else 0."""
-        return self.num_stages if self.fuses_stages else 0
+        """LC-MoE blocks in the model: one per fusion stage, none for concat, image-only and meta-only."""
+        return len(self.fusion_stages) if self.fuses_stages else 0
 
     @property
     def attention_top_k(self) -> int | None:

@@ -230,9 +230,9 @@ def narrate(diagnosis: Diagnosis, schema: MetadataSchema) -> str:
         fused = trace.lc_gate[0, :, LC_PATHS.index("fused")].numpy()
         weights = ", ".join(_percent(w) for w in fused)
         lines.append(
-            f"**LC-Gate per stage.** After each of the {len(fused)} backbone stages a small gate mixes an "
-            f"image-only summary with one fused with the clinical fields, and that mix re-weights the feature "
-            f"channels the next stage sees. The fused path got {weights} of the weight at stages 1 to "
+            f"**LC-Gate per stage.** After each of the {len(fused)} fused backbone stages a small gate mixes the "
+            f"stage's image features with a summary fused with the clinical fields, and the mix goes on to the "
+            f"experts. The fused path got {weights} of the weight at stages 1 to "
             f"{len(fused)}: the clinical data steered stage {int(fused.argmax()) + 1} the most."
         )
     if trace.tkca:

@@ -302,4 +302,53 @@ def routing_atlas_summary(atlas: Mapping[str, Any]) -> str:
         lines.append(f"LC-Gate entropy per stage: {per_stage} nats (at most {lc_entropy['max']:.2f}).")
     top = np.asarray(atlas["expert_utilisation"]["top1_share"])
     lines.append(f"Expert {int(top.argmax()) + 1} is the top expert for {top.max():.0%} of the cases.")
-    return " ".join(lines)
+    paragraphs = [" ".join(lines), _expert_specialisation(atlas)]
+    if atlas["lc_gate"]["stages"]:
+        paragraphs.append(_clinical_steering(atlas))
+    return "\n\n".join(paragraphs)
+
+
+def _expert_specialisation(atlas: Mapping[str, Any]) -> str:
+    """Which classes each expert leads: the classes whose mean GM-Gate weight is largest on that expert."""
+    classes = list(atlas["classes"])
+    experts = int(atlas["gm_gate"]["experts"])
+    means = _class_means(atlas["gm_gate"]["per_true_class"], classes, None, experts)  # (C, E)
+    led: dict[int, list[str]] = {expert: [] for expert in range(experts)}
+    for name, row in zip(classes, means, strict=True):
+        if not np.isnan(row).any():
+            led[int(row.argmax())].append(f"{name} ({row.max():.2f})")
+    parts = [
+        f"{expert_name(expert)} leads {', '.join(names)}" if names else f"{expert_name(expert)} leads no class"
+        for expert, names in led.items()
+    ]
+    return (
+        "**Expert specialisation** (mean GM-Gate weight of the leading expert, by true class): "
+        + "; ".join(parts)
+        + "."
+    )
+
+
+def _fused_weight_by_class(stage: Mapping[str, Any], classes: Sequence[str], fused: int) -> np.ndarray:
+    """(C,) mean fused-path LC-Gate weight per true class at one stage; NaN for classes without samples."""
+    return _class_means(stage["per_true_class"], classes, fused, 1)[:, 0]
+
+
+def _clinical_steering(atlas: Mapping[str, Any]) -> str:
+    """The stage whose LC-Gate gives the fused (image + clinical) path the most weight, how that weight differs
+    between classes there, and its spread across classes at every stage."""
+    classes = list(atlas["classes"])
+    stages = atlas["lc_gate"]["stages"]
+    fused = list(atlas["lc_gate"]["paths"]).index("fused")
+    steering = max(stages, key=lambda stage: stage["mean"][fused])
+    per_class = _fused_weight_by_class(steering, classes, fused)
+    low, high = int(np.nanargmin(per_class)), int(np.nanargmax(per_class))
+    spreads = []
+    for stage in stages:
+        by_class = _fused_weight_by_class(stage, classes, fused)
+        spreads.append(f"{stage_name(stage['stage'])} {np.ptp(by_class[~np.isnan(by_class)]):.2f}")
+    return (
+        f"**Clinical data steer most at {stage_name(steering['stage']).lower()}**: its LC-Gate gives the fused "
+        f"path {steering['mean'][fused]:.2f} of the weight on average, from {per_class[low]:.2f} for "
+        f"{classes[low]} to {per_class[high]:.2f} for {classes[high]}. Spread of the fused-path weight across "
+        f"classes, per stage: {', '.join(spreads)}."
+    )

@@ -1,4 +1,8 @@
-"""LC-MoE: the local fusion block run after a backbone stage (two TKCA branches, LC-Gate, channel recalibration)."""
+"""LC-MoE: the local fusion block run after a backbone stage (two TKCA branches, LC-Gate, channel recalibration).
+
+Each block has two outputs, as in the paper: the recalibrated stage map, which the next backbone stage reads, and
+the gated local vector, which the GM-MoE reads (the local -> global hierarchy).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from mhdf.tkca import BidirectionalTKCA
 @dataclass
 class LCMoEOutput:
     feature_map: torch.Tensor  # (B, C, H, W) recalibrated map, fed to the next backbone stage
+    local_vector: torch.Tensor  # (B, D) LC-Gate-weighted sum of the two paths, fed to the GM-MoE
     lc_gate: torch.Tensor  # (B, 2) weights of [image path, fused path]
     channel_attention: torch.Tensor  # (B, C) sigmoid attention; the map is scaled by 2 * attention
     meta_to_image: torch.Tensor  # (B, heads, F, N) field queries over image tokens
@@ -46,7 +51,13 @@ class LCGate(nn.Module):
 
 
 class LCMoE(nn.Module):
-    """Fuse one stage's feature map with the field tokens and recalibrate the map's channels."""
+    """Fuse one stage's feature map with the field tokens and recalibrate the map's channels.
+
+    The fused path is the cross-attended image + field vector; it sets the channel gains, as the concatenated
+    TKCA outputs do in the authors' code, so the gains do not depend on the LC-Gate. The image path is the
+    recalibrated map itself, pooled and projected: the stage's own features, on which the clinical data act
+    only through the gains. The LC-Gate mixes the two paths into the local vector the GM-MoE reads.
+    """
 
     def __init__(self, in_channels: int, config: MHDFConfig) -> None:
         super().__init__()
@@ -70,10 +81,12 @@ class LCMoE(nn.Module):
         image_tokens = self.image_norm(self.image_proj(pooled.flatten(2).transpose(1, 2)))  # (B, N, D)
         fields_attended, pixels_attended, meta_to_image, image_to_meta = self.tkca(field_tokens, image_tokens)
         fused_path = self.fuse(torch.cat([fields_attended, pixels_attended], dim=-1))
-        image_path = image_tokens.mean(1)
-        weights = self.gate(image_path, fused_path, forced_path)
-        mixed = weights[:, :1] * image_path + weights[:, 1:] * fused_path
-        attention = torch.sigmoid(self.channel_attention(mixed))
+        attention = torch.sigmoid(self.channel_attention(fused_path))
         # 2 * sigmoid is ~1 for an untrained block, so a pretrained backbone's activations survive the insertion
-        recalibrated = feature_map * (2.0 * attention)[:, :, None, None].to(feature_map.dtype)
-        return LCMoEOutput(recalibrated, weights, attention, meta_to_image, image_to_meta, grid)
+        gains = 2.0 * attention
+        recalibrated = feature_map * gains[:, :, None, None].to(feature_map.dtype)
+        # pooled from the recalibrated tensor itself, so Grad-CAM on the map the next stage reads sees the head
+        image_path = self.image_norm(self.image_proj(recalibrated.mean(dim=(2, 3))))
+        weights = self.gate(image_path, fused_path, forced_path)
+        local_vector = weights[:, :1] * image_path + weights[:, 1:] * fused_path
+        return LCMoEOutput(recalibrated, local_vector, weights, attention, meta_to_image, image_to_meta, grid)

@@ -1,4 +1,4 @@
-"""MHDF-Net: a timm backbone with LC-MoE fusion after each of its last stages, and a GM-MoE head."""
+"""MHDF-Net: a timm backbone with LC-MoE fusion after chosen stages, and a GM-MoE head reading the LC-MoE outputs."""
 
 import os
 from collections.abc import Mapping, Sequence
@@ -14,7 +14,7 @@ from mhdf.checkpoint import WEIGHTS_NAME
 from mhdf.config import MHDFConfig
 from mhdf.field_tokens import FieldTokenizer
 from mhdf.gm_moe import GMMoE
-from mhdf.lc_moe import LCMoE, LCMoEOutput
+from mhdf.lc_moe import LCGate, LCMoE, LCMoEOutput
 from mhdf.routing import RoutingOverrides
 from mhdf.trace import MHDFOutput, RoutingTrace
 
@@ -31,25 +31,41 @@ class MHDFNet(
     """Skin-lesion classifier fusing a photo with clinical metadata, routed through two levels of gates.
 
     `model(images, metadata)` returns (B, C) logits; `model(images, metadata, return_trace=True)` returns an
-    `MHDFOutput` whose `trace` records every gate weight and attention map that produced them.
+    `MHDFOutput` whose `trace` records every gate weight and attention map that produced them. What the GM-MoE
+    head reads depends on the variant (see `mhdf.config.VARIANTS`); for the full model it is the gated local
+    vector of every LC-MoE block, so the clinical data reach the head through the local experts.
     """
 
     def __init__(self, config: MHDFConfig, pretrained: bool = False) -> None:
         super().__init__()
         self.config = config
         self.schema = config.schema
-        self.backbone = StagedBackbone(config.backbone, config.num_stages, pretrained) if config.uses_image else None
+        self.backbone = StagedBackbone(config.backbone, config.fusion_stages, pretrained) if config.uses_image else None
         self.field_tokenizer = FieldTokenizer(self.schema, config.token_dim) if config.uses_metadata else None
         channels = self.backbone.channels if self.backbone is not None else []
         self.lc_moe = nn.ModuleList(LCMoE(c, config) for c in channels) if config.fuses_stages else nn.ModuleList()
+        # the fusing variants hand the head their local vectors; the others (and, optionally, the fusing ones
+        # too) the pooled stage maps
+        self.reads_stage_maps = bool(channels) and (not config.fuses_stages or config.gm_reads_stage_maps)
         # late-fusion baselines hand the pooled field tokens to the head as one more "scale"
         self.pools_metadata = config.variant in ("concat", "meta-only")
-        head_inputs = channels + ([config.token_dim] if self.pools_metadata else [])
+        head_inputs = [config.token_dim] * len(self.lc_moe)
+        head_inputs += channels if self.reads_stage_maps else []
+        head_inputs += [config.token_dim] if self.pools_metadata else []
         self.gm_moe = GMMoE(head_inputs, config)
 
     @property
     def device(self) -> torch.device:
         return next(self.parameters()).device
+
+    def set_gate_temperature(self, temperature: float) -> None:
+        """Sets the softmax temperature of every LC-Gate and the GM-Gate (and the config that is saved with them)."""
+        if temperature <= 0:
+            raise ValueError(f"gate temperature must be > 0, got {temperature}")
+        self.config.gate_temperature = temperature
+        for module in self.modules():
+            if isinstance(module, (LCGate, GMMoE)):
+                module.temperature = temperature
 
     def encode_metadata(self, records: Sequence[Mapping[str, Any]], canonical: bool = False) -> torch.Tensor:
         """Raw clinical records (CSV-style values allowed) -> (B, F) float tensor; raises ValueError on bad input.
@@ -82,9 +98,13 @@ class MHDFNet(
         if self.backbone is not None:
             with self.backbone.rewriting(fuse_stage):
                 self.backbone(images)
-            if len(stage_maps) != self.config.num_stages:
-                raise RuntimeError(f"stage hooks fired {len(stage_maps)} times, expected {self.config.num_stages}")
-            features = [stage_map.mean(dim=(2, 3)) for stage_map in stage_maps]
+            if len(stage_maps) != len(self.config.fusion_stages):
+                raise RuntimeError(
+                    f"stage hooks fired {len(stage_maps)} times, expected {len(self.config.fusion_stages)}"
+                )
+            features = [fusion.local_vector for fusion in fusions]
+            if self.reads_stage_maps:
+                features += [stage_map.mean(dim=(2, 3)) for stage_map in stage_maps]
         if self.pools_metadata:
             features.append(field_tokens.mean(dim=1))
         head = self.gm_moe(features, overrides)

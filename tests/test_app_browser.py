@@ -57,7 +57,7 @@ def bars(page, elem_id):
 def test_diagnose_in_the_browser(page, tmp_path):
     predictor = Predictor.from_pretrained(DEMO_CHECKPOINT, device="cpu")
     example = read_examples(DEMO_CHECKPOINT, predictor.schema)[0]
-    stages = predictor.config.num_stages
+    stages = predictor.config.num_fused_stages
 
     expect(page.locator("#banner")).to_contain_text("not a medical device")
     page.set_input_files("#photo input[type=file]", str(example.image))

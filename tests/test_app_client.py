@@ -88,7 +88,7 @@ def test_predict_matches_the_command_line(client, examples, tmp_path):
 
 def test_diagnose_renders_every_view_for_every_example(client, predictor, examples):
     schema = predictor.schema
-    stages = predictor.config.num_stages
+    stages = predictor.config.num_fused_stages
     for example in examples:
         outputs = client.predict(
             handle_file(str(example.image)), *form_from_record(schema, example.metadata), api_name="/diagnose"
@@ -226,7 +226,7 @@ def test_twenty_simultaneous_predict_calls_all_complete(client, examples):
 def test_intervention_and_case_comparison_endpoints(client, predictor, examples):
     schema = predictor.schema
     example = examples[0]
-    stages = predictor.config.num_stages
+    stages = predictor.config.num_fused_stages
     lc_paths = ["fused", *["model's choice"] * (stages - 1)]
     baseline, intervened, figure, summary = client.predict(
         handle_file(str(example.image)),

@@ -103,7 +103,7 @@ def http(server):
 def demo_inputs():
     predictor = Predictor.from_pretrained(DEMO_CHECKPOINT, device="cpu")
     examples = read_examples(DEMO_CHECKPOINT, predictor.schema)
-    return len(predictor.schema.fields), predictor.config.num_stages, examples[0]
+    return len(predictor.schema.fields), predictor.config.num_fused_stages, examples[0]
 
 
 def endpoint_arguments(endpoint: str, image, demo_inputs) -> list:

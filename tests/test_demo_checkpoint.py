@@ -1,8 +1,10 @@
 """The bundled demo checkpoint (assets/demo): what its card claims is what it does on the held-out synthetic fold."""
 
 import json
+import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mhdf import MHDFNet
@@ -44,6 +46,29 @@ def test_the_routing_atlas_describes_the_held_out_fold(card):
     assert atlas["num_samples"] == card["metrics"]["mhdf"]["num_samples"]
     assert atlas["lc_gate"]["paths"] == list(LC_PATHS) and len(atlas["lc_gate"]["stages"]) == 4
     assert set(atlas["gm_gate"]["per_true_class"]) == set(atlas["classes"])
+
+
+def test_the_routing_is_worth_teaching(card):
+    """On the held-out fold the gates are decisive, differ between classes, and fusion pays."""
+    atlas = json.loads((DEMO / "routing_atlas.json").read_text())
+    classes, experts = atlas["classes"], atlas["gm_gate"]["experts"]
+    # decisive: a typical case leans on one or two experts, not on all of them
+    assert atlas["gate_entropy"]["gm_gate"]["mean"] <= 0.5 * math.log(experts)
+    # the clinical data steer classes differently: the fused-path weight spans >= 0.2 across classes at 3+ stages
+    fused = atlas["lc_gate"]["paths"].index("fused")
+    spans = [
+        np.ptp([stage["per_true_class"][name]["mean"][fused] for name in classes])
+        for stage in atlas["lc_gate"]["stages"]
+    ]
+    assert sum(span >= 0.2 for span in spans) >= 3, spans
+    # the experts specialise: three or more lead some class, and two classes are routed clearly apart
+    gm = {name: np.array(atlas["gm_gate"]["per_true_class"][name]["mean"]) for name in classes}
+    assert len({int(weights.argmax()) for weights in gm.values()}) >= 3
+    assert max(0.5 * np.abs(gm[a] - gm[b]).sum() for a in classes for b in classes) >= 0.3
+    # and the fused model beats each single modality by 0.10 balanced accuracy or more
+    fused_bacc = card["metrics"]["mhdf"]["balanced_accuracy"]
+    for baseline in ("image-only", "meta-only"):
+        assert fused_bacc >= card["metrics"][baseline]["balanced_accuracy"] + 0.10, baseline
 
 
 def test_the_cards_balanced_accuracy_holds_on_the_regenerated_held_out_fold(card, tmp_path):

@@ -83,21 +83,17 @@ def test_model_view_is_the_denormalised_input(predictor, case, diagnosis):
 
 
 def test_grad_cam_matches_an_independent_computation(predictor, case, diagnosis):
-    """The head reads the spatial mean of the final map, so Grad-CAM's channel weights are d logit / d pooled
-    feature / (h w); compute that through the GM-MoE head alone and compare."""
+    """The head reads the final map only through its spatial mean (the last LC-MoE's image path), so the gradient
+    is the same at every pixel of a channel; Grad-CAM weighs the channels by it."""
     _, pixels = predictor.preprocess(case.image)
     model = predictor.model
     metadata = model.encode_metadata([case.metadata])
     predicted = int(diagnosis.prediction.probabilities.argmax())
-    with torch.no_grad():
-        stage_maps = model(pixels, metadata, return_trace=True).stage_maps
-    features = [m.mean(dim=(2, 3)) for m in stage_maps]
-    last = features[-1].clone().requires_grad_(True)
-    logits = model.gm_moe([*features[:-1], last], RoutingOverrides()).logits
-    (gradient,) = torch.autograd.grad(logits[0, predicted], last)
-    final = stage_maps[-1]
-    weights = gradient[0] / (final.shape[2] * final.shape[3])
-    cam = F.relu((weights[:, None, None] * final[0]).sum(0))[None, None]
+    out = model(pixels, metadata, return_trace=True)
+    final = out.stage_maps[-1]
+    (gradient,) = torch.autograd.grad(out.logits[0, predicted], final)
+    torch.testing.assert_close(gradient, gradient[:, :, :1, :1].expand_as(gradient))
+    cam = F.relu((gradient[0, :, :1, :1] * final[0].detach()).sum(0))[None, None]
     cam = F.interpolate(cam, size=pixels.shape[-2:], mode="bilinear", align_corners=False)[0, 0]
     expected = (cam / cam.max()).numpy()
     assert diagnosis.gradcam.shape == expected.shape

@@ -233,3 +233,16 @@ def test_routing_atlas_summary():
     assert "/tmp/run" not in summary  # where it was computed is no business of the reader
     top = int(np.argmax(atlas["expert_utilisation"]["top1_share"])) + 1
     assert f"Expert {top} is the top expert" in summary
+
+
+def test_routing_atlas_summary_names_each_experts_classes_and_the_most_clinical_stage():
+    labels = np.repeat([0, 1, 2, 3], 5)  # ACK, BCC, MEL, NEV
+    gm_gate = np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.7, 0.2, 0.1], [0.2, 0.7, 0.1]]).repeat(5, axis=0)
+    fused = np.array([[0.2, 0.9], [0.3, 0.2], [0.4, 0.6], [0.1, 0.5]]).repeat(5, axis=0)  # (N, stages)
+    lc_gate = np.stack([1 - fused, fused], axis=-1)
+    summary = routing_atlas_summary(routing_atlas(lc_gate, gm_gate, labels, labels, CLASSES))
+    assert "Expert 1 leads ACK (0.80), MEL (0.70)" in summary
+    assert "Expert 2 leads BCC (0.80), NEV (0.70)" in summary and "Expert 3 leads no class" in summary
+    # stage 2's fused path carries more on average (0.55 vs 0.25), most for ACK and least for BCC
+    assert "steer most at stage 2" in summary and "from 0.20 for BCC to 0.90 for ACK" in summary
+    assert "Stage 1 0.30, Stage 2 0.70" in summary

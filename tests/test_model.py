@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mhdf import VARIANTS, MHDFConfig, MHDFNet, RoutingOverrides
+from mhdf import VARIANTS, MHDFConfig, MHDFNet, MHDFOutput, RoutingOverrides
 from mhdf.metadata import DERM7PT, PAD_UFES_20
 
 SMALL = {"token_dim": 32, "num_heads": 2, "expert_hidden": 48, "top_k": 4}
@@ -48,6 +48,8 @@ def test_config_defaults_and_json_round_trip():
     assert config.class_names == ["ACK", "BCC", "MEL", "NEV", "SCC", "SEK"]
     assert config.image_size == 224 and len(config.mean) == 3 and len(config.std) == 3
     assert config.metadata_schema == PAD_UFES_20.to_dict()
+    assert config.fusion_stages == [-4, -3, -2, -1] and config.num_fused_stages == 4
+    assert not config.gm_reads_stage_maps
     restored = MHDFConfig(**json.loads(json.dumps(asdict(config))))
     assert restored == config and restored.schema == PAD_UFES_20
 
@@ -60,6 +62,8 @@ def test_config_defaults_and_json_round_trip():
         ({"token_dim": 30, "num_heads": 4}, "divisible"),
         ({"backbone": "not_a_timm_model"}, "timm does not know"),
         ({"top_k": 0}, "top_k"),
+        ({"fusion_stages": []}, "fusion_stages"),
+        ({"fusion_stages": [2, 2]}, "repeat"),
     ],
 )
 def test_config_rejects_bad_values(kwargs, message):
@@ -136,15 +140,131 @@ def test_every_parameter_gets_a_gradient(variant, schema):
 def test_recalibrated_map_feeds_the_next_stage(resnet):
     images, metadata = batch_for(resnet, 2, 64)
     with torch.inference_mode():
-        image_path = resnet(images, metadata, True, RoutingOverrides(lc_forced_paths={0: "image"}))
-        fused_path = resnet(images, metadata, True, RoutingOverrides(lc_forced_paths={0: "fused"}))
+        out = resnet(images, metadata, True)
         bare = resnet.backbone(images)
-    assert torch.equal(image_path.trace.lc_gate[:, 0], torch.tensor([[1.0, 0.0]] * 2))
-    assert not torch.allclose(image_path.stage_maps[1], fused_path.stage_maps[1])
     # the next stage consumed the recalibrated map, not timm's: stage 2 differs from the bare backbone's
-    assert not torch.allclose(image_path.stage_maps[1], bare[1])
-    scale = 2 * image_path.trace.channel_attention[0][:, :, None, None]
-    torch.testing.assert_close(image_path.stage_maps[0], bare[0] * scale)
+    assert not torch.allclose(out.stage_maps[1], bare[1])
+    scale = 2 * out.trace.channel_attention[0][:, :, None, None]
+    torch.testing.assert_close(out.stage_maps[0], bare[0] * scale)
+
+
+def gm_gate_input(model: MHDFNet, images, metadata, overrides: RoutingOverrides) -> tuple[torch.Tensor, MHDFOutput]:
+    """The (B, J) vector the GM-Gate's router reads, captured on its way in, and the traced output."""
+    captured = []
+    handle = model.gm_moe.router.register_forward_pre_hook(lambda module, args: captured.append(args[0]))
+    try:
+        with torch.inference_mode():
+            out = model(images, metadata, True, overrides)
+    finally:
+        handle.remove()
+    return captured[0], out
+
+
+@pytest.mark.parametrize("stage", [0, 3])
+def test_gm_input_depends_on_the_lc_gate_with_recalibration_fixed(resnet, stage):
+    """The local -> global hierarchy: the GM-MoE reads each stage's gated LC-MoE vector, not only the maps."""
+    images, metadata = batch_for(resnet, 2, 64)
+    image_input, image_path = gm_gate_input(
+        resnet, images, metadata, RoutingOverrides(lc_forced_paths={stage: "image"})
+    )
+    fused_input, fused_path = gm_gate_input(
+        resnet, images, metadata, RoutingOverrides(lc_forced_paths={stage: "fused"})
+    )
+    assert torch.equal(image_path.trace.lc_gate[:, stage], torch.tensor([[1.0, 0.0]] * 2))
+    assert torch.equal(fused_path.trace.lc_gate[:, stage], torch.tensor([[0.0, 1.0]] * 2))
+    # the channel gains (and so every stage map) do not depend on the LC-Gate: recalibration is held fixed ...
+    for image_gains, fused_gains in zip(
+        image_path.trace.channel_attention, fused_path.trace.channel_attention, strict=True
+    ):
+        assert torch.equal(image_gains, fused_gains)
+    for image_map, fused_map in zip(image_path.stage_maps, fused_path.stage_maps, strict=True):
+        assert torch.equal(image_map, fused_map)
+    # ... and still the GM-Gate reads something else, in the block of the forced stage only
+    block = resnet.config.token_dim
+    changed = (image_input != fused_input).any(0).nonzero().flatten()
+    assert len(changed) > 0 and changed.min() >= stage * block and changed.max() < (stage + 1) * block
+    assert not torch.equal(image_path.trace.gm_gate, fused_path.trace.gm_gate)
+
+
+@pytest.mark.parametrize(
+    ("variant", "fused", "head_inputs"),
+    [
+        ("mhdf", 4, [32] * 4),  # the gated LC-MoE vectors
+        ("no-topk", 4, [32] * 4),
+        ("no-lcgate", 4, [32] * 4),
+        ("no-gmmoe", 4, [32] * 4),
+        ("concat", 0, [64, 128, 256, 512, 32]),  # pooled stage maps and the mean field token
+        ("image-only", 0, [64, 128, 256, 512]),  # pooled stage maps
+        ("meta-only", 0, [32]),  # the mean field token
+    ],
+)
+def test_what_each_variant_feeds_the_head(variant, fused, head_inputs):
+    config = MHDFConfig(backbone="resnet18", variant=variant, **SMALL)
+    model = MHDFNet(config)
+    assert config.num_fused_stages == fused == len(model.lc_moe)
+    assert [proj[0].normalized_shape[0] for proj in model.gm_moe.scale_proj] == head_inputs
+
+
+def test_stage_maps_can_feed_the_head_as_well():
+    torch.manual_seed(0)
+    model = MHDFNet(MHDFConfig(backbone="resnet18", gm_reads_stage_maps=True, **SMALL)).eval()
+    assert [proj[0].normalized_shape[0] for proj in model.gm_moe.scale_proj] == [32] * 4 + [64, 128, 256, 512]
+    images, metadata = batch_for(model, 2, 64)
+    with torch.inference_mode():
+        out = model(images, metadata, return_trace=True)
+    assert torch.equal(out.trace.expert_logits.sum(1) + out.trace.logit_bias, out.logits)
+
+
+def test_fusion_stages_pick_the_backbone_stages():
+    model = MHDFNet(MHDFConfig(backbone="resnet18", fusion_stages=[1, 3], **SMALL)).eval()
+    assert model.backbone.channels == [64, 256] and model.config.num_fused_stages == 2
+    images, metadata = batch_for(model, 1, 64)
+    with torch.inference_mode():
+        out = model(images, metadata, return_trace=True)
+    assert out.trace.lc_gate.shape == (1, 2, 2) and [m.shape[1] for m in out.stage_maps] == [64, 256]
+    with pytest.raises(ValueError, match="no feature stages"):
+        MHDFNet(MHDFConfig(backbone="resnet18", fusion_stages=[1, 9], **SMALL))
+
+
+def test_paper_preset_builds_the_published_model_and_runs_at_224():
+    config = MHDFConfig.from_preset("paper")
+    assert (config.backbone, config.fusion_stages, config.image_size) == ("vgg16", [1, 2, 3, 4], 224)
+    assert (config.top_k, config.num_heads, config.token_dim, config.num_experts) == (12, 8, 128, 4)
+    assert (config.gate_temperature, config.hard_gate, config.variant) == (1.0, False, "mhdf")
+    torch.manual_seed(0)
+    model = MHDFNet(config, pretrained=False).eval()
+    images, metadata = batch_for(model, 1, 224)
+    with torch.inference_mode():
+        out = model(images, metadata, return_trace=True)
+    assert out.logits.shape == (1, 6) and out.trace.gm_gate.shape == (1, 4)
+    # VGG-16 blocks 2-5, at 1/2, 1/4, 1/8 and 1/16 of the input before each block's max-pool
+    assert [a.shape[1] for a in out.trace.channel_attention] == [128, 256, 512, 512]
+    assert [m.shape[-1] for m in out.stage_maps] == [112, 56, 28, 14]
+    assert all(attention["meta_to_image"].shape[1] == 8 for attention in out.trace.tkca)
+
+
+def test_presets_take_overrides():
+    resnet50 = MHDFConfig.from_preset("paper", backbone="resnet50")
+    assert resnet50.backbone == "resnet50" and resnet50.fusion_stages == [-4, -3, -2, -1]
+    assert (resnet50.top_k, resnet50.num_heads, resnet50.token_dim) == (12, 8, 128)
+    assert MHDFConfig.from_preset("paper", variant="no-topk", top_k=4).attention_top_k is None
+    assert MHDFConfig.from_preset("fast") == MHDFConfig()
+    with pytest.raises(ValueError, match="unknown preset"):
+        MHDFConfig.from_preset("fancy")
+
+
+def test_set_gate_temperature_sharpens_both_gates_and_is_saved(resnet, tmp_path):
+    torch.manual_seed(0)
+    model = MHDFNet(MHDFConfig(backbone="resnet18", **SMALL)).eval()
+    images, metadata = batch_for(model, 2, 64)
+    with torch.inference_mode():
+        soft = model(images, metadata, return_trace=True).trace
+        model.set_gate_temperature(0.05)
+        sharp = model(images, metadata, return_trace=True).trace
+    assert sharp.gm_gate.max(-1).values.min() > soft.gm_gate.max(-1).values.min()
+    assert sharp.lc_gate.max(-1).values.mean() > soft.lc_gate.max(-1).values.mean()
+    model.save_pretrained(tmp_path)
+    assert MHDFNet.from_pretrained(tmp_path).config.gate_temperature == 0.05
 
 
 def test_save_and_load_give_identical_logits(resnet, tmp_path):

@@ -16,11 +16,16 @@ from training.synthetic import (
     LOOK_OF_CLASS,
     MALIGNANT,
     REAL_CLASS_COUNTS,
+    SKIN_RGB,
     SOCIO_COLUMNS,
+    InventedRecords,
     class_image_counts,
+    draw_look,
+    draw_view,
     generate,
     get_args_parser,
     main,
+    render,
 )
 
 
@@ -121,3 +126,85 @@ def test_photo_tells_the_look_and_metadata_tells_malignancy_but_neither_tells_bo
     # the status (comparing whole sets would let the class imbalance carry information across).
     assert probe(meta, look, malignant) < 0.5  # chance is 1/3
     assert probe(photo, malignant, look == "scaly") < 0.7  # chance is 1/2
+
+
+def photos_of(cls: str, count: int = 80, size: int = 96) -> np.ndarray:
+    """(count, size, size, 3) photos of one class with its class's look, on the same skin, in [0, 1]."""
+    rng = np.random.default_rng(sum(map(ord, cls)))
+    skin = np.array(SKIN_RGB[2])
+    photos = []
+    while len(photos) < count:
+        look = draw_look(cls, rng)
+        if look.look == LOOK_OF_CLASS[cls]:  # pairs are compared within their look
+            photos.append(np.asarray(render(look, draw_view(rng), skin, size, rng)) / 255.0)
+    return np.stack(photos)
+
+
+def fine_detail(photos: np.ndarray) -> np.ndarray:
+    """(N, 3) mean absolute difference between each pixel and its 3x3 neighbourhood, in the photo's centre."""
+    centre = photos[:, 24:72, 24:72]
+    padded = np.pad(centre, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="edge")
+    box = sum(padded[:, i : i + 48, j : j + 48] for i in range(3) for j in range(3)) / 9
+    return np.abs(centre - box).mean(axis=(1, 2))
+
+
+def coarse(photos: np.ndarray, factor: int = 4) -> np.ndarray:
+    """Average-pooled by `factor`: what a network's later, lower-resolution stages are left with."""
+    n, size = len(photos), photos.shape[1] // factor
+    return photos.reshape(n, size, factor, size, factor, 3).mean(axis=(2, 4))
+
+
+def shape(photos: np.ndarray) -> np.ndarray:
+    """(N, 3) lesion area, elongation and lopsidedness of a pigmented lesion: the pixels far darker than the skin."""
+    brightness = photos.mean(axis=-1)
+    skin = np.median(brightness[:, :, :6], axis=(1, 2))
+    mask = brightness < 0.7 * skin[:, None, None]
+    features = []
+    for lesion in mask:
+        rows, cols = np.nonzero(lesion)
+        eigen = np.linalg.eigvalsh(np.cov(np.stack([rows, cols])))
+        centre = np.array([rows.mean(), cols.mean()])
+        radii = np.linalg.norm(np.stack([rows, cols], 1) - centre, axis=1)
+        features.append([lesion.mean(), eigen[0] / eigen[1], radii.std() / radii.mean()])
+    return np.array(features)
+
+
+def separable(features: dict[str, np.ndarray]) -> float:
+    """Cross-validated balanced accuracy of a linear probe telling the two classes apart."""
+    (_, first), (_, second) = features.items()
+    x, y = np.concatenate([first, second]), np.repeat([0, 1], [len(first), len(second)])
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+    return cross_val_score(model, x, y, cv=4, scoring="balanced_accuracy").mean()
+
+
+def test_each_pair_is_told_apart_at_its_own_scale():
+    """SEK vs BCC by fine texture only, MEL vs NEV by global shape, ACK vs SCC not at all by the photo."""
+    photos = {cls: photos_of(cls) for cls in ("SEK", "BCC", "MEL", "NEV", "ACK", "SCC")}
+    colour = {cls: p[:, 24:72, 24:72].mean(axis=(1, 2)) for cls, p in photos.items()}
+    waxy = ("SEK", "BCC")
+    assert separable({c: fine_detail(photos[c]) for c in waxy}) > 0.8
+    assert separable({c: colour[c] for c in waxy}) < 0.7  # the texture leaves the mean colour alone
+    # four times coarser, as in a late stage, the texture is gone
+    assert separable({c: fine_detail(np.repeat(np.repeat(coarse(photos[c]), 4, 1), 4, 2)) for c in waxy}) < 0.7
+    pigmented = ("MEL", "NEV")
+    assert separable({c: shape(photos[c]) for c in pigmented}) > 0.8
+    assert separable({c: fine_detail(photos[c]) for c in pigmented}) < 0.7
+    scaly = ("ACK", "SCC")
+    spread = {cls: p[:, 24:72, 24:72].std(axis=(1, 2)) for cls, p in photos.items()}
+    everything = {c: np.hstack([colour[c], spread[c], fine_detail(photos[c])]) for c in scaly}
+    assert separable(everything) < 0.65
+
+
+def test_the_records_come_from_a_swappable_source(tmp_path):
+    """The photos depend on the class and the skin type only, so another record source leaves them alone."""
+
+    class QuietRecords(InventedRecords):
+        def lesion(self, cls, patient, rng):
+            return {**super().lesion(cls, patient, rng), "bleed": "UNK", "itch": "UNK"}
+
+    plain = generate(tmp_path / "plain", 30, seed=3, image_size=32)
+    quiet = generate(tmp_path / "quiet", 30, seed=3, image_size=32, records=QuietRecords())
+    assert set(quiet["bleed"]) == {"UNK"} and set(plain["bleed"]) != {"UNK"}
+    for img_id in plain["img_id"]:
+        first = next((tmp_path / "plain" / "images").rglob(img_id)).read_bytes()
+        assert first == next((tmp_path / "quiet" / "images").rglob(img_id)).read_bytes()

@@ -15,8 +15,9 @@ from conftest import TRAIN_TINY, train_tiny
 from sklearn.utils.class_weight import compute_class_weight
 from test_datasets import write_derm7pt
 
-from mhdf import MHDFNet
+from mhdf import MHDFConfig, MHDFNet
 from training import train
+from training.datasets import PadUfes20
 from training.engine import class_weights
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,9 +44,48 @@ def test_the_test_fold_is_never_used_for_training_or_model_selection(trained_run
     assert not patients["train"] & patients["val"] and not patients["test"] & (patients["train"] | patients["val"])
 
 
-def test_the_defaults_are_the_papers():
-    args = train.get_args_parser().parse_args(["--data", "d", "--dataset", "pad-ufes-20", "--out", "o"])
-    assert (args.lr, args.batch_size, args.epochs, args.image_size, args.variant) == (1e-3, 32, 150, 224, "mhdf")
+REQUIRED = ["--data", "d", "--dataset", "pad-ufes-20", "--out", "o"]
+
+
+def test_the_paper_preset_sets_the_papers_model_and_optimisation(synthetic_data):
+    args = train.get_args_parser().parse_args([*REQUIRED, "--preset", "paper"])
+    optimisation = (args.lr, args.batch_size, args.epochs, args.weight_decay, args.class_weighted, args.early_stopping)
+    assert optimisation == (1e-3, 32, 150, 0.0, False, 0)
+    assert args.gate_anneal is None and args.balance_loss == 0.0
+    # every optimisation knob is the preset's own, whatever the parser's defaults are
+    parser = train.get_args_parser()
+    parser.set_defaults(weight_decay=0.05, epochs=60, class_weighted=True)
+    assert parser.parse_args([*REQUIRED, "--preset", "paper"]).weight_decay == 0.0
+    config = train.build_config(args, PadUfes20(synthetic_data))
+    assert config == MHDFConfig.from_preset("paper", training_data=config.training_data)
+
+
+def test_explicit_flags_override_the_preset(synthetic_data):
+    argv = [*REQUIRED, "--preset=paper", "--lr", "3e-4", "--backbone", "resnet50", "--top-k", "4", "--hard-gate"]
+    args = train.get_args_parser().parse_args(argv)
+    assert (args.lr, args.batch_size) == (3e-4, 32)
+    config = train.build_config(args, PadUfes20(synthetic_data))
+    assert (config.backbone, config.top_k, config.num_heads, config.hard_gate) == ("resnet50", 4, 8, True)
+    assert config.fusion_stages == [-4, -3, -2, -1]  # VGG-16's blocks mean nothing to a ResNet
+    fast = train.build_config(train.get_args_parser().parse_args(REQUIRED), PadUfes20(synthetic_data))
+    assert (fast.backbone, fast.token_dim, fast.num_heads, fast.top_k) == ("resnet18", 64, 2, 8)
+
+
+def test_gate_annealing_reaches_its_target_halfway_and_holds():
+    args = train.get_args_parser().parse_args([*REQUIRED, "--epochs", "10", "--gate-anneal", "0.25"])
+    temperatures = [train.gate_temperature_at(epoch, args, 1.0) for epoch in range(10)]
+    assert temperatures[0] == 1.0 and temperatures[5:] == [0.25] * 5
+    assert all(a > b for a, b in zip(temperatures[:6], temperatures[1:6], strict=False))
+    assert train.anneal_length(args) == 5
+    off = train.get_args_parser().parse_args(REQUIRED)
+    assert train.gate_temperature_at(7, off, 1.0) == 1.0 and train.anneal_length(off) == 0
+
+
+def test_importance_loss_is_zero_for_balanced_experts_and_grows_with_imbalance():
+    balanced = torch.tensor([[0.9, 0.1], [0.1, 0.9]])
+    lopsided = torch.tensor([[0.9, 0.1], [0.8, 0.2]])
+    assert train.importance_loss(balanced).item() == pytest.approx(0.0, abs=1e-7)
+    assert train.importance_loss(lopsided).item() == pytest.approx(((1.7 - 1.0) ** 2) / 1.0**2)
 
 
 def test_resume_continues_exactly_where_an_uninterrupted_run_would_be(synthetic_data, tmp_path):

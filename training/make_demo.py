@@ -61,6 +61,7 @@ def train_command(data: Path, run_dir: Path, variant: str, args: argparse.Namesp
         *("--num-folds", str(NUM_FOLDS), "--split-seed", str(SPLIT_SEED), "--val-fraction", str(VAL_FRACTION)),
         *("--variant", variant, *options, "--epochs", str(args.epochs), "--batch-size", str(args.batch_size)),
         *("--lr", str(args.lr), "--class-weighted", "--seed", str(args.seed), "--device", "cpu"),
+        *("--gate-anneal", str(args.gate_anneal), "--balance-loss", str(args.balance_loss)),
         *("--workers", str(args.workers), "--threads", str(args.threads), "--synthetic"),
         f"--training-data={description}",
     ]
@@ -171,7 +172,20 @@ def model_card(
             "model_selection": "best epoch by balanced accuracy on a patient-grouped validation split of the "
             "training folds; the test fold is never seen in training",
         },
-        "model": {key: config[key] for key in ("backbone", "variant", "image_size", "token_dim", "num_heads", "top_k")},
+        "model": {
+            key: config[key]
+            for key in (
+                "backbone",
+                "variant",
+                "fusion_stages",
+                "image_size",
+                "token_dim",
+                "num_heads",
+                "top_k",
+                "num_experts",
+                "gate_temperature",
+            )  # fmt: skip
+        },
         "training": {
             "epochs": args.epochs,
             "batch_size": args.batch_size,
@@ -179,6 +193,15 @@ def model_card(
             "lr": args.lr,
             "loss": "class-weighted cross-entropy",
             "augmentation": "mhdf.transforms.train_transform",
+            # the standard MoE techniques used on top of the paper's training, so the routing is worth reading
+            "routing": {
+                "gate_temperature_anneal": f"geometric from 1.0 to {args.gate_anneal} over the first half of the "
+                "epochs, then held; the best epoch is chosen after that (training.train --gate-anneal)",
+                "importance_loss_weight": args.balance_loss,
+                "importance_loss": "squared coefficient of variation of the summed gate weights per batch, for the "
+                "GM-Gate's experts plus the mean over stages for the LC-Gates' two paths (Shazeer et al. 2017; "
+                "training.train --balance-loss)",
+            },
         },
         "metrics": metrics,
         "fusion_gain": {
@@ -197,11 +220,13 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     parser.add_argument("--out", default=Path("assets/demo"), type=Path, help="demo checkpoint folder")
     parser.add_argument("--work", default=None, type=Path, help="keep data, runs and evaluations here (default: temp)")
     parser.add_argument("--n", default=2000, type=int, help="synthetic images")
-    parser.add_argument("--size", default=96, type=int, help="synthetic image side in pixels")
+    parser.add_argument("--size", default=224, type=int, help="synthetic photo side in pixels (the model trains at 96)")
     parser.add_argument("--seed", default=0, type=int, help="seed of the synthetic data and of training")
-    parser.add_argument("--epochs", default=30, type=int, help="training epochs of each model")
+    parser.add_argument("--epochs", default=20, type=int, help="training epochs of each model")
     parser.add_argument("--batch-size", default=32, type=int, help="training batch size")
     parser.add_argument("--lr", default=1e-3, type=float, help="Adam learning rate")
+    parser.add_argument("--gate-anneal", default=0.3, type=float, help="final gate temperature (train --gate-anneal)")
+    parser.add_argument("--balance-loss", default=0.1, type=float, help="GM-Gate importance loss weight")
     parser.add_argument("--workers", default=1, type=int, help="data loading processes")
     parser.add_argument("--threads", default=1, type=int, help="PyTorch CPU threads (1 suits a busy 2-core machine)")
     return parser

@@ -3,25 +3,32 @@
 `python -m training.synthetic --out DIR --n N --seed S` writes `DIR/metadata.csv` (the real 26 columns,
 spelled like the real CSV) and PNGs under `DIR/images/imgs_part_{1,2,3}/`, so the real loader reads it.
 
-The data are built so that neither modality alone suffices:
+The photos carry their information at different scales, so that the classes need different stages of a network
+and lean on the clinical data to different degrees:
 
-* The photo shows one of three *looks*: ``scaly`` (red, rough, ill-defined: ACK and SCC), ``waxy``
-  (yellow-brown, glossy, with vessels and milia: BCC and SEK) and ``pigmented`` (dark brown with a pigment
-  network: MEL and NEV). Within a look the two classes differ only by faint cues (size, asymmetry, blue-grey
-  veil, vessels), and one lesion in ten presents with another look, as amelanotic melanomas do.
-* The clinical fields only say *benign* (ACK, NEV, SEK) or *malignant* (BCC, MEL, SCC): malignant lesions
-  bleed, grow, hurt and change more often, sit on sun-exposed sites, belong to older patients, are larger
-  and are always biopsied (as in the real set, non-biopsied rows lack the socio-demographic fields).
+* **Colour and surface, at every scale**, name one of three *looks*: ``scaly`` (red, rough: ACK and SCC),
+  ``waxy`` (yellow-brown, glossy: BCC and SEK) and ``pigmented`` (dark brown with a pigment network: MEL and NEV).
+  One lesion in ten presents with another look, as amelanotic melanomas do.
+* **Fine texture** tells the waxy pair apart: a seborrhoeic keratosis is covered by a keratin texture a few
+  pixels across (which a network resolves only in its early, high-resolution stages); a BCC is smooth.
+* **Global shape** tells the pigmented pair apart: a melanoma is larger, elongated, lopsided and ragged, a
+  nevus small, round and regular.
+* **Nothing in the photo** tells the scaly pair apart: ACK and SCC photos are drawn from one distribution, so
+  only the clinical record can separate them.
 
-So the image names a pair of classes and the metadata picks one of them. With 2,000 images and patient-grouped
-folds, logistic regression reaches a balanced accuracy of about 0.27 on the metadata, 0.45 on colour features
-of the photo and 0.70 on both; small CNNs behave alike. Everything is drawn from one `numpy.random.Generator`,
-so the same seed gives byte-identical files.
+Within each pair the cue's strength varies from lesion to lesion, so the clinical record helps everywhere a cue
+is faint. The clinical records come from a `RecordSource`. The default, `InventedRecords`, knows only whether a
+lesion is benign (ACK, NEV, SEK) or malignant (BCC, MEL, SCC): malignant lesions bleed, grow, hurt and change more
+often, sit on sun-exposed sites, belong to older patients, are larger and are always biopsied (as in the real
+set, non-biopsied rows lack the socio-demographic fields). None of the photo structure depends on these rules,
+so a source that draws the records of each class from a real table can replace it. Everything is drawn from one
+`numpy.random.Generator`, so the same seed gives byte-identical files.
 """
 
 import argparse
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -95,6 +102,8 @@ MILIA_RGB = (0.97, 0.95, 0.88)
 VESSEL_RGB = (0.70, 0.15, 0.20)
 VEIL_RGB = (0.38, 0.42, 0.52)
 LESION_EXTENT = 1.6  # texture lattices cover [-1.6, 1.6]^2 in lesion units (1 = mean border radius)
+# Period of the keratin texture in half-images: 8 pixels in a 224-pixel photo, 3.4 once resized to 96.
+KERATIN_PERIOD = 1 / 14
 
 
 @dataclass(frozen=True)
@@ -114,6 +123,8 @@ class LesionLook:
     medium: np.ndarray  # (20, 20) lattice: vessels, network warp
     fine: np.ndarray  # (48, 48) lattice: scales, milia, globules
     feature_level: float  # scale cover, network contrast or milia density, depending on the look
+    keratin: float  # contrast of the fine keratin texture (0: a smooth surface)
+    keratin_angle: float
     veil: bool
     vessels: bool
 
@@ -136,10 +147,15 @@ def _choice(rng: np.random.Generator, values, weights):
 
 
 def draw_look(cls: str, rng: np.random.Generator) -> LesionLook:
-    """Draws a lesion's appearance: its class's look (or, rarely, another one) with per-lesion variation."""
+    """Draws a lesion's appearance: its class's look (or, rarely, another one) with per-lesion variation.
+
+    Each pair's cue lives at one scale: keratin texture (fine) for SEK vs BCC, shape (global) for MEL vs NEV,
+    nothing for SCC vs ACK. Its strength is drawn per lesion, so some lesions show it only faintly.
+    """
     look = LOOK_OF_CLASS[cls]
     if rng.random() < ATYPICAL_LOOK_RATE:
         look = _choice(rng, tuple(sorted({"scaly", "waxy", "pigmented"} - {look})), (1, 1))
+    aspect = rng.uniform(0.8, 1.0)
     if look == "scaly":
         radius, irregular, asym, softness = rng.uniform(0.45, 0.65), rng.uniform(0.05, 0.11), 0.1, 0.2
         opacity, variegation, feature_level = rng.uniform(0.55, 0.8), rng.uniform(0.2, 0.5), rng.uniform(0.25, 0.5)
@@ -147,23 +163,25 @@ def draw_look(cls: str, rng: np.random.Generator) -> LesionLook:
         radius, irregular, asym, softness = rng.uniform(0.38, 0.55), rng.uniform(0.01, 0.03), 0.05, 0.05
         opacity, variegation, feature_level = rng.uniform(0.8, 0.95), rng.uniform(0.1, 0.4), rng.uniform(0.05, 0.15)
     else:
-        radius, irregular, asym, softness = rng.uniform(0.28, 0.45), rng.uniform(0.02, 0.05), 0.08, 0.06
+        radius, irregular, asym, softness = rng.uniform(0.3, 0.42), rng.uniform(0.01, 0.03), 0.03, 0.06
         opacity, variegation, feature_level = rng.uniform(0.8, 0.95), rng.uniform(0.3, 0.7), rng.uniform(0.4, 0.8)
-    # Faint within-pair cues, weak enough that the photo alone cannot settle the pair.
-    if cls == "SCC":
-        radius *= 1.08
-    if cls == "MEL":
-        asym += 0.04
+    if cls == "MEL":  # global shape: larger, elongated, lopsided, ragged
+        strength = rng.uniform(0.3, 1.0)
+        radius *= 1 + 0.35 * strength
+        aspect *= 1 - 0.3 * strength
+        asym += 0.16 * strength
+        irregular += 0.08 * strength
+    keratin = rng.uniform(0.08, 0.3) if cls == "SEK" else 0.0  # fine texture
     orders = np.arange(1, 13)
     # Orders 1-2 make the lesion lopsided (asymmetry), higher orders make its border ragged (irregularity).
     ragged = irregular * rng.uniform(0, 2, 12) / np.sqrt(orders)
-    amplitudes = np.where(orders <= 2, rng.uniform(0, 2 * asym, 12), ragged)
+    amplitudes = np.where(orders <= 2, rng.uniform(0.5 * asym, 1.5 * asym, 12), ragged)
     harmonics = np.stack([orders, amplitudes, rng.uniform(0, 2 * np.pi, 12)], axis=1).astype(np.float32)
     main, secondary = (np.array(c) for c in LESION_RGB[look])
     return LesionLook(
         look=look,
         radius=radius,
-        aspect=rng.uniform(0.75, 1.0),
+        aspect=aspect,
         harmonics=harmonics,
         softness=softness * rng.uniform(0.7, 1.3),
         opacity=opacity,
@@ -174,8 +192,10 @@ def draw_look(cls: str, rng: np.random.Generator) -> LesionLook:
         medium=rng.standard_normal((20, 20)),
         fine=rng.standard_normal((48, 48)),
         feature_level=feature_level,
-        veil=look == "pigmented" and rng.random() < (0.45 if cls == "MEL" else 0.15),
-        vessels=look == "waxy" and rng.random() < (0.7 if cls == "BCC" else 0.45),
+        keratin=keratin,
+        keratin_angle=rng.uniform(0, np.pi),
+        veil=look == "pigmented" and rng.random() < 0.25,
+        vessels=look == "waxy" and rng.random() < 0.5,
     )
 
 
@@ -240,6 +260,13 @@ def render(look: LesionLook, view: PhotoView, skin_rgb: np.ndarray, size: int, r
         if look.veil:
             veil = np.clip((coarse - 0.2) * 2.0, 0, 0.8)[..., None]
             lesion = lesion * (1 - veil) + np.array(VEIL_RGB) * veil
+    if look.keratin:
+        # in image (not lesion) units, so the texture is equally fine on every lesion; zero-mean, so it leaves
+        # the lesion's mean colour alone and only a fine-scale filter sees it
+        cos_k, sin_k = float(np.cos(look.keratin_angle)), float(np.sin(look.keratin_angle))
+        a, b = (cos_k * x + sin_k * y) / KERATIN_PERIOD, (-sin_k * x + cos_k * y) / KERATIN_PERIOD
+        texture = np.sin(2 * np.pi * a) * np.sin(2 * np.pi * b)
+        lesion = lesion * (1 + 2 * look.keratin * texture[..., None])
 
     skin_cells = rng.standard_normal((6, 6))
     blotches = ndimage.zoom(skin_cells, size / 6, order=1, mode="nearest", grid_mode=True)[:size, :size]
@@ -278,8 +305,68 @@ def _mm(value: float) -> str:
     return f"{max(1, round(value))}.0"  # the real CSV stores whole millimetres as floats
 
 
-def generate(out_dir: str | Path, n: int, seed: int, image_size: int = 128) -> pd.DataFrame:
-    """Writes n synthetic images and their metadata.csv in the PAD-UFES-20 layout; returns the CSV table."""
+class RecordSource(Protocol):
+    """Where the clinical columns of the synthetic rows come from (values spelled as in the real CSV)."""
+
+    def patient(self, malignant: bool, rng: np.random.Generator) -> dict[str, str]:
+        """The patient-level columns of a patient; `malignant`: one of their lesions is."""
+
+    def lesion(self, cls: str, patient: dict[str, str], rng: np.random.Generator) -> dict[str, str]:
+        """Every clinical column of one lesion's rows (the patient's included), `biopsed` too; blank cells ''."""
+
+
+class InventedRecords:
+    """Clinical records from invented rates that depend only on benign vs malignant (see the module doc)."""
+
+    def patient(self, malignant: bool, rng: np.random.Generator) -> dict[str, str]:
+        mean, sd = AGE_MEAN_SD[malignant]
+        fields = {name: _yes_no(rng, rates[0 if malignant else 1]) for name, rates in PATIENT_RATES.items()}
+        fields.update(
+            age=str(int(np.clip(round(rng.normal(mean, sd)), 6, 94))),
+            gender=_choice(rng, ("FEMALE", "MALE"), (1, 1)),
+            background_father=_choice(rng, ANCESTRIES, ANCESTRY_WEIGHTS),
+            background_mother=_choice(rng, ANCESTRIES, ANCESTRY_WEIGHTS),
+            fitspatrick=f"{int(_choice(rng, (1, 2, 3, 4, 5, 6), FITZPATRICK_WEIGHTS))}.0",
+        )
+        return fields
+
+    def lesion(self, cls: str, patient: dict[str, str], rng: np.random.Generator) -> dict[str, str]:
+        malignant = cls in MALIGNANT
+        biopsed = malignant or rng.random() < BENIGN_BIOPSY_RATE
+        diameter_1 = DIAMETER_MEDIAN_MM[malignant] * rng.lognormal(0, 0.35)
+        row = dict(patient)
+        row.update(
+            region=_choice(rng, REGIONS, REGION_WEIGHTS[malignant]),
+            diameter_1=_mm(diameter_1),
+            diameter_2=_mm(diameter_1 * rng.uniform(0.6, 1.0)),
+            biopsed=str(biopsed),
+            **{
+                name: _yes_no(rng, rates[0 if malignant else 1], SYMPTOM_UNKNOWN_RATE)
+                for name, rates in SYMPTOM_RATES.items()
+            },  # fmt: skip
+        )
+        if not biopsed:
+            row.update(dict.fromkeys(SOCIO_COLUMNS, ""))
+        return row
+
+
+def skin_colour(fitspatrick: str, rng: np.random.Generator) -> np.ndarray:
+    """A patient's mean skin RGB from their Fitzpatrick type ("3.0"); a blank type draws one."""
+    kind = (
+        int(float(fitspatrick)) if fitspatrick.strip() else int(_choice(rng, (1, 2, 3, 4, 5, 6), FITZPATRICK_WEIGHTS))
+    )
+    return np.clip(np.array(SKIN_RGB[kind]) + rng.normal(0, 0.025, 3), 0, 1)
+
+
+def generate(
+    out_dir: str | Path, n: int, seed: int, image_size: int = 128, records: RecordSource | None = None
+) -> pd.DataFrame:
+    """Writes n synthetic images and their metadata.csv in the PAD-UFES-20 layout; returns the CSV table.
+
+    `records` draws the clinical columns (default: `InventedRecords`); the photos depend only on the class and
+    on the patient's Fitzpatrick type, which sets the skin colour.
+    """
+    records = records or InventedRecords()
     if n < 1:
         raise ValueError(f"n must be a positive number of images, got {n}")
     if image_size < 16:
@@ -309,19 +396,9 @@ def generate(out_dir: str | Path, n: int, seed: int, image_size: int = 128) -> p
     patients = []
     for p in range(num_patients):
         malignant = any(lesions[i][0] in MALIGNANT for i in range(len(lesions)) if owners[i] == p)
-        mean, sd = AGE_MEAN_SD[malignant]
-        fitzpatrick = int(_choice(rng, (1, 2, 3, 4, 5, 6), FITZPATRICK_WEIGHTS))
-        fields = {name: _yes_no(rng, rates[0 if malignant else 1]) for name, rates in PATIENT_RATES.items()}
-        fields.update(
-            patient_id=f"PAT_{patient_numbers[p]}",
-            age=str(int(np.clip(round(rng.normal(mean, sd)), 6, 94))),
-            gender=_choice(rng, ("FEMALE", "MALE"), (1, 1)),
-            background_father=_choice(rng, ANCESTRIES, ANCESTRY_WEIGHTS),
-            background_mother=_choice(rng, ANCESTRIES, ANCESTRY_WEIGHTS),
-            fitspatrick=f"{fitzpatrick}.0",
-        )
-        skin = np.clip(np.array(SKIN_RGB[fitzpatrick]) + rng.normal(0, 0.025, 3), 0, 1)
-        patients.append((fields, skin))
+        fields = records.patient(malignant, rng)
+        fields["patient_id"] = f"PAT_{patient_numbers[p]}"
+        patients.append((fields, skin_colour(fields.get("fitspatrick", ""), rng)))
 
     # Row order of the CSV, and with it the image folder of each row (the real download splits its images
     # over three folders), drawn first so every image is saved as soon as it is drawn.
@@ -334,29 +411,13 @@ def generate(out_dir: str | Path, n: int, seed: int, image_size: int = 128) -> p
     rows = []
     for i, (cls, photos) in enumerate(lesions):
         fields, skin = patients[owners[i]]
-        malignant = cls in MALIGNANT
-        biopsed = malignant or rng.random() < BENIGN_BIOPSY_RATE
-        diameter_1 = DIAMETER_MEDIAN_MM[malignant] * rng.lognormal(0, 0.35)
-        row = dict(fields)
-        row.update(
-            lesion_id=str(lesion_numbers[i]),
-            region=_choice(rng, REGIONS, REGION_WEIGHTS[malignant]),
-            diameter_1=_mm(diameter_1),
-            diameter_2=_mm(diameter_1 * rng.uniform(0.6, 1.0)),
-            diagnostic=cls,
-            biopsed=str(biopsed),
-            **{
-                name: _yes_no(rng, rates[0 if malignant else 1], SYMPTOM_UNKNOWN_RATE)
-                for name, rates in SYMPTOM_RATES.items()
-            },  # fmt: skip
-        )
-        if not biopsed:
-            row.update(dict.fromkeys(SOCIO_COLUMNS, ""))
+        row = {**records.lesion(cls, fields, rng), "lesion_id": str(lesion_numbers[i]), "diagnostic": cls}
         look = draw_look(cls, rng)
         for number in rng.choice(np.arange(1, 1000), photos, replace=False):
             img_id = f"{row['patient_id']}_{row['lesion_id']}_{number}.png"
             folder = out_dir / "images" / f"imgs_part_{folder_of[len(rows)]}"
-            render(look, draw_view(rng), skin, image_size, rng).save(folder / img_id)
+            # the fastest zlib level: PNG stays lossless and the data set is written in half the time
+            render(look, draw_view(rng), skin, image_size, rng).save(folder / img_id, compress_level=1)
             rows.append({**row, "img_id": img_id})
 
     table = pd.DataFrame([rows[i] for i in order], columns=list(PAD_UFES_20_COLUMNS))

@@ -3,7 +3,10 @@
     python -m training.train --data DIR --dataset pad-ufes-20 --fold 0 --out runs/pad-fold0
     torchrun --nproc_per_node=4 -m training.train ...   # DistributedDataParallel, one process per GPU
 
-Defaults follow the paper: Adam, lr 1e-3, batch 32 (per process), 150 epochs, cross-entropy, 224 pixels.
+`--preset paper` builds the published model (VGG-16, fusion after blocks 2-5, TKCA k=12, 8 heads, width 128,
+4 experts; `MHDFConfig.from_preset`) and sets the paper's optimisation explicitly: Adam, lr 1e-3, no weight decay,
+batch 32 (per process), 150 epochs, plain cross-entropy. `--preset fast` (the default) builds a small resnet18
+model and uses this script's default optimisation. Flags given on the command line override either preset.
 
 Model selection is honest: on PAD-UFES-20, fold K is the test fold and is never looked at; the best epoch is
 chosen by balanced accuracy on a patient-grouped validation split carved from the other folds. Derm7pt uses
@@ -32,7 +35,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from mhdf import VARIANTS, MHDFConfig, MHDFNet
+from mhdf import VARIANTS, MHDFConfig, MHDFNet, RoutingTrace
 from mhdf.checkpoint import write_trust
 from mhdf.transforms import eval_transform, train_transform
 from training.datasets import DATASETS, LesionSource, PadUfes20, Split, load_dataset, read_folds_csv
@@ -60,8 +63,67 @@ LOG_COLUMNS = ("epoch", "train_loss", "val_loss", "val_accuracy", "val_balanced_
                "lr", "seconds")  # fmt: skip
 # Arguments a resumed run may change; any other difference from args.json is an error.
 RESUMABLE_CHANGES = frozenset({"epochs", "resume", "workers", "threads", "device", "early_stopping"})
-# Optional model hyper-parameters: None keeps MHDFConfig's default.
-MODEL_OPTIONS = ("token_dim", "num_heads", "top_k", "num_experts", "expert_hidden", "dropout")
+# Optional model hyper-parameters: None keeps the preset's value.
+MODEL_OPTIONS = ("backbone", "image_size", "fusion_stages", "gm_reads_stage_maps", "token_dim", "num_heads", "top_k",
+                 "num_experts", "expert_hidden", "dropout", "gate_temperature", "hard_gate")  # fmt: skip
+# Optimisation of each preset, on top of the parser's defaults. The paper's names every knob, so that changing a
+# default of this script never changes what `--preset paper` trains.
+TRAINING_PRESETS: dict[str, dict[str, Any]] = {
+    "fast": {},
+    "paper": {
+        "epochs": 150,
+        "batch_size": 32,
+        "lr": 1e-3,
+        "weight_decay": 0.0,
+        "class_weighted": False,
+        "early_stopping": 0,
+        "gate_anneal": None,
+        "balance_loss": 0.0,
+    },
+}
+
+
+class PresetArgumentParser(argparse.ArgumentParser):
+    """Takes the optimisation defaults from the chosen `--preset`, so that flags given explicitly still win."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        peek = argparse.ArgumentParser(add_help=False)
+        peek.add_argument("--preset", default="fast", choices=sorted(TRAINING_PRESETS))
+        chosen, _ = peek.parse_known_args(args)
+        self.set_defaults(**TRAINING_PRESETS[chosen.preset])
+        return super().parse_known_args(args, namespace)
+
+
+def gate_temperature_at(epoch: int, args: argparse.Namespace, start: float) -> float:
+    """`--gate-anneal T`: the gate temperature falls geometrically from `start` to T over the first half of the
+    epochs, then stays at T (the temperature the checkpoint is saved and used with)."""
+    anneal_epochs = anneal_length(args)
+    if not anneal_epochs:
+        return start
+    progress = min(epoch / anneal_epochs, 1.0)
+    return start * (args.gate_anneal / start) ** progress
+
+
+def anneal_length(args: argparse.Namespace) -> int:
+    """Epochs over which the gate temperature is annealed (0: no annealing)."""
+    return max(1, args.epochs // 2) if args.gate_anneal else 0
+
+
+def importance_loss(gate: torch.Tensor) -> torch.Tensor:
+    """Squared coefficient of variation of each expert's summed gate weight over the batch (Shazeer et al. 2017):
+    0 when the experts carry equal shares, so no expert is left unused. (B, E) -> scalar."""
+    importance = gate.float().sum(0)
+    return importance.var(unbiased=False) / importance.mean().square().clamp(min=1e-12)
+
+
+def routing_balance_loss(trace: RoutingTrace) -> torch.Tensor:
+    """The importance loss of the GM-Gate plus the mean importance loss of the LC-Gates (their two paths are
+    experts too): no expert and no path may go unused over a batch, so each case has to be routed on its merits."""
+    loss = importance_loss(trace.gm_gate)
+    stages = trace.lc_gate.shape[1]
+    if stages:
+        loss = loss + sum(importance_loss(trace.lc_gate[:, stage]) for stage in range(stages)) / stages
+    return loss
 
 
 def train_one_epoch(
@@ -73,15 +135,21 @@ def train_one_epoch(
     config: MHDFConfig,
     runtime: Runtime,
     description: str,
+    balance_loss: float = 0.0,
 ) -> float:
-    """One pass over the training loader; returns the mean training loss over all processes."""
+    """One pass over the training loader; returns the mean training loss (with `balance_loss` times the routing
+    balance loss added) over all processes."""
     model.train()
     loss_sum = torch.zeros(2, dtype=torch.float64, device=runtime.device)  # summed loss, samples
     for images, metadata, target in tqdm(loader, desc=description, leave=False, disable=not runtime.progress_bars):
         images, metadata = model_inputs(config, images, metadata, runtime.device)
         target = target.to(runtime.device, non_blocking=True)
         with torch.autocast(runtime.device.type, dtype=torch.float16, enabled=runtime.amp):
-            loss = criterion(model(images, metadata), target)
+            if balance_loss:
+                out = model(images, metadata, return_trace=True)
+                loss = criterion(out.logits, target) + balance_loss * routing_balance_loss(out.trace)
+            else:
+                loss = criterion(model(images, metadata), target)
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         scaler.step(optimizer)
@@ -113,14 +181,13 @@ def describe_training_data(args: argparse.Namespace, source: LesionSource) -> st
 
 def build_config(args: argparse.Namespace, source: LesionSource) -> MHDFConfig:
     options = {name: getattr(args, name) for name in MODEL_OPTIONS if getattr(args, name) is not None}
-    return MHDFConfig(
-        backbone=args.backbone,
+    return MHDFConfig.from_preset(
+        args.preset,
         num_classes=len(source.classes),
         class_names=list(source.classes),
         schema_name=source.schema.name,
         metadata_schema=source.schema.to_dict(),
         variant=args.variant,
-        image_size=args.image_size,
         training_data=describe_training_data(args, source),
         synthetic_data=args.synthetic,
         **options,
@@ -212,6 +279,7 @@ def run(args: argparse.Namespace, runtime: Runtime) -> None:
     weights = class_weights(source.labels[split.train], config.num_classes) if args.class_weighted else None
     criterion = nn.CrossEntropyLoss(weight=weights).to(runtime.device)
 
+    start_temperature = config.gate_temperature
     start_epoch, best_bacc, best_epoch, stale_epochs = 0, -1.0, -1, 0
     if args.resume:
         checkpoint = torch.load(out / CHECKPOINT_NAME, map_location="cpu", weights_only=True)
@@ -240,12 +308,17 @@ def run(args: argparse.Namespace, runtime: Runtime) -> None:
         torch.manual_seed(epoch_seed(args.seed, epoch, runtime.rank))  # augmentation and dropout of this epoch
         loader = train_loader(train_set, args.batch_size, args.workers, runtime, args.seed, epoch)
         tag = f"epoch {epoch + 1}/{args.epochs}"
-        train_loss = train_one_epoch(model, criterion, optimizer, scaler, loader, config, runtime, tag)
+        model_without_ddp.set_gate_temperature(gate_temperature_at(epoch, args, start_temperature))
+        train_loss = train_one_epoch(
+            model, criterion, optimizer, scaler, loader, config, runtime, tag, balance_loss=args.balance_loss
+        )
         metrics = validation_metrics(model_without_ddp, val_loader, runtime, f"{tag} val")
-        improved = metrics["balanced_accuracy"] > best_bacc
+        # while the gates are still being sharpened, an epoch is not the model the run ends with
+        selectable = epoch >= anneal_length(args)
+        improved = selectable and metrics["balanced_accuracy"] > best_bacc
         if improved:
             best_bacc, best_epoch, stale_epochs = metrics["balanced_accuracy"], epoch, 0
-        else:
+        elif selectable:
             stale_epochs += 1
         if runtime.is_main:
             if improved:
@@ -296,7 +369,7 @@ def fit_trust_files(args: argparse.Namespace, source: LesionSource, split: Split
 
 
 def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description="Train MHDF-Net on PAD-UFES-20 or Derm7pt", add_help=add_help)
+    parser = PresetArgumentParser(description="Train MHDF-Net on PAD-UFES-20 or Derm7pt", add_help=add_help)
     data = parser.add_argument_group("data")
     data.add_argument("--data", required=True, type=Path, help="dataset folder, as downloaded")
     data.add_argument("--dataset", required=True, choices=sorted(DATASETS), help="dataset format")
@@ -320,9 +393,21 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     data.add_argument("--training-data", default=None, help="describe the training data in the checkpoint")
 
     model = parser.add_argument_group("model")
+    model.add_argument(
+        "--preset", default="fast", choices=sorted(TRAINING_PRESETS),
+        help="paper: the published model and optimisation; fast: a small resnet18 model. Flags below override it",
+    )  # fmt: skip
     model.add_argument("--variant", default="mhdf", choices=VARIANTS, help="model, baseline or ablation")
-    model.add_argument("--backbone", default="resnet18", help="any timm model with features_only (paper: vgg16)")
-    model.add_argument("--image-size", default=224, type=int, help="input side in pixels")
+    model.add_argument("--backbone", default=None, help="any timm model with features_only (paper: vgg16)")
+    model.add_argument("--image-size", default=None, type=int, help="input side in pixels (default: the preset's)")
+    model.add_argument(
+        "--fusion-stages", default=None, type=int, nargs="+", metavar="INDEX",
+        help="timm feature indices that get an LC-MoE (default: the last four; paper: VGG-16 blocks 2-5)",
+    )  # fmt: skip
+    model.add_argument(
+        "--gm-reads-stage-maps", default=None, action=argparse.BooleanOptionalAction,
+        help="also feed the pooled stage maps to the GM-MoE (the paper feeds only the LC-MoE vectors)",
+    )  # fmt: skip
     model.add_argument("--pretrained", action="store_true", help="start from timm's ImageNet weights (downloads)")
     model.add_argument("--token-dim", default=None, type=int, help="fusion token width")
     model.add_argument("--num-heads", default=None, type=int, help="TKCA attention heads")
@@ -330,6 +415,11 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     model.add_argument("--num-experts", default=None, type=int, help="GM-MoE experts")
     model.add_argument("--expert-hidden", default=None, type=int, help="hidden width of each expert")
     model.add_argument("--dropout", default=None, type=float, help="dropout rate")
+    model.add_argument("--gate-temperature", default=None, type=float, help="softmax temperature of both gates")
+    model.add_argument(
+        "--hard-gate", default=None, action=argparse.BooleanOptionalAction,
+        help="straight-through top-1 routing in both gates (the DiffSoftmax hard option)",
+    )  # fmt: skip
 
     optim = parser.add_argument_group("optimisation")
     optim.add_argument("--epochs", default=150, type=int, help="number of epochs")
@@ -337,6 +427,16 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     optim.add_argument("--lr", default=1e-3, type=float, help="Adam learning rate")
     optim.add_argument("--weight-decay", default=0.0, type=float, help="Adam weight decay")
     optim.add_argument("--class-weighted", action="store_true", help="inverse-frequency class weights in the loss")
+    optim.add_argument(
+        "--gate-anneal", default=None, type=float, metavar="T",
+        help="anneal both gates' temperature geometrically to T over the first half of the epochs, toward hard "
+        "routing; the best epoch is chosen after that (default: off)",
+    )  # fmt: skip
+    optim.add_argument(
+        "--balance-loss", default=0.0, type=float, metavar="WEIGHT",
+        help="add WEIGHT x the importance loss (Shazeer et al. 2017) of the GM-Gate and the LC-Gates, so no expert "
+        "or path goes unused (default 0)",
+    )  # fmt: skip
     optim.add_argument(
         "--early-stopping", default=0, type=int, metavar="PATIENCE",
         help="stop after PATIENCE epochs without a better validation BACC (0: never)",
