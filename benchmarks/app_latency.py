@@ -25,10 +25,10 @@ from gradio_client import Client, handle_file
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mhdf.bundle import load_examples  # noqa: E402
+from benchmarks.app_server import running_app  # noqa: E402
+from mhdf.checkpoint import read_config, read_examples  # noqa: E402
 from mhdf.form import form_from_record  # noqa: E402
 from mhdf.metadata import MetadataSchema  # noqa: E402
-from tests.app_server import running_app  # noqa: E402
 
 TARGETS = {"startup_s": 15.0, "predict_p50_ms": 250.0, "diagnose_p50_ms": 800.0, "peak_rss_gb": 1.5}
 
@@ -59,9 +59,8 @@ def time_calls(call, cases: list, runs: int, warmup: int) -> list[float]:
 
 
 def main(args: argparse.Namespace) -> dict:
-    config = json.loads((args.checkpoint / "config.json").read_text())
-    schema = MetadataSchema.from_dict(config["metadata_schema"])
-    examples = load_examples(args.checkpoint, schema)
+    schema = MetadataSchema.from_dict(read_config(args.checkpoint)["metadata_schema"])
+    examples = read_examples(args.checkpoint, schema)
     if not examples:
         raise SystemExit(f"{args.checkpoint} has no examples/ to call the app with")
     with tempfile.TemporaryDirectory() as workdir, running_app(Path(workdir), args.checkpoint) as app:

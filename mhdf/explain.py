@@ -15,10 +15,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mhdf.form import describe_value
 from mhdf.images import ImageSource
 from mhdf.inference import Prediction, Predictor, class_display_name
-from mhdf.metadata import MetadataSchema, validate
+from mhdf.metadata import MetadataSchema, Value
 from mhdf.routing import LC_PATHS, RoutingOverrides
 
 
@@ -53,15 +52,14 @@ def model_view(predictor: Predictor, pixels: torch.Tensor) -> np.ndarray:
     return (image.permute(1, 2, 0) * 255).round().byte().cpu().numpy()
 
 
-def grad_cam(predictor: Predictor, pixels: torch.Tensor, record: Mapping[str, Any], class_index: int) -> np.ndarray:
+def grad_cam(predictor: Predictor, pixels: torch.Tensor, record: Mapping[str, Value], class_index: int) -> np.ndarray:
     """Grad-CAM of the final stage map (after its LC-MoE recalibration) for one class -> (S, S) in [0, 1].
 
-    Runs its own forward pass with autograd on, also when called under `torch.inference_mode()`.
+    `record` is validated already. Runs its own forward pass with autograd on, also when called under
+    `torch.inference_mode()`.
     """
-    model = predictor.model
     with torch.inference_mode(False), torch.enable_grad():
-        metadata = model.encode_metadata([validate(record, predictor.schema)])
-        out = model(pixels.clone(), metadata, return_trace=True)
+        out = predictor.forward(pixels.clone(), [record])
         feature_map = out.stage_maps[-1]  # (1, C, h, w)
         (gradients,) = torch.autograd.grad(out.logits[0, class_index], feature_map)
     with torch.no_grad():
@@ -73,32 +71,35 @@ def grad_cam(predictor: Predictor, pixels: torch.Tensor, record: Mapping[str, An
     return cam.float().cpu().numpy()
 
 
-def filled_fields(predictor: Predictor, record: Mapping[str, Any]) -> list[str]:
-    """The fields of `record` that hold a value (validated: raises ValueError naming a bad field)."""
-    return [name for name, value in validate(record, predictor.schema).items() if value is not None]
+def photo_pixels(predictor: Predictor, image: ImageSource | None) -> torch.Tensor | None:
+    """The photo as a (1, 3, S, S) model input; None for a metadata-only model. Raises ValueError without one."""
+    if not predictor.config.uses_image:
+        return None
+    if image is None:
+        raise ValueError("no lesion photo: upload, photograph or paste one")
+    return predictor.preprocess(image)[1]
 
 
 def diagnose(predictor: Predictor, image: ImageSource | None, record: Mapping[str, Any]) -> Diagnosis:
     """Prediction, modality comparison and field importance in one batched forward pass, plus Grad-CAM.
 
     The batch holds the record as entered, the record with every field unknown, and the record with each filled
-    field unknown in turn. Raises ValueError naming what is wrong with the image or the record.
+    field unknown in turn. The record is validated once, here. Raises ValueError naming what is wrong with the
+    image or the record.
     """
-    record = dict(record)
-    filled = filled_fields(predictor, record)
-    uses_image = predictor.config.uses_image
-    if uses_image and image is None:
-        raise ValueError("no lesion photo: upload, photograph or paste one")
-    pixels = predictor.preprocess(image)[1] if uses_image else None
-    without_each = [{k: v for k, v in record.items() if k != name} for name in filled]
-    entered, unknown, *dropped = predictor.predict_records(pixels, [record, {}, *without_each])
+    record = predictor.schema.validate(record)
+    filled = [name for name, value in record.items() if value is not None]
+    pixels = photo_pixels(predictor, image)
+    unknown = dict.fromkeys(record)
+    without_each = [{**record, name: None} for name in filled]
+    entered, unknown, *dropped = predictor.predict_validated(pixels, [record, unknown, *without_each])
     predicted = int(entered.probabilities.argmax())
     p_entered = float(entered.probabilities[predicted])
     importance = [
         FieldImportance(
             name=name,
             label=predictor.schema.field(name).label,
-            value=describe_value(predictor.schema.field(name), entered.record[name]),
+            value=predictor.schema.field(name).describe(entered.record[name]),
             probability=float(without.probabilities[predicted]),
             change=p_entered - float(without.probabilities[predicted]),
         )
@@ -109,8 +110,8 @@ def diagnose(predictor: Predictor, image: ImageSource | None, record: Mapping[st
         prediction=entered,
         without_metadata=unknown,
         field_importance=importance,
-        view=model_view(predictor, pixels) if uses_image else None,
-        gradcam=grad_cam(predictor, pixels, record, predicted) if uses_image else None,
+        view=model_view(predictor, pixels) if pixels is not None else None,
+        gradcam=grad_cam(predictor, pixels, record, predicted) if pixels is not None else None,
     )
 
 
@@ -127,14 +128,11 @@ def intervene(
     predictor: Predictor, image: ImageSource | None, record: Mapping[str, Any], overrides: RoutingOverrides
 ) -> Intervention:
     """Run one case without and with `overrides` (two passes: overrides apply to a whole batch)."""
-    pixels = None
-    if predictor.config.uses_image:
-        if image is None:
-            raise ValueError("no lesion photo: upload, photograph or paste one")
-        pixels = predictor.preprocess(image)[1]
-    overrides.check(predictor.config.experts, len(predictor.model.lc_moe))
-    (baseline,) = predictor.predict_records(pixels, [record])
-    (intervened,) = predictor.predict_records(pixels, [record], overrides)
+    overrides.check(predictor.config.experts, predictor.config.num_fused_stages)
+    record = predictor.schema.validate(record)
+    pixels = photo_pixels(predictor, image)
+    (baseline,) = predictor.predict_validated(pixels, [record])
+    (intervened,) = predictor.predict_validated(pixels, [record], overrides)
     return Intervention(baseline, intervened, overrides)
 
 
@@ -186,6 +184,28 @@ def compare_cases(
             raise ValueError("no lesion photo for one of the cases: upload, photograph or paste one")
         predictions.append(predictor.predict(image, record))
     return predictions
+
+
+OOD_WARNING = "This photo is unlike the images the model was trained on; its output is not meaningful."
+CANNOT_TELL_APART = "A set with more than one class means the model cannot tell these apart."
+
+
+def prediction_set_words(prediction: Prediction) -> str:
+    """ "90 % set: BCC or SCC", or why there is none."""
+    if prediction.prediction_set is None:
+        return "no prediction set (the checkpoint has no conformal.json)"
+    members = prediction.prediction_set
+    listed = members[0] if len(members) == 1 else f"{', '.join(members[:-1])} or {members[-1]}"
+    return f"{prediction.set_coverage:.0%} set: {listed}".replace("%", " %")
+
+
+def ood_words(prediction: Prediction) -> str:
+    """The out-of-distribution status in one line."""
+    if prediction.ood is None:
+        return "out-of-distribution check: not available for this checkpoint"
+    ood = prediction.ood
+    verdict = "within the training images' range" if ood["in_distribution"] else "UNLIKE THE TRAINING IMAGES"
+    return f"out-of-distribution score {ood['score']:.2f} (threshold {ood['threshold']:.2f}): {verdict}"
 
 
 def _percent(value: float) -> str:

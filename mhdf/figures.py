@@ -26,6 +26,11 @@ DPI = 90  # figures are read on screen; a low dpi keeps their rendering off the 
 COMPARISON_COLORS = ("#4C72B0", "#DD8452")
 LC_PATH_LABELS = {"image": "image path", "fused": "fused path"}
 SUPPORTS, OPPOSES = "supported the prediction", "opposed the prediction"
+# The columns of each bar plot's data frame (an empty frame with them clears a plot).
+LC_GATE_COLUMNS = ("stage", "route", "weight")
+GM_GATE_COLUMNS = ("expert", "weight")
+FIELD_ATTENTION_COLUMNS = ("field", "weight")
+FIELD_IMPORTANCE_COLUMNS = ("field", "magnitude", "effect", "change")
 
 
 def probability_label(prediction: Prediction) -> dict[str, float]:
@@ -53,22 +58,22 @@ def lc_gate_frame(prediction: Prediction) -> pd.DataFrame:
         for stage in range(gate.shape[0])
         for index, path in enumerate(LC_PATHS)
     ]
-    return pd.DataFrame(rows, columns=["stage", "route", "weight"])
+    return pd.DataFrame(rows, columns=list(LC_GATE_COLUMNS))
 
 
 def gm_gate_frame(prediction: Prediction) -> pd.DataFrame:
     """GM-Gate weights as rows (expert, weight)."""
     gate = prediction.trace.gm_gate[0].numpy()
-    return pd.DataFrame({"expert": [expert_name(e) for e in range(len(gate))], "weight": gate.astype(float)})
+    experts = [expert_name(e) for e in range(len(gate))]
+    return pd.DataFrame(dict(zip(GM_GATE_COLUMNS, (experts, gate.astype(float)), strict=True)))
 
 
 def field_attention_frame(prediction: Prediction, stage: int, schema: MetadataSchema) -> pd.DataFrame:
     """How much the image tokens attended to each clinical field at one stage: rows (field, weight) in schema
     order, fields by their form label."""
     weights = prediction.field_attention(stage)
-    return pd.DataFrame(
-        {"field": [schema.field(name).label for name in weights], "weight": [float(w) for w in weights.values()]}
-    )
+    labels = [schema.field(name).label for name in weights]
+    return pd.DataFrame(dict(zip(FIELD_ATTENTION_COLUMNS, (labels, list(map(float, weights.values()))), strict=True)))
 
 
 def field_importance_frame(importance: Sequence[FieldImportance]) -> pd.DataFrame:
@@ -83,7 +88,7 @@ def field_importance_frame(importance: Sequence[FieldImportance]) -> pd.DataFram
             "effect": [SUPPORTS if c >= 0 else OPPOSES for c in change],
             "change": change,
         },
-        columns=["field", "magnitude", "effect", "change"],
+        columns=list(FIELD_IMPORTANCE_COLUMNS),
     )
 
 

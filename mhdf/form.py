@@ -13,12 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from mhdf.metadata import GROUPS, FieldSpec, MetadataSchema, is_missing
+from mhdf.metadata import GROUPS, NOT_RECORDED_LABEL, FieldSpec, MetadataSchema, is_missing
 
 Widget = Literal["radio", "dropdown", "number"]
 
 NOT_RECORDED = ""  # the form value of "not recorded"; the schema reads a blank string as missing
-NOT_RECORDED_LABEL = "Not recorded"
 GROUP_TITLES = {"patient": "Patient", "lesion": "Lesion"}
 # Up to this many choices (not recorded included) fit on one line as radio buttons; more go in a dropdown.
 MAX_RADIO_CHOICES = 4
@@ -94,12 +93,3 @@ def _form_text(value: str | float | None) -> str:
     if value is None:
         return NOT_RECORDED
     return f"{value:g}" if isinstance(value, float) else value
-
-
-def describe_value(spec: FieldSpec, value: Any) -> str:
-    """A canonical value as a person reads it: "Yes", "67 years", "Face", "not recorded"."""
-    if value is None:
-        return NOT_RECORDED_LABEL.lower()
-    if spec.kind == "numeric":
-        return f"{value:g} {spec.unit}" if spec.unit else f"{value:g}"
-    return spec.value_label(value)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,15 +11,15 @@ import numpy as np
 import torch
 from PIL import Image
 
+from mhdf.checkpoint import checkpoint_folder, read_model_card, read_trust
 from mhdf.config import MHDFConfig
 from mhdf.images import ImageSource, load_image
-from mhdf.metadata import validate
+from mhdf.metadata import Value
 from mhdf.model import MHDFNet
 from mhdf.routing import RoutingOverrides
-from mhdf.trace import RoutingTrace
+from mhdf.trace import MHDFOutput, RoutingTrace
 from mhdf.transforms import eval_transform
-
-MODEL_CARD_NAME = "model_card.json"
+from mhdf.uncertainty import TrustFiles, pooled_features
 
 
 def class_display_name(code: str, class_labels: Mapping[str, str]) -> str:
@@ -35,33 +34,33 @@ def resolve_device(device: str = "auto") -> torch.device:
     return torch.device(device)
 
 
-def resolve_checkpoint(path_or_hub_id: str | Path) -> str:
-    """A local checkpoint folder (or a training run folder holding `best/`), else a Hub repo id as given."""
-    path = Path(path_or_hub_id)
-    if (path / "config.json").is_file():
-        return str(path)
-    if (path / "best" / "config.json").is_file():
-        return str(path / "best")
-    if path.exists():
-        raise ValueError(f"{path} holds no checkpoint: expected config.json and model.safetensors")
-    if path.is_absolute() or str(path_or_hub_id).startswith((".", "~")) or str(path_or_hub_id).count("/") > 1:
-        raise ValueError(f"no checkpoint folder at {path}")
-    return str(path_or_hub_id)
-
-
 @dataclass
 class Prediction:
-    """One diagnosis: class probabilities and the routing that produced them (a batch-of-one trace)."""
+    """One diagnosis: class probabilities and the routing that produced them (a batch-of-one trace), and how far
+    to trust them (each part None when the checkpoint lacks its file, see `mhdf.checkpoint`)."""
 
     model: dict[str, Any]  # name, training_data, synthetic, backbone, variant, schema
     classes: list[str]
     class_labels: dict[str, str]
-    probabilities: np.ndarray  # (C,)
-    logits: np.ndarray  # (C,)
+    probabilities: np.ndarray  # (C,) calibrated when `temperature` is set, else the plain softmax
+    logits: np.ndarray  # (C,) before temperature scaling
     record: dict[str, Any]  # the validated clinical record, None = unknown
     field_names: list[str]
     trace: RoutingTrace  # tensors on the CPU, batch dimension of 1
     top_k: int
+    temperature: float | None = None
+    prediction_set: list[str] | None = None  # the conformal set, most probable first
+    set_coverage: float | None = None
+    ood: dict[str, Any] | None = None  # {"score", "threshold", "in_distribution"}
+
+    @property
+    def calibrated(self) -> bool:
+        return self.temperature is not None
+
+    @property
+    def in_distribution(self) -> bool | None:
+        """False when the photo is unlike the training images; None when the checkpoint cannot tell."""
+        return None if self.ood is None else self.ood["in_distribution"]
 
     @property
     def prediction(self) -> str:
@@ -93,6 +92,13 @@ class Prediction:
             "classes": self.classes,
             "probabilities": dict(zip(self.classes, self.probabilities.tolist(), strict=True)),
             "prediction": self.prediction,
+            "uncertainty": {
+                "calibrated": self.calibrated,
+                "temperature": self.temperature,
+                "prediction_set": self.prediction_set,
+                "set_coverage": self.set_coverage,
+                "ood": self.ood,
+            },
             "routing": {
                 "lc_gate": trace.lc_gate[0].tolist(),
                 "gm_gate": trace.gm_gate[0].tolist(),
@@ -135,23 +141,30 @@ def _sample(trace: RoutingTrace, index: int) -> RoutingTrace:
 class Predictor:
     """A loaded MHDF-Net checkpoint with its preprocessing; safe to share between threads."""
 
-    def __init__(self, model: MHDFNet, name: str, card: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, model: MHDFNet, name: str, card: Mapping[str, Any] | None = None, trust: TrustFiles | None = None
+    ) -> None:
         self.model = model.eval()
+        self.trust = trust or TrustFiles()
         self.config: MHDFConfig = model.config
         self.schema = model.schema
         self.name = name
-        self.card = dict(card or {})
+        self.card = dict(card or {})  # the checkpoint's model_card.json: its metrics are shown to users
         self.transform = eval_transform(self.config) if self.config.uses_image else None
 
     @classmethod
     def from_pretrained(cls, path_or_hub_id: str | Path, device: str = "auto") -> Predictor:
-        """Load config.json + model.safetensors from a folder, a training run folder or a Hub repo."""
-        source = resolve_checkpoint(path_or_hub_id)
-        model = MHDFNet.from_pretrained(source, map_location=str(resolve_device(device)))
-        card_path = Path(source) / MODEL_CARD_NAME
-        card = json.loads(card_path.read_text()) if card_path.is_file() else {}
+        """Load a checkpoint folder, a training run folder or a Hub repo (see `mhdf.checkpoint`)."""
+        folder = checkpoint_folder(path_or_hub_id)
+        model = MHDFNet.from_pretrained(str(folder), map_location=str(resolve_device(device)))
+        card = read_model_card(folder)
         name = card.get("name") or Path(str(path_or_hub_id).rstrip("/")).name
-        return cls(model, name=name, card=card)
+        return cls(model, name=name, card=card, trust=read_trust(folder))
+
+    def to(self, device: str | torch.device) -> Predictor:
+        """Move the model to `device` ("auto": CUDA when available); returns self."""
+        self.model.to(resolve_device(device) if isinstance(device, str) else device)
+        return self
 
     @property
     def device(self) -> torch.device:
@@ -180,7 +193,6 @@ class Predictor:
         """One photo and one clinical record -> Prediction. Raises ValueError naming what is wrong."""
         return self.predict_records(image, [record], overrides)[0]
 
-    @torch.inference_mode()
     def predict_records(
         self,
         image: ImageSource | torch.Tensor,
@@ -189,27 +201,57 @@ class Predictor:
     ) -> list[Prediction]:
         """One photo with several clinical records, in one batch (e.g. each field set to unknown in turn).
 
-        `image` may be a tensor from `preprocess` to skip decoding again."""
-        validated = [validate(record, self.schema) for record in records]
+        `image` may be a tensor from `preprocess` to skip decoding again. Raises ValueError naming a bad field."""
+        validated = [self.schema.validate(record) for record in records]
         pixels = None
         if self.config.uses_image:
             pixels = image if isinstance(image, torch.Tensor) else self.preprocess(image)[1]
+        return self.predict_validated(pixels, validated, overrides)
+
+    def forward(
+        self,
+        pixels: torch.Tensor | None,
+        records: Sequence[Mapping[str, Value]],
+        overrides: RoutingOverrides | None = None,
+    ) -> MHDFOutput:
+        """The traced forward pass of one (1, 3, S, S) photo from `preprocess` (None for a metadata-only model)
+        with validated records (`schema.validate`), one batch row per record. Autograd follows the caller's
+        mode: explanations that need gradients call it with grad enabled."""
+        if pixels is not None:
             pixels = pixels.expand(len(records), -1, -1, -1)
-        metadata = self.model.encode_metadata(validated)
-        out = self.model(pixels, metadata, return_trace=True, overrides=overrides)
-        probabilities = out.logits.float().softmax(-1).cpu().numpy()
+        metadata = self.model.encode_metadata(records, canonical=True)
+        return self.model(pixels, metadata, return_trace=True, overrides=overrides)
+
+    @torch.inference_mode()
+    def predict_validated(
+        self,
+        pixels: torch.Tensor | None,
+        records: Sequence[Mapping[str, Value]],
+        overrides: RoutingOverrides | None = None,
+    ) -> list[Prediction]:
+        """`predict_records` for a preprocessed photo and records validated already (not validated again)."""
+        out = self.forward(pixels, records, overrides)
         logits = out.logits.float().cpu().numpy()
+        features = pooled_features(out.stage_maps[-1]) if out.stage_maps else None
+        assessments = self.trust.assess(logits, features)
+        classes = list(self.config.class_names)
         return [
             Prediction(
                 model=self.model_info,
-                classes=list(self.config.class_names),
-                class_labels={c: self.schema.class_labels.get(c, c) for c in self.config.class_names},
-                probabilities=probabilities[i],
+                classes=classes,
+                class_labels={c: self.schema.class_labels.get(c, c) for c in classes},
+                probabilities=assessment.probabilities,
                 logits=logits[i],
-                record=validated[i],
+                record=dict(records[i]),
                 field_names=self.schema.field_names,
                 trace=_sample(out.trace, i),
                 top_k=self.config.top_k,
+                temperature=assessment.temperature,
+                prediction_set=None
+                if assessment.prediction_set is None
+                else [classes[c] for c in assessment.prediction_set],
+                set_coverage=assessment.set_coverage,
+                ood=assessment.ood,
             )
-            for i in range(len(records))
+            for i, assessment in enumerate(assessments)
         ]

@@ -10,14 +10,13 @@ from huggingface_hub import PyTorchModelHubMixin, hf_hub_download
 from torch import nn
 
 from mhdf.backbone import StagedBackbone
+from mhdf.checkpoint import WEIGHTS_NAME
 from mhdf.config import MHDFConfig
 from mhdf.field_tokens import FieldTokenizer
 from mhdf.gm_moe import GMMoE
 from mhdf.lc_moe import LCGate, LCMoE, LCMoEOutput
 from mhdf.routing import RoutingOverrides
 from mhdf.trace import MHDFOutput, RoutingTrace
-
-WEIGHTS_NAME = "model.safetensors"
 
 
 # No `from __future__ import annotations` here: PyTorchModelHubMixin reads the real `config: MHDFConfig` annotation
@@ -68,9 +67,10 @@ class MHDFNet(
             if isinstance(module, (LCGate, GMMoE)):
                 module.temperature = temperature
 
-    def encode_metadata(self, records: Sequence[Mapping[str, Any]]) -> torch.Tensor:
-        """Raw clinical records (CSV-style values allowed) -> (B, F) float tensor; raises ValueError on bad input."""
-        return torch.from_numpy(self.schema.encode_batch(records)).to(self.device)
+    def encode_metadata(self, records: Sequence[Mapping[str, Any]], canonical: bool = False) -> torch.Tensor:
+        """Raw clinical records (CSV-style values allowed) -> (B, F) float tensor; raises ValueError on bad input.
+        `canonical`: the records come from `schema.validate` / `normalize` and are encoded without a second check."""
+        return torch.from_numpy(self.schema.encode_batch(records, canonical)).to(self.device)
 
     def forward(
         self,
@@ -81,7 +81,7 @@ class MHDFNet(
     ) -> torch.Tensor | MHDFOutput:
         """(B, 3, H, W) images, (B, F) encoded metadata -> (B, C) logits, or MHDFOutput with return_trace."""
         overrides = overrides or RoutingOverrides()
-        overrides.check(self.config.experts, len(self.lc_moe))
+        overrides.check(self.config.experts, self.config.num_fused_stages)
         field_tokens = self.field_tokenizer(metadata) if self.field_tokenizer is not None else None
         stage_maps: list[torch.Tensor] = []
         fusions: list[LCMoEOutput] = []

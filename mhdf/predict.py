@@ -1,4 +1,5 @@
-"""`python -m mhdf.predict IMAGE --meta META.json [--checkpoint PATH]`: print the prediction JSON."""
+"""`python -m mhdf.predict IMAGE --meta META.json [--checkpoint PATH] [--report case.pdf]`: print the prediction
+JSON; with --report, also write the case report (PDF, `mhdf.report`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sys
 from pathlib import Path
 
 from mhdf.inference import Predictor
+from mhdf.report import case_report
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "assets" / "demo"
 
@@ -19,6 +21,7 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT), help="folder, run folder or Hub repo id")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--indent", type=int, default=2)
+    parser.add_argument("--report", type=Path, default=None, help="also write the case report to this PDF file")
     return parser
 
 
@@ -29,6 +32,8 @@ def main(args: argparse.Namespace) -> int:
             raise ValueError(f"{args.meta} must hold a JSON object of clinical fields")
         predictor = Predictor.from_pretrained(args.checkpoint, device=args.device)
         prediction = predictor.predict(args.image, record)
+        if args.report is not None:
+            case_report(args.report, predictor, args.image, record)
     except (ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -4,10 +4,10 @@ probabilities and every routing view render, run one routing intervention, and s
 import re
 
 import pytest
-from app_server import DEMO_CHECKPOINT, running_app
 from playwright.sync_api import expect, sync_playwright
 
-from mhdf.bundle import load_examples
+from benchmarks.app_server import DEMO_CHECKPOINT, running_app
+from mhdf.checkpoint import read_examples
 from mhdf.inference import Predictor
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -30,17 +30,23 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def browser():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(TIMEOUT_MS)
-        errors = []
-        page.on("pageerror", lambda error: errors.append(error.message))
-        page.goto(server.url)
-        yield page
+        yield browser
         browser.close()
-        assert errors == [], f"JavaScript errors in the page: {errors}"
+
+
+@pytest.fixture(scope="module")
+def page(server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(TIMEOUT_MS)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(error.message))
+    page.goto(server.url)
+    yield page
+    page.close()
+    assert errors == [], f"JavaScript errors in the page: {errors}"
 
 
 def bars(page, elem_id):
@@ -50,7 +56,7 @@ def bars(page, elem_id):
 
 def test_diagnose_in_the_browser(page, tmp_path):
     predictor = Predictor.from_pretrained(DEMO_CHECKPOINT, device="cpu")
-    example = load_examples(DEMO_CHECKPOINT, predictor.schema)[0]
+    example = read_examples(DEMO_CHECKPOINT, predictor.schema)[0]
     stages = predictor.config.num_fused_stages
 
     expect(page.locator("#banner")).to_contain_text("not a medical device")
@@ -104,3 +110,48 @@ def test_diagnose_in_the_browser(page, tmp_path):
     expect(page.locator("#field-age input")).to_have_value("")
     expect(page.locator("#photo img")).to_have_count(0)
     print(f"screenshots: {tmp_path}")
+
+
+def test_an_example_case_loads_and_diagnoses_in_the_browser(page):
+    """Examples are read on the server by name; the photo they put in the form is a server-side upload that the
+    Diagnose button may send back."""
+    predictor = Predictor.from_pretrained(DEMO_CHECKPOINT, device="cpu")
+    example = read_examples(DEMO_CHECKPOINT, predictor.schema)[-1]
+    expected = predictor.predict(example.image, example.metadata)
+    top = f"{expected.class_labels[expected.prediction]} ({expected.prediction})"
+
+    page.get_by_text(example.title, exact=True).click()
+    expect(page.locator("#probabilities")).to_contain_text(top)
+    expect(page.locator("#photo img")).to_have_count(1)
+    page.locator("#clear").click()
+    expect(page.locator("#probabilities")).not_to_contain_text(top)
+
+    page.get_by_text(example.title, exact=True).click()
+    expect(page.locator("#probabilities")).to_contain_text(top)
+    page.locator("#field-age input").fill("31")  # a new diagnosis of the example's photo, with the age changed
+    page.locator("#diagnose").click()
+    expect(page.locator("#field-importance")).to_contain_text("Age = 31")
+    expect(page.get_by_text("send the photo as an uploaded file")).to_have_count(0)
+
+
+def test_on_a_phone_the_result_comes_into_view_and_nothing_scrolls_sideways(server, browser):
+    predictor = Predictor.from_pretrained(DEMO_CHECKPOINT, device="cpu")
+    example = read_examples(DEMO_CHECKPOINT, predictor.schema)[0]
+    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(server.url)
+    page.set_input_files("#photo input[type=file]", str(example.image))
+    expect(page.locator("#photo img")).to_have_count(1)
+    page.locator("#diagnose").click()
+    expected = predictor.predict(example.image, {})
+    expect(page.locator("#probabilities")).to_contain_text(f"({expected.prediction})")
+    page.wait_for_timeout(500)  # let the last views settle before measuring
+    for first_result in ("result-note", "probabilities"):
+        top = page.locator(f"#{first_result}").bounding_box()["y"]
+        assert 0 <= top < 844 - 100, f"#{first_result} starts {top:.0f} px from the top of an 844 px screen"
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"the page is {widths[0]} px wide on a {widths[1]} px screen"
+    for view in ("probabilities", "expert-contributions", "lc-gate", "gm-gate", "tkca-image-1", "gradcam"):
+        element = page.locator(f"#{view}").bounding_box()
+        assert element["x"] >= 0 and element["x"] + element["width"] <= widths[1] + 1, f"{view} is clipped"
+    page.close()

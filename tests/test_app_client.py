@@ -5,15 +5,17 @@ import json
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
-from app_server import DEMO_CHECKPOINT, ROOT, running_app
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from mhdf.bundle import load_examples
+from benchmarks.app_server import DEMO_CHECKPOINT, ROOT, running_app
+from mhdf.checkpoint import read_examples
+from mhdf.demo import view_names
 from mhdf.form import empty_form, form_from_record
 from mhdf.inference import Predictor
 
@@ -42,7 +44,7 @@ def predictor():
 
 @pytest.fixture(scope="module")
 def examples(predictor):
-    return load_examples(DEMO_CHECKPOINT, predictor.schema)
+    return read_examples(DEMO_CHECKPOINT, predictor.schema)
 
 
 def predict(client, image, metadata):
@@ -91,9 +93,12 @@ def test_diagnose_renders_every_view_for_every_example(client, predictor, exampl
         outputs = client.predict(
             handle_file(str(example.image)), *form_from_record(schema, example.metadata), api_name="/diagnose"
         )
-        note, label, lc_gate, gm_gate, contributions = outputs[:5]
-        overlays, field_bars = outputs[5 : 5 + stages], outputs[5 + stages : 5 + 2 * stages]
-        gradcam, modality, importance, narrative = outputs[5 + 2 * stages :]
+        views = dict(zip(view_names(stages), outputs, strict=True))
+        note, label, lc_gate, gm_gate = (views[name] for name in ("note", "probabilities", "lc_gate", "gm_gate"))
+        contributions, gradcam, modality = views["contributions"], views["gradcam"], views["modality"]
+        overlays = [views[f"tkca_image_{s}"] for s in range(1, stages + 1)]
+        field_bars = [views[f"tkca_fields_{s}"] for s in range(1, stages + 1)]
+        importance, narrative = views["importance"], views["narrative"]
         expected = predictor.predict(example.image, example.metadata)
         code = expected.prediction
         assert label["label"] == f"{expected.class_labels[code]} ({code})"
@@ -117,11 +122,12 @@ def test_diagnose_renders_every_view_for_every_example(client, predictor, exampl
 
 def test_diagnose_reads_an_empty_form_as_all_unknown(client, predictor, examples):
     outputs = client.predict(handle_file(str(examples[0].image)), *empty_form(predictor.schema), api_name="/diagnose")
+    views = dict(zip(view_names(predictor.config.num_fused_stages), outputs, strict=True))
     expected = predictor.predict(examples[0].image, {})
-    confidences = {c["label"]: c["confidence"] for c in outputs[1]["confidences"]}
+    confidences = {c["label"]: c["confidence"] for c in views["probabilities"]["confidences"]}
     for code, probability in zip(expected.classes, expected.probabilities, strict=True):
         assert confidences[f"{expected.class_labels[code]} ({code})"] == pytest.approx(float(probability), abs=1e-5)
-    assert outputs[-2]["data"] == []  # no filled field, nothing to remove
+    assert views["importance"]["data"] == []  # no filled field, nothing to remove
 
 
 @pytest.fixture(scope="module")
@@ -259,3 +265,15 @@ def test_nothing_about_a_case_reaches_the_server_output(server):
     assert "Running on local URL" in output
     for secret in (SECRET_REGION, SECRET_FILE, "sixty", "clinic notes"):
         assert secret not in output
+
+
+def test_report_endpoint_returns_a_pdf_in_the_upload_cache(client, server, examples):
+    example = examples[0]
+    path = client.predict(
+        handle_file(str(example.image)), *form_from_record(Predictor.from_pretrained(DEMO_CHECKPOINT).schema,
+        example.metadata), api_name="/report"
+    )  # fmt: skip
+    content = Path(path).read_bytes()
+    assert content.startswith(b"%PDF") and 2 <= content.count(b"/Type /Page\n") + content.count(b"/Type /Page ") <= 3
+    reports = list((server.log.parent / "uploads").rglob("mhdf-case-report.pdf"))
+    assert len(reports) == 1  # written once, into Gradio's cache, which deletes it with the uploads

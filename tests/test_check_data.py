@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from mhdf.metadata import ONEHOT81_COLUMNS
 from training.check_data import get_args_parser, main
 from training.synthetic import generate
 
@@ -69,7 +70,9 @@ def test_patient_leakage_in_a_user_fold_column(pad_root, capsys):
     assert report["folds"] == {"0": 30, "1": 30}
 
 
-def test_derm7pt_report(tmp_path, capsys):
+@pytest.fixture
+def derm_release(tmp_path):
+    """A four-case Derm7pt release_v0 with one dermoscopic image missing and no clinical images."""
     release = tmp_path / "release_v0"
     (release / "meta").mkdir(parents=True)
     (release / "images" / "FAL").mkdir(parents=True)
@@ -82,6 +85,11 @@ def test_derm7pt_report(tmp_path, capsys):
     for name, indexes in (("train", "0\n1"), ("valid", "2"), ("test", "3")):
         (release / "meta" / f"{name}_indexes.csv").write_text(f"indexes\n{indexes}\n")
 
+    return release
+
+
+def test_derm7pt_report(derm_release, capsys):
+    release = derm_release
     code, out, _ = run(capsys, "--data", str(release), "--dataset", "derm7pt", "--json")
     report = json.loads(out)
     assert set(report) >= DERM7PT_KEYS and report["cases"] == 4
@@ -99,3 +107,28 @@ def test_unreadable_dataset_exits_with_a_clear_message(tmp_path, capsys):
     assert code == 2 and out == "" and "no metadata.csv" in err
     code, _, err = run(capsys, "--data", str(tmp_path), "--dataset", "derm7pt", "--json")
     assert code == 2 and "meta/meta.csv" in err
+
+
+def test_export_onehot81_writes_the_metablock_feature_table(pad_root, tmp_path, capsys):
+    out = tmp_path / "features.csv"
+    code, _, _ = run(capsys, "--data", str(pad_root), "--dataset", "pad-ufes-20", "--export-onehot81", str(out))
+    assert code == 0
+    table = pd.read_csv(out, dtype={"img_id": str, "patient_id": str, "lesion_id": str})
+    metadata = pd.read_csv(pad_root / "metadata.csv", dtype=str, keep_default_na=False)
+    assert list(table.columns[:4]) == ["img_id", "patient_id", "lesion_id", "diagnostic"]
+    assert list(table.columns[4:]) == list(ONEHOT81_COLUMNS) and len(ONEHOT81_COLUMNS) == 81
+    assert table["img_id"].tolist() == metadata["img_id"].tolist()
+    for (_, row), (_, raw) in zip(table.iterrows(), metadata.iterrows(), strict=True):
+        assert row["diagnostic"] == raw["diagnostic"]
+        assert row["age"] == float(raw["age"])
+        regions = row.filter(like="region_")
+        assert regions.sum() == (1.0 if raw["region"] else 0.0)
+        if raw["region"]:
+            assert regions[f"region_{raw['region']}"] == 1.0
+        assert row.filter(like="gender_").sum() == (1.0 if raw["gender"] else 0.0)
+
+
+def test_export_onehot81_refuses_derm7pt(derm_release, tmp_path, capsys):
+    out = tmp_path / "features.csv"
+    code, _, err = run(capsys, "--data", str(derm_release), "--dataset", "derm7pt", "--export-onehot81", str(out))
+    assert code == 2 and "PAD-UFES-20 only" in err and not out.exists()

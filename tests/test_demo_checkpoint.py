@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mhdf import MHDFNet
-from mhdf.bundle import load_examples
+from mhdf.checkpoint import read_examples
 from training import evaluate
 from training.routing_atlas import LC_PATHS
 from training.synthetic import generate
@@ -35,7 +35,7 @@ def test_the_checkpoint_is_small_synthetic_and_says_it_is_not_for_clinical_use(c
 
 def test_every_class_has_an_example_case_the_schema_accepts(card):
     schema = MHDFNet.from_pretrained(DEMO).schema
-    examples = load_examples(DEMO, schema)  # validates every record against the schema
+    examples = read_examples(DEMO, schema)  # validates every record against the schema
     assert {example.label for example in examples} == set(schema.classes)
     for example in examples:
         assert example.image.is_file() and all(str(value).strip() for value in example.metadata.values())

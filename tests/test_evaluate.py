@@ -120,7 +120,7 @@ def test_evaluating_a_run_writes_metrics_figures_atlas_and_predictions(trained_r
                  "--fold", "0", "--out", str(out))  # fmt: skip
     written = {p.name for p in out.iterdir()}
     assert written == {"metrics.json", "routing_atlas.json", "predictions.csv", "confusion_matrix.png",
-                       "reliability_diagram.png", "roc_curves.png"}  # fmt: skip
+                       "reliability_diagram.png", "reliability_diagram_uncalibrated.png", "roc_curves.png"}  # fmt: skip
     metrics = json.loads((out / "metrics.json").read_text())
     splits = pd.read_csv(trained_run / "splits.csv")
     test_ids = set(splits.loc[splits["split"] == "test", "img_id"])

@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mhdf.bundle import load_examples
+from mhdf.checkpoint import read_examples
 from mhdf.explain import (
     compare_cases,
     describe_overrides,
@@ -32,7 +32,7 @@ def predictor():
 @pytest.fixture(scope="module")
 def case(predictor):
     """The bundled example with the most filled fields."""
-    return max(load_examples(DEMO, predictor.schema), key=lambda example: len(example.metadata))
+    return max(read_examples(DEMO, predictor.schema), key=lambda example: len(example.metadata))
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +103,8 @@ def test_grad_cam_matches_an_independent_computation(predictor, case, diagnosis)
 
 def test_grad_cam_depends_on_the_class(predictor, case, diagnosis):
     _, pixels = predictor.preprocess(case.image)
-    maps = [grad_cam(predictor, pixels, case.metadata, c) for c in range(len(predictor.config.class_names))]
+    record = predictor.schema.validate(case.metadata)
+    maps = [grad_cam(predictor, pixels, record, c) for c in range(len(predictor.config.class_names))]
     assert any(not np.allclose(maps[0], other, atol=1e-3) for other in maps[1:])
     assert not any(p.grad is not None for p in predictor.model.parameters())  # no gradient left on the weights
 
@@ -142,7 +143,7 @@ def test_describe_overrides():
 
 
 def test_routing_difference_and_case_comparison(predictor):
-    examples = load_examples(DEMO, predictor.schema)
+    examples = read_examples(DEMO, predictor.schema)
     first, second = compare_cases(predictor, [(e.image, e.metadata) for e in examples[:2]])
     same = routing_difference(first, first)
     assert same.gm_gate == 0 and same.probabilities == 0 and same.lc_gate == [0.0] * 4

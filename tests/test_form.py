@@ -5,7 +5,6 @@ import pytest
 from mhdf.form import (
     NOT_RECORDED,
     NOT_RECORDED_LABEL,
-    describe_value,
     empty_form,
     form_field,
     form_fields,
@@ -98,11 +97,3 @@ def test_form_round_trip_gives_the_same_validated_record():
 def test_form_from_record_names_a_bad_field():
     with pytest.raises(ValueError, match="region"):
         form_from_record(PAD_UFES_20, {"region": "MOON"})
-
-
-def test_describe_value():
-    assert describe_value(PAD_UFES_20.field("age"), 67.0) == "67 years"
-    assert describe_value(PAD_UFES_20.field("itch"), "True") == "Yes"
-    assert describe_value(PAD_UFES_20.field("region"), "FACE") == "Face"
-    assert describe_value(PAD_UFES_20.field("fitspatrick"), "2").startswith("II")
-    assert describe_value(PAD_UFES_20.field("bleed"), None) == "not recorded"

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +13,8 @@ from PIL import Image
 from mhdf.inference import Predictor
 from mhdf.metadata import PAD_UFES_20
 from mhdf.routing import RoutingOverrides
+
+DEMO_CHECKPOINT = Path(__file__).resolve().parent.parent / "assets" / "demo"
 
 RECORD = {"age": 67, "gender": "MALE", "region": "FACE", "itch": "True", "bleed": "False", "diameter_1": 9.5}
 
@@ -141,3 +144,10 @@ def test_cli_reports_bad_input(tiny_checkpoint, photo, tmp_path):
         result = run_cli(image, "--meta", meta, "--checkpoint", tiny_checkpoint)
         assert result.returncode == 2 and result.stdout == ""
         assert message in result.stderr
+
+
+def test_predictor_moves_to_a_device_and_keeps_its_card():
+    predictor = Predictor.from_pretrained(DEMO_CHECKPOINT, device="cpu")
+    assert predictor.to("cpu") is predictor and predictor.device.type == "cpu"
+    assert predictor.to("auto").device.type == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert predictor.card["name"] == predictor.name and predictor.card["synthetic_data"] is True

@@ -420,3 +420,11 @@ def test_pretrained_asks_timm_for_imagenet_weights():
 
     with pytest.raises(LocalEntryNotFoundError):
         MHDFNet(MHDFConfig(backbone="resnet18", **SMALL), pretrained=True)
+
+
+def test_num_fused_stages_counts_lc_moe_blocks():
+    for variant in VARIANTS:
+        config = MHDFConfig(backbone="resnet18", image_size=64, variant=variant)
+        model = MHDFNet(config)
+        assert config.num_fused_stages == len(model.lc_moe)
+        assert config.num_fused_stages == (0 if variant in ("concat", "image-only", "meta-only") else 4)

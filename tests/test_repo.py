@@ -37,3 +37,16 @@ def test_readme_python_example_runs(tmp_path, monkeypatch):
     namespace: dict = {}
     exec(compile(example, "README.md", "exec"), namespace)
     assert namespace["out"].logits.shape == (1, 6) and (tmp_path / "my-checkpoint" / "model.safetensors").is_file()
+
+
+def test_architecture_map_names_every_library_module_and_only_real_files():
+    section = (ROOT / "README.md").read_text().split("## Architecture", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"`((?:mhdf|training)/[\w/]*(?:\.py)?|app\.py)`", section))
+    assert named, "the architecture map names no files"
+    for path in named:
+        assert (ROOT / path).exists(), f"README's architecture map names {path}, which does not exist"
+    listed = {p for p in named if p.endswith(".py")} | {
+        f"mhdf/metadata/{n}" for n in re.findall(r"`(\w+\.py)`", section)
+    }
+    modules = {str(p.relative_to(ROOT)) for p in (ROOT / "mhdf").rglob("*.py") if p.name != "__init__.py"}
+    assert modules <= listed, f"modules missing from the architecture map: {sorted(modules - listed)}"

@@ -1,11 +1,16 @@
 """Dataset doctor: checks a freshly downloaded PAD-UFES-20 or Derm7pt folder before training on it.
 
     python -m training.check_data --data DIR --dataset pad-ufes-20|derm7pt [--json] [--folds K] [--seed S]
+    python -m training.check_data --data DIR --dataset pad-ufes-20 --export-onehot81 features.csv
 
 Reports counts (images, patients, lesions or cases, per class), images listed in the metadata but absent
 from disk, images that do not decode, missing clinical values per field, and the splits: fold sizes and
 patient leakage across folds for PAD-UFES-20, the official split for Derm7pt. `--json` prints one JSON
 object instead. Exit status: 0 healthy, 1 problems found, 2 the dataset could not be read at all.
+
+`--export-onehot81 OUT.csv` also writes PAD-UFES-20's clinical data as the 81 one-hot features of the published
+preprocessing (`mhdf.metadata.encode_onehot81`), one row per image after `img_id`, `patient_id`, `lesion_id` and
+`diagnostic`: the table that MetaBlock-style baselines read.
 """
 
 import argparse
@@ -18,8 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from mhdf.images import load_image
+from mhdf.metadata import ONEHOT81_COLUMNS, encode_onehot81
 from training.datasets import DATASETS, Derm7pt, LesionSource, PadUfes20, leaking_patients, load_dataset
 
 
@@ -39,7 +46,7 @@ def unreadable_images(source: LesionSource) -> list[str]:
     return [sample.image_id for sample, bad in zip(present, failed, strict=True) if bad]
 
 
-def diagnose(source: LesionSource, num_folds: int = 5, seed: int = 0) -> dict[str, Any]:
+def check_dataset(source: LesionSource, num_folds: int = 5, seed: int = 0) -> dict[str, Any]:
     """The doctor's findings as a JSON-ready dict; `problems` lists what needs fixing (empty when healthy)."""
     counts = Counter(source.labels.tolist())
     report: dict[str, Any] = {"dataset": source.name, "root": str(source.root)}
@@ -86,6 +93,13 @@ def diagnose(source: LesionSource, num_folds: int = 5, seed: int = 0) -> dict[st
     return report
 
 
+def onehot81_table(source: PadUfes20) -> pd.DataFrame:
+    """One row per image: its ids and class, then the 81 features in `ONEHOT81_COLUMNS` order."""
+    ids = source.table[["img_id", "patient_id", "lesion_id", "diagnostic"]].reset_index(drop=True)
+    features = [encode_onehot81(source.schema.clinical_fields_of(row)) for _, row in source.table.iterrows()]
+    return pd.concat([ids, pd.DataFrame(features, columns=list(ONEHOT81_COLUMNS))], axis=1)
+
+
 def format_report(report: dict[str, Any]) -> str:
     """The findings as readable text."""
     lines = [f"{report['dataset']} at {report['root']}"]
@@ -127,6 +141,9 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     parser.add_argument(
         "--image-column", default="derm", choices=("derm", "clinic"), help="which Derm7pt images to check"
     )
+    parser.add_argument(
+        "--export-onehot81", default=None, type=Path, metavar="OUT.csv", help="write the 81 one-hot features (PAD)"
+    )
     return parser
 
 
@@ -137,7 +154,12 @@ def main(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    report = diagnose(source, num_folds=args.folds, seed=args.seed)
+    if args.export_onehot81 is not None:
+        if not isinstance(source, PadUfes20):
+            print("error: --export-onehot81 applies to PAD-UFES-20 only", file=sys.stderr)
+            return 2
+        onehot81_table(source).to_csv(args.export_onehot81, index=False)
+    report = check_dataset(source, num_folds=args.folds, seed=args.seed)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0 if report["healthy"] else 1
 

@@ -19,6 +19,7 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
 from tqdm import tqdm
 
 from mhdf import MHDFConfig, MHDFNet
+from mhdf.uncertainty import pooled_features
 from training.datasets import LesionDataset, LesionSource, Split
 
 SPLITS_NAME = "splits.csv"  # beside a run's checkpoints: which image served for training, validation, test
@@ -156,14 +157,16 @@ def eval_loader(dataset: Dataset, batch_size: int, workers: int, runtime: Runtim
 
 
 @dataclass
-class Predictions:
+class DatasetPredictions:
     """Everything an evaluation needs of N samples, in dataset order."""
 
     labels: np.ndarray  # (N,) true class index
+    logits: np.ndarray  # (N, C)
     probabilities: np.ndarray  # (N, C) softmax
     loss: float  # mean cross-entropy
     lc_gate: np.ndarray | None = None  # (N, S, 2) with trace
     gm_gate: np.ndarray | None = None  # (N, E) with trace
+    features: np.ndarray | None = None  # (N, D) pooled final stage map, with trace, for a model with a photo
 
     @property
     def predicted(self) -> np.ndarray:
@@ -182,12 +185,12 @@ def model_inputs(
 @torch.inference_mode()
 def predict(
     model: MHDFNet, loader: DataLoader, runtime: Runtime, trace: bool = False, description: str = "eval"
-) -> Predictions:
+) -> DatasetPredictions:
     """Runs `model` (unwrapped, not DDP) over the loader of `eval_loader`; every process returns the
     predictions of the whole set, gathered from all processes."""
     model.eval()
     positions = list(loader.dataset.indices) if isinstance(loader.dataset, Subset) else list(range(len(loader.dataset)))
-    labels, logits, lc_gates, gm_gates = [], [], [], []
+    labels, logits, lc_gates, gm_gates, features = [], [], [], [], []
     for images, metadata, target in tqdm(loader, desc=description, leave=False, disable=not runtime.progress_bars):
         images, metadata = model_inputs(model.config, images, metadata, runtime.device)
         with torch.autocast(runtime.device.type, dtype=torch.float16, enabled=runtime.amp):
@@ -195,6 +198,8 @@ def predict(
         if trace:
             lc_gates.append(out.trace.lc_gate.float().cpu())
             gm_gates.append(out.trace.gm_gate.float().cpu())
+            if out.stage_maps:
+                features.append(torch.from_numpy(pooled_features(out.stage_maps[-1])))
             out = out.logits
         logits.append(out.float().cpu())
         labels.append(target)
@@ -207,6 +212,7 @@ def predict(
     if trace:
         shard["lc_gate"] = torch.cat(lc_gates).numpy() if lc_gates else None
         shard["gm_gate"] = torch.cat(gm_gates).numpy() if gm_gates else None
+        shard["features"] = torch.cat(features).numpy() if features else None
     shards = [shard]
     if runtime.distributed:
         shards = [None] * runtime.world_size
@@ -218,12 +224,14 @@ def predict(
 
     labels_all, logits_all = gathered("labels"), torch.from_numpy(gathered("logits")).double()
     loss = torch.nn.functional.cross_entropy(logits_all, torch.from_numpy(labels_all)).item()
-    return Predictions(
+    return DatasetPredictions(
         labels=labels_all,
+        logits=logits_all.numpy(),
         probabilities=logits_all.softmax(dim=1).numpy(),
         loss=loss,
         lc_gate=gathered("lc_gate") if trace else None,
         gm_gate=gathered("gm_gate") if trace else None,
+        features=gathered("features") if trace and features else None,
     )
 
 

@@ -8,8 +8,15 @@ lies in a run folder (RUN_DIR/best), otherwise rebuilt from --fold, --num-folds 
 `training.train` builds it. EVAL_DIR receives:
 
 * ``metrics.json``: accuracy, balanced_accuracy, macro_f1, auc (macro one-vs-rest), ece, per_class
-  precision / recall / f1 / support / auc, confusion_matrix (rows true, columns predicted), reliability bins;
-* ``confusion_matrix.png``, ``reliability_diagram.png``, ``roc_curves.png``;
+  precision / recall / f1 / support / auc, confusion_matrix (rows true, columns predicted), reliability bins,
+  all from the calibrated probabilities when the checkpoint has ``calibration.json`` (``calibrated``); and, where
+  the checkpoint has the files of `training.trust`: ``calibration`` (temperature, ECE before and after),
+  ``conformal`` (empirical coverage overall and per class, mean set size, classes on the overall threshold),
+  ``ood`` (share of test photos accepted, share of generated non-lesion images flagged, per kind);
+  for PAD-UFES-20 ``subgroups``: balanced accuracy, accuracy and count per Fitzpatrick type, gender and age
+  band (<40, 40-59, 60-79, >=80), unknowns as their own group, groups under 10 cases marked ``too_small``;
+* ``confusion_matrix.png``, ``reliability_diagram.png`` (and ``reliability_diagram_uncalibrated.png`` for a
+  calibrated checkpoint), ``roc_curves.png``;
 * ``routing_atlas.json``: gate statistics over the test set (schema in `training.routing_atlas`);
 * ``predictions.csv``: every test image with its true class, prediction and class probabilities.
 
@@ -27,10 +34,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
 from mhdf import MHDFNet
-from mhdf.inference import resolve_checkpoint
+from mhdf.checkpoint import checkpoint_folder, read_trust, write_routing_atlas
 from mhdf.transforms import eval_transform
+from mhdf.uncertainty import MahalanobisOOD, pooled_features
 from training.datasets import DATASETS, LesionSource, PadUfes20, load_dataset
 from training.engine import (
     SPLIT_NAMES,
@@ -45,8 +54,10 @@ from training.engine import (
     split_dataset,
 )
 from training.metrics import classification_metrics, format_summary, summarize
+from training.non_lesion import non_lesion_images
 from training.plots import confusion_matrix_figure, reliability_figure, roc_figure
 from training.routing_atlas import routing_atlas
+from training.trust_metrics import calibration_metrics, conformal_metrics, patient_groups, subgroup_metrics
 
 FIGURE_DPI = 120
 
@@ -72,7 +83,7 @@ def evaluate_checkpoint(
     args: argparse.Namespace, source: LesionSource, fold: int, checkpoint: Path, out: Path, runtime: Runtime
 ) -> dict[str, Any]:
     """Evaluates one checkpoint on its held-out split; writes the EVAL_DIR files; returns metrics.json."""
-    checkpoint = Path(resolve_checkpoint(checkpoint))  # a run folder stands for its best/
+    checkpoint = checkpoint_folder(checkpoint)  # a run folder stands for its best/
     model = MHDFNet.from_pretrained(str(checkpoint), map_location=str(runtime.device))
     config = model.config
     if config.schema_name != source.schema.name or list(config.class_names) != list(source.classes):
@@ -91,6 +102,10 @@ def evaluate_checkpoint(
         return {}
 
     classes = list(config.class_names)
+    trust = read_trust(checkpoint)
+    probabilities, calibration = predictions.probabilities, None
+    if trust.calibration is not None:
+        calibration, probabilities = calibration_metrics(predictions.logits, predictions.labels, trust.calibration)
     described = {
         "checkpoint": str(checkpoint),
         "variant": config.variant,
@@ -101,18 +116,32 @@ def evaluate_checkpoint(
         "split": args.split,
         "fold": fold if isinstance(source, PadUfes20) else None,
     }
-    metrics = {**described, **classification_metrics(predictions.labels, predictions.probabilities, classes)}
+    metrics = {**described, **classification_metrics(predictions.labels, probabilities, classes)}
+    metrics["calibrated"] = calibration is not None
+    if calibration is not None:
+        metrics["calibration"] = calibration
+    if trust.conformal is not None:
+        metrics["conformal"] = conformal_metrics(probabilities, predictions.labels, trust.conformal)
+    if trust.ood is not None and predictions.features is not None:
+        metrics["ood"] = ood_metrics(model, trust.ood, predictions.features, runtime)
+    if isinstance(source, PadUfes20):
+        groups = patient_groups([source.records[i] for i in indices])
+        metrics["subgroups"] = subgroup_metrics(predictions.labels, predictions.predicted, groups)
     atlas = routing_atlas(
         predictions.lc_gate, predictions.gm_gate, predictions.labels, predictions.predicted, classes, described
     )
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    (out / "routing_atlas.json").write_text(json.dumps(atlas, indent=2) + "\n")
+    write_routing_atlas(out, atlas)
     figures = {
         "confusion_matrix.png": confusion_matrix_figure(metrics["confusion_matrix"], classes),
         "reliability_diagram.png": reliability_figure(metrics["reliability"], metrics["ece"]),
-        "roc_curves.png": roc_figure(predictions.labels, predictions.probabilities, classes),
+        "roc_curves.png": roc_figure(predictions.labels, probabilities, classes),
     }
+    if calibration is not None:
+        figures["reliability_diagram_uncalibrated.png"] = reliability_figure(
+            calibration["reliability_before"], calibration["ece_before"]
+        )
     for name, figure in figures.items():
         figure.savefig(out / name, dpi=FIGURE_DPI)
     table = pd.DataFrame(
@@ -120,11 +149,33 @@ def evaluate_checkpoint(
             "img_id": [source.samples[i].image_id for i in indices],
             "label": [classes[i] for i in predictions.labels],
             "predicted": [classes[i] for i in predictions.predicted],
-            **{f"p_{name}": predictions.probabilities[:, i] for i, name in enumerate(classes)},
+            **{f"p_{name}": probabilities[:, i] for i, name in enumerate(classes)},
         }
     )
     table.to_csv(out / "predictions.csv", index=False)
     return metrics
+
+
+@torch.inference_mode()
+def ood_metrics(model: MHDFNet, ood: MahalanobisOOD, test_features: np.ndarray, runtime: Runtime) -> dict[str, Any]:
+    """Share of the test photos the OOD threshold accepts, and share of generated non-lesion images it flags
+    (run with every clinical field unknown), overall and per kind."""
+    transform = eval_transform(model.config)
+    kinds, images = zip(*non_lesion_images(size=max(model.config.image_size, 224)), strict=True)
+    scores = []
+    for start in range(0, len(images), 32):
+        batch = torch.stack([transform(image) for image in images[start : start + 32]]).to(runtime.device)
+        metadata = model.encode_metadata([{}] * len(batch))
+        scores.append(ood.scores(pooled_features(model(batch, metadata, return_trace=True).stage_maps[-1])))
+    flagged = np.concatenate(scores) > ood.threshold
+    kinds = np.asarray(kinds)
+    return {
+        **ood.summary(),
+        "in_distribution_acceptance": float((ood.scores(test_features) <= ood.threshold).mean()),
+        "non_lesion_flagged": float(flagged.mean()),
+        "non_lesion_flagged_per_kind": {kind: float(flagged[kinds == kind].mean()) for kind in dict.fromkeys(kinds)},
+        "num_non_lesion": int(len(flagged)),
+    }
 
 
 def print_metrics(metrics: dict[str, Any]) -> None:
@@ -134,6 +185,24 @@ def print_metrics(metrics: dict[str, Any]) -> None:
         f"ACC {metrics['accuracy']:.4f}, BACC {metrics['balanced_accuracy']:.4f}, "
         f"macro-F1 {metrics['macro_f1']:.4f}, AUC {auc}, ECE {metrics['ece']:.4f}"
     )
+    if "calibration" in metrics:
+        calibration = metrics["calibration"]
+        print(
+            f"  temperature {calibration['temperature']:.3f}: ECE {calibration['ece_before']:.4f} before, "
+            f"{calibration['ece_after']:.4f} after"
+        )
+    if "conformal" in metrics:
+        conformal = metrics["conformal"]
+        print(
+            f"  {conformal['coverage_target']:.0%} {conformal['mode']} sets: coverage "
+            f"{conformal['empirical_coverage']:.3f}, mean size {conformal['mean_set_size']:.2f}; {conformal['note']}"
+        )
+    if "ood" in metrics:
+        ood = metrics["ood"]
+        print(
+            f"  out-of-distribution: {ood['in_distribution_acceptance']:.1%} of test photos accepted, "
+            f"{ood['non_lesion_flagged']:.1%} of {ood['num_non_lesion']} generated non-lesion images flagged"
+        )
 
 
 def main(args: argparse.Namespace) -> None:

@@ -28,6 +28,16 @@ import pandas as pd
 import timm
 import torch
 
+from mhdf.checkpoint import (
+    EXAMPLES_DIR,
+    MODEL_FILES,
+    copy_model_files,
+    read_config,
+    read_routing_atlas,
+    write_example,
+    write_model_card,
+    write_routing_atlas,
+)
 from training import evaluate, train
 from training.datasets import PadUfes20
 from training.engine import run_cli
@@ -66,11 +76,10 @@ def evaluate_command(data: Path, checkpoint: Path, out: Path, args: argparse.Nam
     ]
 
 
-def write_examples(source: PadUfes20, predictions: pd.DataFrame, folder: Path) -> list[str]:
+def write_examples(source: PadUfes20, predictions: pd.DataFrame, checkpoint: Path) -> list[str]:
     """One held-out case per class: the one the fused model gets right most confidently (or, failing that,
     the one it gives the highest probability of its true class), named `<class>_1`."""
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+    shutil.rmtree(checkpoint / EXAMPLES_DIR, ignore_errors=True)
     position = {sample.image_id: i for i, sample in enumerate(source.samples)}
     names = []
     for cls in source.classes:
@@ -82,13 +91,8 @@ def write_examples(source: PadUfes20, predictions: pd.DataFrame, folder: Path) -
         row = source.table.iloc[index]
         raw = source.schema.clinical_fields_of(row)
         name = f"{cls.lower()}_1"
-        shutil.copyfile(source.samples[index].image_path, folder / f"{name}.png")
-        document = {
-            "image": f"{name}.png",
-            "metadata": {field: value for field, value in raw.items() if value.strip()},
-            "label": cls,
-        }
-        (folder / f"{name}.json").write_text(json.dumps(document, indent=2) + "\n")
+        metadata = {field: value for field, value in raw.items() if value.strip()}
+        write_example(checkpoint, name, source.samples[index].image_path, metadata, cls)
         names.append(name)
     return names
 
@@ -111,9 +115,7 @@ def main(args: argparse.Namespace) -> None:
             commands[f"train {variant}"] = "python -m training.train " + shlex.join(argv)
             train.main(train.get_args_parser().parse_args(argv))
 
-        out.mkdir(parents=True, exist_ok=True)
-        for name in ("config.json", "model.safetensors"):
-            shutil.copyfile(work / "runs" / "mhdf" / "best" / name, out / name)
+        copy_model_files(work / "runs" / "mhdf" / "best", out)
         for variant in VARIANTS:
             print(f"3/4 evaluating {variant} on held-out fold {TEST_FOLD}")
             # the fused model is evaluated from its place in `out`, as the demo and its test load it
@@ -126,12 +128,11 @@ def main(args: argparse.Namespace) -> None:
             metrics[variant]["num_samples"] = result["num_samples"]
 
         print(f"4/4 writing {out}")
-        shutil.copyfile(work / "eval" / "mhdf" / "routing_atlas.json", out / "routing_atlas.json")
+        write_routing_atlas(out, read_routing_atlas(work / "eval" / "mhdf"))
         source = PadUfes20(data)
-        examples = write_examples(source, pd.read_csv(work / "eval" / "mhdf" / "predictions.csv"), out / "examples")
-        config = json.loads((out / "config.json").read_text())
-        card = model_card(args, config, metrics, commands, examples, time.perf_counter() - started)
-        (out / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
+        examples = write_examples(source, pd.read_csv(work / "eval" / "mhdf" / "predictions.csv"), out)
+        card = model_card(args, read_config(out), metrics, commands, examples, time.perf_counter() - started)
+        write_model_card(out, card)
 
     print(f"\nheld-out synthetic fold {TEST_FOLD}:\n{'variant':<12} {'BACC':>7} {'ACC':>7} {'macro-F1':>9} {'AUC':>7}")
     for variant, values in metrics.items():
@@ -139,7 +140,7 @@ def main(args: argparse.Namespace) -> None:
             f"{variant:<12} {values['balanced_accuracy']:>7.4f} {values['accuracy']:>7.4f} "
             f"{values['macro_f1']:>9.4f} {values['auc']:>7.4f}"
         )
-    size = sum((out / name).stat().st_size for name in ("config.json", "model.safetensors")) / 2**20
+    size = sum((out / name).stat().st_size for name in MODEL_FILES) / 2**20
     print(f"checkpoint {size:.1f} MB in {out}; {card['wall_time_seconds']:.0f} s in all")
 
 

@@ -96,7 +96,7 @@ def classification_metrics(labels: Sequence[int], probabilities: np.ndarray, cla
         "classes": list(classes),
         "accuracy": float(accuracy_score(labels, predicted)),
         # over the classes present in `labels`, as scikit-learn defines it
-        "balanced_accuracy": float(_balanced_accuracy(labels, predicted)),
+        "balanced_accuracy": float(balanced_accuracy(labels, predicted)),
         "macro_f1": float(f1_score(labels, predicted, labels=everything, average="macro", zero_division=0)),
         "auc": macro_auc(labels, probabilities),
         "ece": expected_calibration_error(labels, probabilities),
@@ -115,7 +115,7 @@ def classification_metrics(labels: Sequence[int], probabilities: np.ndarray, cla
     }
 
 
-def _balanced_accuracy(labels: np.ndarray, predicted: np.ndarray) -> float:
+def balanced_accuracy(labels: np.ndarray, predicted: np.ndarray) -> float:
     with warnings.catch_warnings():
         # predictions of a class that is absent from `labels` are errors, which is all this warning says
         warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true", category=UserWarning)

@@ -36,8 +36,9 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from mhdf import VARIANTS, MHDFConfig, MHDFNet, RoutingTrace
+from mhdf.checkpoint import write_trust
 from mhdf.transforms import eval_transform, train_transform
-from training.datasets import DATASETS, LesionSource, PadUfes20, load_dataset, read_folds_csv
+from training.datasets import DATASETS, LesionSource, PadUfes20, Split, load_dataset, read_folds_csv
 from training.engine import (
     SPLITS_NAME,
     THREADS_HELP,
@@ -54,6 +55,8 @@ from training.engine import (
     write_splits_csv,
 )
 from training.metrics import classification_metrics
+from training.trust import describe as describe_trust
+from training.trust import fit_trust
 
 CHECKPOINT_NAME = "checkpoint.pth"
 LOG_COLUMNS = ("epoch", "train_loss", "val_loss", "val_accuracy", "val_balanced_accuracy", "val_macro_f1", "val_auc",
@@ -157,7 +160,7 @@ def train_one_epoch(
     return (loss_sum[0] / loss_sum[1].clamp(min=1)).item()
 
 
-def evaluate(model: MHDFNet, loader: torch.utils.data.DataLoader, runtime: Runtime, description: str) -> dict:
+def validation_metrics(model: MHDFNet, loader: torch.utils.data.DataLoader, runtime: Runtime, description: str) -> dict:
     """Validation metrics (classification_metrics keys, plus "loss") of the unwrapped model; on every process."""
     predictions = predict(model, loader, runtime, description=description)
     metrics = classification_metrics(predictions.labels, predictions.probabilities, model.config.class_names)
@@ -309,7 +312,7 @@ def run(args: argparse.Namespace, runtime: Runtime) -> None:
         train_loss = train_one_epoch(
             model, criterion, optimizer, scaler, loader, config, runtime, tag, balance_loss=args.balance_loss
         )
-        metrics = evaluate(model_without_ddp, val_loader, runtime, f"{tag} val")
+        metrics = validation_metrics(model_without_ddp, val_loader, runtime, f"{tag} val")
         # while the gates are still being sharpened, an epoch is not the model the run ends with
         selectable = epoch >= anneal_length(args)
         improved = selectable and metrics["balanced_accuracy"] > best_bacc
@@ -345,6 +348,24 @@ def run(args: argparse.Namespace, runtime: Runtime) -> None:
             )
     if runtime.is_main:
         print(f"best epoch {best_epoch + 1} with validation BACC {best_bacc:.4f}; checkpoint in {out / 'best'}")
+    fit_trust_files(args, source, split, runtime, out / "best")
+
+
+def fit_trust_files(args: argparse.Namespace, source: LesionSource, split: Split, runtime: Runtime, best: Path) -> None:
+    """Calibration, conformal sets and OOD score of the best checkpoint, from the training and validation splits
+    (`training.trust`); a validation split too small for them is reported, not fatal."""
+    if runtime.distributed:
+        dist.barrier()  # the main process wrote best/
+    model = MHDFNet.from_pretrained(str(best), map_location=str(runtime.device))
+    try:
+        trust = fit_trust(model, source, split, runtime, args.batch_size, args.workers)
+    except ValueError as error:
+        if runtime.is_main:
+            print(f"no calibration, conformal or OOD files: {error}")
+        return
+    if runtime.is_main:
+        write_trust(best, trust)
+        print(describe_trust(trust, best))
 
 
 def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from mhdf.bundle import checkpoint_folder, load_example, load_examples, load_routing_atlas
+from mhdf.checkpoint import checkpoint_folder, read_example, read_examples, read_routing_atlas
 from mhdf.metadata import PAD_UFES_20
 
 DEMO = Path(__file__).resolve().parent.parent / "assets" / "demo"
 
 
 def test_bundled_examples_load_and_cover_every_class():
-    examples = load_examples(DEMO, PAD_UFES_20)
+    examples = read_examples(DEMO, PAD_UFES_20)
     assert {e.label for e in examples} == set(PAD_UFES_20.classes)
     assert [e.name for e in examples] == sorted(e.name for e in examples)
     for example in examples:
@@ -22,7 +22,7 @@ def test_bundled_examples_load_and_cover_every_class():
 
 
 def test_bundled_routing_atlas():
-    atlas = load_routing_atlas(DEMO)
+    atlas = read_routing_atlas(DEMO)
     assert atlas["classes"] == list(PAD_UFES_20.classes)
     assert {"lc_gate", "gm_gate", "expert_utilisation", "gate_entropy"} <= set(atlas)
 
@@ -48,22 +48,22 @@ def write_case(folder: Path, name: str, document) -> Path:
 def test_bad_example_files_are_named(tmp_path, document, message):
     path = write_case(tmp_path / "examples", "case", document)
     with pytest.raises(ValueError, match=message) as error:
-        load_example(path, PAD_UFES_20)
+        read_example(path, PAD_UFES_20)
     assert str(path) in str(error.value)
 
 
 def test_example_without_label_or_metadata(tmp_path):
     write_case(tmp_path / "examples", "case", {"image": "case.png"})
-    (example,) = load_examples(tmp_path, PAD_UFES_20)
+    (example,) = read_examples(tmp_path, PAD_UFES_20)
     assert example.metadata == {} and example.label is None and example.title == "case"
 
 
 def test_checkpoint_without_extras(tmp_path):
-    assert load_examples(tmp_path, PAD_UFES_20) == []
-    assert load_routing_atlas(tmp_path) is None
+    assert read_examples(tmp_path, PAD_UFES_20) == []
+    assert read_routing_atlas(tmp_path) is None
     (tmp_path / "routing_atlas.json").write_text("{")
     with pytest.raises(ValueError, match="not valid JSON"):
-        load_routing_atlas(tmp_path)
+        read_routing_atlas(tmp_path)
 
 
 def test_checkpoint_folder_resolves_run_folders(tmp_path):
@@ -73,3 +73,29 @@ def test_checkpoint_folder_resolves_run_folders(tmp_path):
     assert checkpoint_folder(tmp_path) == tmp_path / "best"
     with pytest.raises(ValueError, match="no checkpoint folder"):
         checkpoint_folder(tmp_path / "nowhere")
+
+
+def test_writers_and_readers_round_trip(tmp_path):
+    from mhdf.checkpoint import (
+        MODEL_FILES,
+        copy_model_files,
+        read_config,
+        read_model_card,
+        write_example,
+        write_model_card,
+        write_routing_atlas,
+    )
+
+    copy_model_files(DEMO, tmp_path / "copy")
+    assert sorted(p.name for p in (tmp_path / "copy").iterdir()) == sorted(MODEL_FILES)
+    assert read_config(tmp_path / "copy") == json.loads((DEMO / "config.json").read_text())
+    assert read_model_card(tmp_path / "copy") == {}
+    card = {"name": "round trip", "metrics": {"mhdf": {"balanced_accuracy": 0.5}}}
+    write_model_card(tmp_path / "copy", card)
+    assert read_model_card(tmp_path / "copy") == card
+    atlas = read_routing_atlas(DEMO)
+    write_routing_atlas(tmp_path / "copy", atlas)
+    assert read_routing_atlas(tmp_path / "copy") == atlas
+    written = write_example(tmp_path / "copy", "case_7", DEMO / "examples" / "mel_1.png", {"age": "61"}, "MEL")
+    (example,) = read_examples(tmp_path / "copy", PAD_UFES_20)
+    assert example == written and example.image.read_bytes() == (DEMO / "examples" / "mel_1.png").read_bytes()

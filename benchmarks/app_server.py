@@ -1,4 +1,4 @@
-"""Run `python app.py` in a subprocess on a free port (used by the app tests and benchmarks/app_latency.py)."""
+"""Run `python app.py` in a subprocess on a free port (used by benchmarks/app_latency.py and the app tests)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +21,7 @@ DEMO_CHECKPOINT = ROOT / "assets" / "demo"
 @dataclass
 class RunningApp:
     url: str
+    checkpoint: Path
     process: subprocess.Popen
     log: Path
     startup_seconds: float  # from process start until the page answers
@@ -59,7 +60,13 @@ def _wait_until_ready(url: str, process: subprocess.Popen, log: Path, timeout: f
 
 
 @contextmanager
-def running_app(workdir: Path, checkpoint: Path = DEMO_CHECKPOINT, timeout: float = 120) -> Iterator[RunningApp]:
+def running_app(
+    workdir: Path,
+    checkpoint: Path = DEMO_CHECKPOINT,
+    timeout: float = 120,
+    extra_env: Mapping[str, str] | None = None,
+    extra_args: Sequence[str] = (),
+) -> Iterator[RunningApp]:
     """Start the demo on `checkpoint`; uploads and cached examples go under `workdir`; stopped on exit."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -71,15 +78,16 @@ def running_app(workdir: Path, checkpoint: Path = DEMO_CHECKPOINT, timeout: floa
         "GRADIO_TEMP_DIR": str(workdir / "uploads"),
         "GRADIO_EXAMPLES_CACHE": str(workdir / "cached_examples"),
         "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
     }
-    command = [sys.executable, "app.py", "--checkpoint", str(checkpoint), "--port", str(port)]
+    command = [sys.executable, "app.py", "--checkpoint", str(checkpoint), "--port", str(port), *extra_args]
     started = time.monotonic()
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}/"
         _wait_until_ready(url, process, log, timeout)
-        yield RunningApp(url, process, log, time.monotonic() - started)
+        yield RunningApp(url, Path(checkpoint), process, log, time.monotonic() - started)
     finally:
         process.terminate()
         try:
