@@ -81,6 +81,20 @@ def test_gate_annealing_reaches_its_target_halfway_and_holds():
     assert train.gate_temperature_at(7, off, 1.0) == 1.0 and train.anneal_length(off) == 0
 
 
+def test_an_annealed_balanced_run_saves_the_final_temperature_and_selects_after_the_anneal(synthetic_data, tmp_path):
+    out = tmp_path / "annealed"
+    train_tiny(synthetic_data, out, "--epochs", "4", "--gate-anneal", "0.5", "--balance-loss", "0.1")
+    log = pd.read_csv(out / "log.csv")
+    assert log["epoch"].tolist() == [1, 2, 3, 4] and np.isfinite(log["train_loss"]).all()
+    best = MHDFNet.from_pretrained(out / "best")
+    assert best.config.gate_temperature == pytest.approx(0.5)
+    assert best.gm_moe.temperature == pytest.approx(0.5)
+    # epochs 1 and 2 still anneal, so the best epoch is 3 or 4: it scored the best BACC among those
+    selectable = log[log["epoch"] >= 3]
+    best_row = selectable.loc[selectable["val_balanced_accuracy"].idxmax()]
+    assert torch.load(out / train.CHECKPOINT_NAME, weights_only=True)["best_epoch"] + 1 == best_row["epoch"]
+
+
 def test_importance_loss_is_zero_for_balanced_experts_and_grows_with_imbalance():
     balanced = torch.tensor([[0.9, 0.1], [0.1, 0.9]])
     lopsided = torch.tensor([[0.9, 0.1], [0.8, 0.2]])
