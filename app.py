@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import argparse
 import functools
+import inspect
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,17 +28,21 @@ from starlette.middleware import Middleware
 from mhdf.checkpoint import ExampleCase, checkpoint_folder, read_examples, read_routing_atlas
 from mhdf.demo import (
     CURRENT_CASE,
+    IMPORTANCE_ON_REQUEST,
     MODEL_CHOICE,
     NARRATIVE_PLACEHOLDER,
     api_help,
     banner,
     case_choices,
+    cleared_field_importance,
     cleared_views,
     comparison_view,
     diagnose_case,
+    field_importance_views,
     find_example,
     intervention_view,
     overrides_from_controls,
+    progressive_diagnosis,
     routing_explained,
     subgroup_table,
     view_names,
@@ -65,8 +70,14 @@ QUEUE_SIZE = 128  # waiting events past the 2 running; beyond that a client gets
 # Gradio checks every 10 minutes and deletes uploads older than 50 minutes: no photo stays an hour.
 DELETE_CACHE = (600, 3000)
 FORM_COLUMNS = 3
-# On a phone the results sit below the 21-field form: bring them into view as soon as Diagnose is pressed.
-SCROLL_TO_RESULT = "() => document.getElementById('result-note').scrollIntoView({block: 'start'})"
+# On a phone the results sit below the 21-field form: bring them into view when Diagnose is pressed, and again
+# when the probabilities first arrive (the layout above them may have moved meanwhile).
+SCROLL_TO_RESULT = """() => {
+  const results = document.getElementById('diagnose-status');
+  results.scrollIntoView({block: 'start'});
+  const observer = new MutationObserver(() => { results.scrollIntoView({block: 'start'}); observer.disconnect(); });
+  observer.observe(document.getElementById('probabilities'), {childList: true, subtree: true, characterData: true});
+}"""
 
 
 def get_args_parser() -> argparse.ArgumentParser:
@@ -89,14 +100,28 @@ def get_args_parser() -> argparse.ArgumentParser:
 
 def reports_user_errors(handler: Callable) -> Callable:
     """A ValueError (bad photo, impossible value, refused file) becomes a message for the person at the browser or
-    the API client; nothing about the case reaches the logs."""
+    the API client; nothing about the case reaches the logs. Works for plain and for streaming (generator) events."""
+
+    def user_error(error: ValueError) -> gr.Error:
+        return gr.Error(str(error), title="Cannot diagnose this case", print_exception=False)
+
+    if inspect.isgeneratorfunction(handler):
+
+        @functools.wraps(handler)
+        def streaming(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            try:
+                yield from handler(*args, **kwargs)
+            except ValueError as error:
+                raise user_error(error) from None
+
+        return streaming
 
     @functools.wraps(handler)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return handler(*args, **kwargs)
         except ValueError as error:
-            raise gr.Error(str(error), title="Cannot diagnose this case", print_exception=False) from None
+            raise user_error(error) from None
 
     return wrapper
 
@@ -131,9 +156,18 @@ class DemoSession:
 
     @reports_user_errors
     @torch.inference_mode()
-    def diagnose(self, image: Any, *form_values: Any) -> list[Any]:
+    def diagnose(self, image: Any, *form_values: Any) -> Iterator[list[Any]]:
+        """Streams the views: the probabilities and every routing view after one forward pass, then the rest."""
         record = record_from_form(self.schema, form_values)
-        return self._in_view_order(diagnose_case(self.predictor, uploaded_file(image, self.uploads), record))
+        for views in progressive_diagnosis(self.predictor, uploaded_file(image, self.uploads), record):
+            yield self._in_view_order(views)
+
+    @reports_user_errors
+    @torch.inference_mode()
+    def field_importance(self, image: Any, *form_values: Any) -> Iterator[tuple[Any, str]]:
+        """Each filled field set to unknown in turn, streamed batch by batch."""
+        record = record_from_form(self.schema, form_values)
+        yield from field_importance_views(self.predictor, uploaded_file(image, self.uploads), record)
 
     @reports_user_errors
     @torch.inference_mode()
@@ -189,9 +223,9 @@ class DemoSession:
         return str(case_report(folder / "mhdf-case-report.pdf", self.predictor, photo, record))
 
     def clear(self) -> list[Any]:
-        """The empty photo and form, every view cleared, and no report."""
+        """The empty photo and form, every view cleared, no report and no field importance."""
         cleared = cleared_views(self.predictor.config.num_fused_stages)
-        return [None, *empty_form(self.schema), *self._in_view_order(cleared), None]
+        return [None, *empty_form(self.schema), *self._in_view_order(cleared), None, *cleared_field_importance()]
 
 
 def bar_plot(**kwargs: Any) -> gr.BarPlot:
@@ -226,6 +260,7 @@ def view_components(session: DemoSession) -> dict[str, gr.components.Component]:
     config, schema = session.predictor.config, session.schema
     field_labels = [spec.label for spec in schema.fields]
     views = {
+        "status": gr.Markdown(elem_id="diagnose-status", render=False),
         "note": gr.Markdown(elem_id="result-note", render=False),
         "ood_warning": gr.Markdown(elem_id="ood-warning", render=False),
         "probabilities": gr.Label(
@@ -275,7 +310,13 @@ def view_components(session: DemoSession) -> dict[str, gr.components.Component]:
         )
     views["gradcam"] = gr.Image(label="Grad-CAM: final stage, predicted class", elem_id="gradcam", render=False)
     views["modality"] = gr.Plot(label="Modality comparison", elem_id="modality-comparison", render=False)
-    views["importance"] = bar_plot(
+    views["narrative"] = gr.Markdown(NARRATIVE_PLACEHOLDER, elem_id="teaching-narrative", render=False)
+    return views
+
+
+def importance_plot() -> gr.BarPlot:
+    """Field importance: computed on request by its own event, not part of Diagnose's views."""
+    return bar_plot(
         x="field",
         y="magnitude",
         color="effect",
@@ -284,10 +325,7 @@ def view_components(session: DemoSession) -> dict[str, gr.components.Component]:
         label="Field importance",
         caption="Change of the predicted class's probability (percentage points) when the field is set to unknown.",
         elem_id="field-importance",
-        render=False,
     )
-    views["narrative"] = gr.Markdown(NARRATIVE_PLACEHOLDER, elem_id="teaching-narrative", render=False)
-    return views
 
 
 def clinical_form(session: DemoSession) -> list[gr.components.Component]:
@@ -305,9 +343,9 @@ def clinical_form(session: DemoSession) -> list[gr.components.Component]:
     return [component for _, component in sorted(placed, key=lambda item: item[0])]
 
 
-def diagnose_tab(session: DemoSession, views: dict[str, gr.components.Component]) -> tuple[Any, list, Any, Any, Any]:
+def diagnose_tab(session: DemoSession, views: dict[str, gr.components.Component]) -> tuple[Any, ...]:
     """Photo, form, buttons, examples, every view and the report; returns (photo, form, clear button, diagnose
-    button, report file)."""
+    button, [the other outputs that Clear resets: report file, field-importance plot and status])."""
     outputs = [views[name] for name in session.view_names]
     with gr.Row():
         with gr.Column(scale=3):
@@ -339,7 +377,7 @@ def diagnose_tab(session: DemoSession, views: dict[str, gr.components.Component]
                     label="Example cases: click one to load and diagnose it",
                 )
         with gr.Column(scale=2):
-            for name in ("note", "ood_warning", "probabilities", "prediction_set"):
+            for name in ("status", "note", "ood_warning", "probabilities", "prediction_set"):
                 views[name].render()
             report_button = gr.Button("Download report (PDF)", elem_id="report")
             report_file = gr.File(label="Case report (PDF)", elem_id="report-file", interactive=False)
@@ -367,9 +405,22 @@ def diagnose_tab(session: DemoSession, views: dict[str, gr.components.Component]
                         views[f"tkca_fields_{s}"].render()
     gr.Markdown("## What the clinical data changed")
     views["modality"].render()
-    views["importance"].render()
+    with gr.Row():
+        importance_button = gr.Button("Compute field importance", elem_id="compute-importance", scale=0)
+        importance_status = gr.Markdown(IMPORTANCE_ON_REQUEST, elem_id="importance-status")
+    importance = importance_plot()
     report_button.click(gpu(session.report), [image, *form], report_file, api_name="report", preprocess=False)
-    return image, form, clear, diagnose_button, report_file
+    importance_button.click(
+        gpu(session.field_importance),
+        [image, *form],
+        [importance, importance_status],
+        api_name="field_importance",
+        preprocess=False,
+    )
+    # a new diagnosis makes the last one's field importance stale; it is not one of Diagnose's views, so a
+    # field importance asked for while Diagnose streams is not overwritten by it
+    diagnose_button.click(cleared_field_importance, outputs=[importance, importance_status], api_visibility="private")
+    return image, form, clear, diagnose_button, [report_file, importance, importance_status]
 
 
 def teaching_tab(session: DemoSession, views: dict[str, gr.components.Component], image: Any, form: list) -> None:
@@ -463,14 +514,14 @@ def build_demo(session: DemoSession) -> gr.Blocks:
         gr.Markdown(banner(session.predictor), elem_id="banner")
         with gr.Tabs():
             with gr.Tab("Diagnose", id="diagnose"):
-                image, form, clear, diagnose_button, report_file = diagnose_tab(session, views)
+                image, form, clear, diagnose_button, extra_outputs = diagnose_tab(session, views)
             with gr.Tab("Teaching", id="teaching"):
                 teaching_tab(session, views, image, form)
             with gr.Tab("API", id="api"):
                 gr.Markdown(api_help(session.schema, session.uploads.max_bytes / 1024**2))
         diagnose_button.click(gpu(session.diagnose), [image, *form], outputs, api_name="diagnose", preprocess=False)
         diagnose_button.click(None, js=SCROLL_TO_RESULT)
-        clear.click(session.clear, outputs=[image, *form, *outputs, report_file], api_visibility="private")
+        clear.click(session.clear, outputs=[image, *form, *outputs, *extra_outputs], api_visibility="private")
         gr.api(gpu(session.predict), api_name="predict")
     return demo
 

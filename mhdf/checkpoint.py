@@ -43,6 +43,7 @@ OOD_NAME = "ood.json"
 OOD_STATISTICS_NAME = "ood.safetensors"
 RUN_BEST_DIR = "best"  # where `training.train` keeps a run's selected checkpoint
 MODEL_FILES = (CONFIG_NAME, WEIGHTS_NAME)
+TRUST_FILES = (CALIBRATION_NAME, CONFORMAL_NAME, OOD_NAME, OOD_STATISTICS_NAME)
 
 
 def checkpoint_folder(path_or_hub_id: str | Path) -> Path:
@@ -61,11 +62,16 @@ def checkpoint_folder(path_or_hub_id: str | Path) -> Path:
 
 
 def copy_model_files(source: str | Path, destination: str | Path) -> None:
-    """Copy the config and weights of one checkpoint folder into another (created if needed)."""
-    destination = Path(destination)
+    """Copy the config and weights of one checkpoint folder into another (created if needed), with the
+    calibration, conformal and out-of-distribution files it has (stale ones in `destination` are removed)."""
+    source, destination = Path(source), Path(destination)
     destination.mkdir(parents=True, exist_ok=True)
     for name in MODEL_FILES:
-        shutil.copyfile(Path(source) / name, destination / name)
+        shutil.copyfile(source / name, destination / name)
+    for name in TRUST_FILES:
+        (destination / name).unlink(missing_ok=True)
+        if (source / name).is_file():
+            shutil.copyfile(source / name, destination / name)
 
 
 def _read_json(path: Path) -> Any:

@@ -6,13 +6,14 @@ interventions a teacher sets with widgets, the two-case comparison, and the text
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from string import Template
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mhdf.checkpoint import ExampleCase
@@ -23,11 +24,15 @@ from mhdf.explain import (
     Diagnosis,
     compare_cases,
     describe_overrides,
-    diagnose,
+    field_importance,
+    grad_cam,
     intervene,
+    model_view,
     narrate,
     prediction_set_words,
     routing_difference,
+    run_case,
+    without_metadata,
 )
 from mhdf.figures import (
     FIELD_ATTENTION_COLUMNS,
@@ -137,20 +142,22 @@ def subgroup_table(card: Mapping[str, Any]) -> str:
     return "\n\n".join(parts)
 
 
+PENDING = "⏳ computing…"
+IMPORTANCE_ON_REQUEST = "Field importance is computed on request: press **Compute field importance**."
+
+
 def view_names(num_stages: int) -> list[str]:
-    """The views of one diagnosis, in a fixed order: the names `diagnosis_views` returns."""
+    """The views of one diagnosis, in a fixed order: the names `progressive_diagnosis` yields."""
     stages = range(1, num_stages + 1)
     return [
-        "note", "ood_warning", "probabilities", "prediction_set", "lc_gate", "gm_gate", "contributions",
+        "status", "note", "ood_warning", "probabilities", "prediction_set", "lc_gate", "gm_gate", "contributions",
         *(f"tkca_image_{s}" for s in stages), *(f"tkca_fields_{s}" for s in stages),
-        "gradcam", "modality", "importance", "narrative",
+        "gradcam", "modality", "narrative",
     ]  # fmt: skip
 
 
-def diagnosis_views(predictor: Predictor, diagnosis: Diagnosis) -> dict[str, Any]:
-    """Every view of a diagnosis by name (`view_names`): Markdown, label dicts, bar-plot frames, images, figures."""
-    prediction = diagnosis.prediction
-    stages = range(predictor.config.num_fused_stages)
+def prediction_views(predictor: Predictor, prediction: Prediction, view: np.ndarray | None) -> dict[str, Any]:
+    """The views one forward pass gives: the probabilities, the trust texts and every routing view."""
     views: dict[str, Any] = {
         "note": result_note(predictor, prediction.prediction),
         "ood_warning": ood_warning(prediction),
@@ -160,36 +167,88 @@ def diagnosis_views(predictor: Predictor, diagnosis: Diagnosis) -> dict[str, Any
         "gm_gate": gm_gate_frame(prediction),
         "contributions": expert_contribution_figure(prediction),
     }
-    views |= {f"tkca_image_{s + 1}": attention_overlay(diagnosis.view, prediction, s) for s in stages}
-    views |= {f"tkca_fields_{s + 1}": field_attention_frame(prediction, s, predictor.schema) for s in stages}
-    views["gradcam"] = gradcam_overlay(diagnosis.view, diagnosis.gradcam) if diagnosis.gradcam is not None else None
-    views["modality"] = routing_comparison_figure(
-        prediction,
-        diagnosis.without_metadata,
-        ("metadata as entered", "all metadata unknown"),
-        "What the clinical data changed",
-    )
-    views["importance"] = field_importance_frame(diagnosis.field_importance)
-    views["narrative"] = narrate(diagnosis, predictor.schema)
+    for s in range(predictor.config.num_fused_stages):
+        views[f"tkca_image_{s + 1}"] = attention_overlay(view, prediction, s) if view is not None else None
+        views[f"tkca_fields_{s + 1}"] = field_attention_frame(prediction, s, predictor.schema)
     return views
+
+
+def _status(pending: Sequence[str]) -> str:
+    if pending:
+        return f"{PENDING} still computing: {', '.join(pending)}. The views above are final."
+    return f"All views are ready. {IMPORTANCE_ON_REQUEST}"
+
+
+def progressive_diagnosis(
+    predictor: Predictor, image: ImageSource | None, record: Mapping[str, Any]
+) -> Iterator[dict[str, Any]]:
+    """Every view of a diagnosis by name (`view_names`), yielded as it becomes ready, each yield complete (views
+    not ready yet are empty and `status` names them):
+
+    1. one forward pass: the probabilities, the prediction set, the out-of-distribution warning and every routing
+       view (LC-Gate, GM-Gate, expert -> class contributions, TKCA);
+    2. Grad-CAM, from that same pass (only the head lies between the logits and the last stage map);
+    3. the modality comparison (one more pass, every field unknown) and the narrative.
+
+    Field importance is left to `field_importance_views`, on request. Raises ValueError naming a bad input."""
+    run = run_case(predictor, image, record)
+    view = model_view(predictor, run.pixels) if run.pixels is not None else None
+    views = cleared_views(predictor.config.num_fused_stages)
+    views |= prediction_views(predictor, run.prediction, view)
+    views["narrative"] = NARRATIVE_PLACEHOLDER
+    views["status"] = _status(["Grad-CAM", "modality comparison"] if view is not None else ["modality comparison"])
+    yield dict(views)
+    gradcam = None
+    if view is not None:
+        gradcam = grad_cam(run, int(run.prediction.probabilities.argmax()))
+        views["gradcam"] = gradcam_overlay(view, gradcam)
+        views["status"] = _status(["modality comparison"])
+        yield dict(views)
+    unknown = without_metadata(predictor, run)
+    views["modality"] = routing_comparison_figure(
+        run.prediction, unknown, ("metadata as entered", "all metadata unknown"), "What the clinical data changed"
+    )
+    views["narrative"] = narrate(Diagnosis(run.prediction, unknown, None, view, gradcam), predictor.schema)
+    views["status"] = _status([])
+    yield dict(views)
+
+
+def diagnose_case(predictor: Predictor, image: ImageSource | None, record: Mapping[str, Any]) -> dict[str, Any]:
+    """All views of `progressive_diagnosis` once every one is ready."""
+    *_, views = progressive_diagnosis(predictor, image, record)
+    return views
+
+
+def field_importance_views(
+    predictor: Predictor, image: ImageSource | None, record: Mapping[str, Any]
+) -> Iterator[tuple[pd.DataFrame, str]]:
+    """Field importance on request: (bar-plot frame, status) after every batch of record variants."""
+    run = run_case(predictor, image, record)
+    filled = sum(value is not None for value in run.record.values())
+    if not filled:
+        yield field_importance_frame([]), "No clinical field is filled in, so there is nothing to remove."
+        return
+    for done in field_importance(predictor, run):
+        left = filled - len(done)
+        status = f"{PENDING} {len(done)} of {filled} fields done." if left else f"All {filled} filled fields done."
+        yield field_importance_frame(done), status
+
+
+def cleared_field_importance() -> tuple[pd.DataFrame, str]:
+    """The field-importance plot and status before it is asked for (a new case, or Clear)."""
+    return pd.DataFrame(columns=list(FIELD_IMPORTANCE_COLUMNS)), IMPORTANCE_ON_REQUEST
 
 
 def cleared_views(num_stages: int) -> dict[str, Any]:
     """The value of each view after Clear: bar plots get an empty frame with their columns (a plot set to None
-    cannot be torn down by Gradio's frontend), the narrative its placeholder, everything else None."""
+    cannot be torn down by Gradio's frontend), the narrative its placeholder, texts empty, everything else None."""
     views: dict[str, Any] = dict.fromkeys(view_names(num_stages))
     views |= {"lc_gate": pd.DataFrame(columns=list(LC_GATE_COLUMNS))}
     views |= {"gm_gate": pd.DataFrame(columns=list(GM_GATE_COLUMNS))}
     views |= {f"tkca_fields_{s}": pd.DataFrame(columns=list(FIELD_ATTENTION_COLUMNS)) for s in range(1, num_stages + 1)}
-    views |= {"importance": pd.DataFrame(columns=list(FIELD_IMPORTANCE_COLUMNS))}
     views["narrative"] = NARRATIVE_PLACEHOLDER
-    views["ood_warning"] = views["prediction_set"] = ""
+    views["status"] = views["ood_warning"] = views["prediction_set"] = ""
     return views
-
-
-def diagnose_case(predictor: Predictor, image: ImageSource | None, record: Mapping[str, Any]) -> dict[str, Any]:
-    """Diagnose one photo + record and render every view (`diagnosis_views`). Raises ValueError naming a problem."""
-    return diagnosis_views(predictor, diagnose(predictor, image, record))
 
 
 def overrides_from_controls(

@@ -7,7 +7,7 @@ without the clinical data, which filled field mattered, what happens when an exp
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ from mhdf.images import ImageSource
 from mhdf.inference import Prediction, Predictor, class_display_name
 from mhdf.metadata import MetadataSchema, Value
 from mhdf.routing import LC_PATHS, RoutingOverrides
+from mhdf.trace import MHDFOutput
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Diagnosis:
 
     prediction: Prediction  # metadata as entered
     without_metadata: Prediction  # the same photo with every field unknown
-    field_importance: list[FieldImportance]  # the filled fields, largest |change| first
+    field_importance: list[FieldImportance] | None  # the filled fields, largest |change| first; None: not computed
     view: np.ndarray | None  # (S, S, 3) uint8: the photo as the model saw it (resized, centre-cropped)
     gradcam: np.ndarray | None  # (S, S) in [0, 1]: Grad-CAM on the final stage for the predicted class
 
@@ -52,25 +53,6 @@ def model_view(predictor: Predictor, pixels: torch.Tensor) -> np.ndarray:
     return (image.permute(1, 2, 0) * 255).round().byte().cpu().numpy()
 
 
-def grad_cam(predictor: Predictor, pixels: torch.Tensor, record: Mapping[str, Value], class_index: int) -> np.ndarray:
-    """Grad-CAM of the final stage map (after its LC-MoE recalibration) for one class -> (S, S) in [0, 1].
-
-    `record` is validated already. Runs its own forward pass with autograd on, also when called under
-    `torch.inference_mode()`.
-    """
-    with torch.inference_mode(False), torch.enable_grad():
-        out = predictor.forward(pixels.clone(), [record])
-        feature_map = out.stage_maps[-1]  # (1, C, h, w)
-        (gradients,) = torch.autograd.grad(out.logits[0, class_index], feature_map)
-    with torch.no_grad():
-        channel_weights = gradients.mean(dim=(2, 3), keepdim=True)
-        cam = F.relu((channel_weights * feature_map).sum(dim=1, keepdim=True))
-        cam = F.interpolate(cam, size=pixels.shape[-2:], mode="bilinear", align_corners=False)[0, 0]
-        peak = cam.max()
-        cam = cam / peak if peak > 0 else torch.zeros_like(cam)
-    return cam.float().cpu().numpy()
-
-
 def photo_pixels(predictor: Predictor, image: ImageSource | None) -> torch.Tensor | None:
     """The photo as a (1, 3, S, S) model input; None for a metadata-only model. Raises ValueError without one."""
     if not predictor.config.uses_image:
@@ -80,38 +62,93 @@ def photo_pixels(predictor: Predictor, image: ImageSource | None) -> torch.Tenso
     return predictor.preprocess(image)[1]
 
 
-def diagnose(predictor: Predictor, image: ImageSource | None, record: Mapping[str, Any]) -> Diagnosis:
-    """Prediction, modality comparison and field importance in one batched forward pass, plus Grad-CAM.
+# Rows per forward pass of record variants: with the photo's layers before the first fusion run once, each row
+# costs about one image's activations from there on, so this bounds peak memory whatever the number of filled
+# fields (8 rows of 224 x 224, more rows of smaller images).
+VARIANT_BATCH_PIXELS = 8 * 224 * 224
 
-    The batch holds the record as entered, the record with every field unknown, and the record with each filled
-    field unknown in turn. The record is validated once, here. Raises ValueError naming what is wrong with the
-    image or the record.
-    """
+
+@dataclass
+class CaseRun:
+    """One photo + record after its single traced forward pass: what every later explanation starts from."""
+
+    record: dict[str, Value]  # validated once, here
+    pixels: torch.Tensor | None  # (1, 3, S, S) model input; None for a metadata-only model
+    prediction: Prediction
+    output: MHDFOutput  # the pass itself, with autograd kept from the last stage map on (Grad-CAM)
+
+
+def run_case(predictor: Predictor, image: ImageSource | None, record: Mapping[str, Any]) -> CaseRun:
+    """Validate the record, decode the photo and run the one forward pass that gives the prediction and every
+    routing view. Raises ValueError naming what is wrong with the image or the record."""
     record = predictor.schema.validate(record)
-    filled = [name for name, value in record.items() if value is not None]
     pixels = photo_pixels(predictor, image)
-    unknown = dict.fromkeys(record)
-    without_each = [{**record, name: None} for name in filled]
-    entered, unknown, *dropped = predictor.predict_validated(pixels, [record, unknown, *without_each])
-    predicted = int(entered.probabilities.argmax())
-    p_entered = float(entered.probabilities[predicted])
-    importance = [
-        FieldImportance(
-            name=name,
-            label=predictor.schema.field(name).label,
-            value=predictor.schema.field(name).describe(entered.record[name]),
-            probability=float(without.probabilities[predicted]),
-            change=p_entered - float(without.probabilities[predicted]),
-        )
-        for name, without in zip(filled, dropped, strict=True)
-    ]
-    importance.sort(key=lambda item: abs(item.change), reverse=True)
+    prediction, output = predictor.predict_traced(pixels, record)
+    return CaseRun(record, pixels, prediction, output)
+
+
+def grad_cam(run: CaseRun, class_index: int) -> np.ndarray:
+    """Grad-CAM of the final stage map (after its LC-MoE recalibration) for one class -> (S, S) in [0, 1].
+
+    Differentiates the logits of the case's own forward pass: only the head lies between them and the map."""
+    feature_map = run.output.stage_maps[-1]  # (1, C, h, w)
+    with torch.inference_mode(False), torch.enable_grad():  # the app calls it under inference mode
+        (gradients,) = torch.autograd.grad(run.output.logits[0, class_index], feature_map, retain_graph=True)
+    with torch.no_grad():
+        channel_weights = gradients.mean(dim=(2, 3), keepdim=True)
+        cam = F.relu((channel_weights * feature_map).sum(dim=1, keepdim=True))
+        cam = F.interpolate(cam, size=run.pixels.shape[-2:], mode="bilinear", align_corners=False)[0, 0]
+        peak = cam.max()
+        cam = cam / peak if peak > 0 else torch.zeros_like(cam)
+    return cam.float().cpu().numpy()
+
+
+def without_metadata(predictor: Predictor, run: CaseRun) -> Prediction:
+    """The same photo with every clinical field unknown (the modality comparison)."""
+    (unknown,) = predictor.predict_validated(run.pixels, [dict.fromkeys(run.record)])
+    return unknown
+
+
+def variant_batch_rows(predictor: Predictor) -> int:
+    """How many record variants one forward pass takes, so peak activation memory stays bounded."""
+    if not predictor.config.uses_image:
+        return len(predictor.schema.fields)
+    return max(1, VARIANT_BATCH_PIXELS // predictor.config.image_size**2)
+
+
+def field_importance(predictor: Predictor, run: CaseRun) -> Iterator[list[FieldImportance]]:
+    """Each filled field set to unknown in turn, in batches of `variant_batch_rows`; yields the fields done so far,
+    largest |change| of the predicted class's probability first, after every batch."""
+    filled = [name for name, value in run.record.items() if value is not None]
+    predicted = int(run.prediction.probabilities.argmax())
+    p_entered = float(run.prediction.probabilities[predicted])
+    rows = variant_batch_rows(predictor)
+    importance: list[FieldImportance] = []
+    for start in range(0, len(filled), rows):
+        names = filled[start : start + rows]
+        dropped = predictor.predict_validated(run.pixels, [{**run.record, name: None} for name in names])
+        for name, without in zip(names, dropped, strict=True):
+            spec = predictor.schema.field(name)
+            probability = float(without.probabilities[predicted])
+            importance.append(
+                FieldImportance(name, spec.label, spec.describe(run.record[name]), probability, p_entered - probability)
+            )
+        yield sorted(importance, key=lambda item: abs(item.change), reverse=True)
+
+
+def diagnose(predictor: Predictor, image: ImageSource | None, record: Mapping[str, Any]) -> Diagnosis:
+    """Prediction, Grad-CAM (from the same pass), modality comparison and field importance of one case.
+
+    The record is validated once, here. Raises ValueError naming what is wrong with the image or the record.
+    """
+    run = run_case(predictor, image, record)
+    steps = list(field_importance(predictor, run))  # the last step holds every filled field
     return Diagnosis(
-        prediction=entered,
-        without_metadata=unknown,
-        field_importance=importance,
-        view=model_view(predictor, pixels) if pixels is not None else None,
-        gradcam=grad_cam(predictor, pixels, record, predicted) if pixels is not None else None,
+        prediction=run.prediction,
+        without_metadata=without_metadata(predictor, run),
+        field_importance=steps[-1] if steps else [],
+        view=model_view(predictor, run.pixels) if run.pixels is not None else None,
+        gradcam=grad_cam(run, int(run.prediction.probabilities.argmax())) if run.pixels is not None else None,
     )
 
 
@@ -263,7 +300,9 @@ def narrate(diagnosis: Diagnosis, schema: MetadataSchema) -> str:
         f"{_percent(prediction.probabilities[top])}, and moved the GM-Gate weights by "
         f"{_percent(routing_difference(prediction, without).gm_gate)} (total variation)."
     )
-    if diagnosis.field_importance:
+    if diagnosis.field_importance is None:
+        lines.append("**Field importance.** Computed on request: press *Compute field importance* under the form.")
+    elif diagnosis.field_importance:
         most = diagnosis.field_importance[0]
         verb = "supported" if most.change > 0 else "argued against"
         lines.append(

@@ -122,19 +122,19 @@ def _sample(trace: RoutingTrace, index: int) -> RoutingTrace:
     """Sample `index` of a batched trace, as a batch of one on the CPU."""
     one = slice(index, index + 1)
     return RoutingTrace(
-        lc_gate=trace.lc_gate[one].float().cpu(),
-        gm_gate=trace.gm_gate[one].float().cpu(),
-        expert_logits=trace.expert_logits[one].float().cpu(),
-        logit_bias=trace.logit_bias.float().cpu(),
+        lc_gate=trace.lc_gate[one].detach().float().cpu(),
+        gm_gate=trace.gm_gate[one].detach().float().cpu(),
+        expert_logits=trace.expert_logits[one].detach().float().cpu(),
+        logit_bias=trace.logit_bias.detach().float().cpu(),
         tkca=[
             {
-                "meta_to_image": t["meta_to_image"][one].float().cpu(),
-                "image_to_meta": t["image_to_meta"][one].float().cpu(),
+                "meta_to_image": t["meta_to_image"][one].detach().float().cpu(),
+                "image_to_meta": t["image_to_meta"][one].detach().float().cpu(),
                 "grid": t["grid"],
             }
             for t in trace.tkca
         ],
-        channel_attention=[a[one].float().cpu() for a in trace.channel_attention],
+        channel_attention=[a[one].detach().float().cpu() for a in trace.channel_attention],
     )
 
 
@@ -213,14 +213,22 @@ class Predictor:
         pixels: torch.Tensor | None,
         records: Sequence[Mapping[str, Value]],
         overrides: RoutingOverrides | None = None,
+        grad_from_last_stage: bool = False,
     ) -> MHDFOutput:
         """The traced forward pass of one (1, 3, S, S) photo from `preprocess` (None for a metadata-only model)
-        with validated records (`schema.validate`), one batch row per record. Autograd follows the caller's
-        mode: explanations that need gradients call it with grad enabled."""
-        if pixels is not None:
-            pixels = pixels.expand(len(records), -1, -1, -1)
+        with validated records (`schema.validate`), one batch row per record; the layers before the first fusion
+        run once for the photo. `grad_from_last_stage`: see `MHDFNet.forward` (call it under `torch.no_grad()`)."""
         metadata = self.model.encode_metadata(records, canonical=True)
-        return self.model(pixels, metadata, return_trace=True, overrides=overrides)
+        return self.model(
+            pixels, metadata, return_trace=True, overrides=overrides, grad_from_last_stage=grad_from_last_stage
+        )
+
+    def predict_traced(self, pixels: torch.Tensor | None, record: Mapping[str, Value]) -> tuple[Prediction, MHDFOutput]:
+        """One validated record with its photo -> its Prediction and the pass it came from, with autograd kept from
+        the last stage map on (Grad-CAM reuses it instead of running a second pass). Also under inference mode."""
+        with torch.inference_mode(False), torch.no_grad():
+            out = self.forward(pixels, [record], grad_from_last_stage=pixels is not None)
+        return self._predictions(out, [record])[0], out
 
     @torch.inference_mode()
     def predict_validated(
@@ -230,8 +238,10 @@ class Predictor:
         overrides: RoutingOverrides | None = None,
     ) -> list[Prediction]:
         """`predict_records` for a preprocessed photo and records validated already (not validated again)."""
-        out = self.forward(pixels, records, overrides)
-        logits = out.logits.float().cpu().numpy()
+        return self._predictions(self.forward(pixels, records, overrides), records)
+
+    def _predictions(self, out: MHDFOutput, records: Sequence[Mapping[str, Value]]) -> list[Prediction]:
+        logits = out.logits.detach().float().cpu().numpy()
         features = pooled_features(out.stage_maps[-1]) if out.stage_maps else None
         assessments = self.trust.assess(logits, features)
         classes = list(self.config.class_names)

@@ -1,5 +1,6 @@
 """MHDF-Net: a timm backbone with LC-MoE fusion after chosen stages, and a GM-MoE head reading the LC-MoE outputs."""
 
+import contextlib
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -78,15 +79,33 @@ class MHDFNet(
         metadata: torch.Tensor | None,
         return_trace: bool = False,
         overrides: RoutingOverrides | None = None,
+        grad_from_last_stage: bool = False,
     ) -> torch.Tensor | MHDFOutput:
-        """(B, 3, H, W) images, (B, F) encoded metadata -> (B, C) logits, or MHDFOutput with return_trace."""
+        """(B, 3, H, W) images, (B, F) encoded metadata -> (B, C) logits, or MHDFOutput with return_trace.
+
+        One photo (B = 1) with several records (B rows of metadata) runs the backbone up to the first fused stage
+        once and continues with B rows from there: what comes before the first fusion depends on the photo only.
+        `grad_from_last_stage` (under `torch.no_grad()`) records autograd from the last stage's input map on, so
+        Grad-CAM differentiates the logits with respect to the last stage map without a second pass.
+        """
         overrides = overrides or RoutingOverrides()
         overrides.check(self.config.experts, self.config.num_fused_stages)
         field_tokens = self.field_tokenizer(metadata) if self.field_tokenizer is not None else None
+        batch = metadata.shape[0] if metadata is not None else images.shape[0]
+        last_stage = len(self.config.fusion_stages) - 1
         stage_maps: list[torch.Tensor] = []
         fusions: list[LCMoEOutput] = []
 
         def fuse_stage(stage: int, feature_map: torch.Tensor) -> torch.Tensor:
+            if feature_map.shape[0] != batch:  # the photo meets its records: one row per record from here on
+                feature_map = feature_map.expand(batch, -1, -1, -1).contiguous()
+            if grad_from_last_stage and stage == last_stage:
+                feature_map = feature_map.detach().requires_grad_()
+                with torch.enable_grad():
+                    return fuse(stage, feature_map)
+            return fuse(stage, feature_map)
+
+        def fuse(stage: int, feature_map: torch.Tensor) -> torch.Tensor:
             if self.lc_moe:
                 fusion = self.lc_moe[stage](feature_map, field_tokens, overrides.lc_forced_paths.get(stage))
                 fusions.append(fusion)
@@ -107,7 +126,8 @@ class MHDFNet(
                 features += [stage_map.mean(dim=(2, 3)) for stage_map in stage_maps]
         if self.pools_metadata:
             features.append(field_tokens.mean(dim=1))
-        head = self.gm_moe(features, overrides)
+        with torch.enable_grad() if grad_from_last_stage else contextlib.nullcontext():
+            head = self.gm_moe(features, overrides)
         if not return_trace:
             return head.logits
         batch = head.logits.shape[0]

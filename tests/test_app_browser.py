@@ -9,6 +9,7 @@ from playwright.sync_api import expect, sync_playwright
 from benchmarks.app_server import DEMO_CHECKPOINT, running_app
 from mhdf.checkpoint import read_examples
 from mhdf.inference import Predictor
+from training.non_lesion import non_lesion_images
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -77,6 +78,9 @@ def test_diagnose_in_the_browser(page, tmp_path):
 
     expect(bars(page, "lc-gate")).to_have_count(2 * stages)
     expect(bars(page, "gm-gate")).to_have_count(predictor.config.num_experts)
+    expect(page.locator("#diagnose-status")).to_contain_text("All views are ready")
+    page.locator("#compute-importance").click()
+    expect(page.locator("#importance-status")).to_contain_text("All 3 filled fields done.")
     expect(bars(page, "field-importance")).to_have_count(3)  # age, region, bleed
     expect(page.locator("#field-importance")).to_contain_text("Bleeds = Yes")
     for stage in range(1, stages + 1):
@@ -130,6 +134,8 @@ def test_an_example_case_loads_and_diagnoses_in_the_browser(page):
     expect(page.locator("#probabilities")).to_contain_text(top)
     page.locator("#field-age input").fill("31")  # a new diagnosis of the example's photo, with the age changed
     page.locator("#diagnose").click()
+    expect(page.locator("#diagnose-status")).to_contain_text("All views are ready")
+    page.locator("#compute-importance").click()
     expect(page.locator("#field-importance")).to_contain_text("Age = 31")
     expect(page.get_by_text("send the photo as an uploaded file")).to_have_count(0)
 
@@ -146,7 +152,7 @@ def test_on_a_phone_the_result_comes_into_view_and_nothing_scrolls_sideways(serv
     expected = predictor.predict(example.image, {})
     expect(page.locator("#probabilities")).to_contain_text(f"({expected.prediction})")
     page.wait_for_timeout(500)  # let the last views settle before measuring
-    for first_result in ("result-note", "probabilities"):
+    for first_result in ("diagnose-status", "result-note", "probabilities"):
         top = page.locator(f"#{first_result}").bounding_box()["y"]
         assert 0 <= top < 844 - 100, f"#{first_result} starts {top:.0f} px from the top of an 844 px screen"
     widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
@@ -155,3 +161,36 @@ def test_on_a_phone_the_result_comes_into_view_and_nothing_scrolls_sideways(serv
         element = page.locator(f"#{view}").bounding_box()
         assert element["x"] >= 0 and element["x"] + element["width"] <= widths[1] + 1, f"{view} is clipped"
     page.close()
+
+
+def test_the_set_the_ood_warning_and_the_pdf_report_in_the_browser(page, tmp_path):
+    predictor = Predictor.from_pretrained(DEMO_CHECKPOINT, device="cpu")
+    example = read_examples(DEMO_CHECKPOINT, predictor.schema)[0]
+    expected = predictor.predict(example.image, {})
+    assert expected.calibrated and expected.prediction_set and expected.in_distribution
+    page.locator("#clear").click()
+    page.set_input_files("#photo input[type=file]", str(example.image))
+    page.locator("#diagnose").click()
+    expect(page.locator("#prediction-set")).to_contain_text(
+        f"90 % set: {' or '.join(expected.prediction_set)}" if len(expected.prediction_set) < 3 else "90 % set:"
+    )
+    expect(page.locator("#ood-warning")).not_to_contain_text("unlike the images")
+
+    with page.expect_download() as download:
+        page.locator("#report").click()
+        page.locator("#report-file a").first.click()
+    pdf = tmp_path / "report.pdf"
+    download.value.save_as(pdf)
+    assert pdf.read_bytes().startswith(b"%PDF")
+
+    kind, chart = non_lesion_images(per_kind=1, size=224, seed=1)[4]  # a checkerboard
+    assert predictor.predict(chart, {}).in_distribution is False, f"the checkpoint accepts a {kind}"
+    chart.save(tmp_path / "checkerboard.png")
+    page.locator("#clear").click()
+    page.set_input_files("#photo input[type=file]", str(tmp_path / "checkerboard.png"))
+    page.locator("#diagnose").click()
+    expect(page.locator("#ood-warning")).to_contain_text(
+        "This photo is unlike the images the model was trained on; its output is not meaningful."
+    )
+    warning, probabilities = (page.locator(f"#{view}").bounding_box()["y"] for view in ("ood-warning", "probabilities"))
+    assert warning < probabilities  # above the probabilities

@@ -98,7 +98,7 @@ def test_diagnose_renders_every_view_for_every_example(client, predictor, exampl
         contributions, gradcam, modality = views["contributions"], views["gradcam"], views["modality"]
         overlays = [views[f"tkca_image_{s}"] for s in range(1, stages + 1)]
         field_bars = [views[f"tkca_fields_{s}"] for s in range(1, stages + 1)]
-        importance, narrative = views["importance"], views["narrative"]
+        narrative = views["narrative"]
         expected = predictor.predict(example.image, example.metadata)
         code = expected.prediction
         assert label["label"] == f"{expected.class_labels[code]} ({code})"
@@ -116,8 +116,19 @@ def test_diagnose_renders_every_view_for_every_example(client, predictor, exampl
                 assert image.size == (256, 256)
         for bars in field_bars:
             assert [row[0] for row in bars["data"]] == [spec.label for spec in schema.fields]
-        assert len(importance["data"]) == len(example.metadata)
+        assert "importance" not in views and "Compute field importance" in views["status"]  # on request
         assert f"({code})" in narrative
+
+
+def test_field_importance_endpoint_streams_every_filled_field(client, predictor, examples):
+    example = max(examples, key=lambda e: len(e.metadata))
+    frame, status = client.predict(
+        handle_file(str(example.image)), *form_from_record(predictor.schema, example.metadata),
+        api_name="/field_importance",
+    )  # fmt: skip
+    assert status == f"All {len(example.metadata)} filled fields done."
+    expected = diagnose_reference(predictor, example)
+    assert [row[0] for row in frame["data"]] == [f"{f.label} = {f.value}" for f in expected]
 
 
 def test_diagnose_reads_an_empty_form_as_all_unknown(client, predictor, examples):
@@ -127,7 +138,6 @@ def test_diagnose_reads_an_empty_form_as_all_unknown(client, predictor, examples
     confidences = {c["label"]: c["confidence"] for c in views["probabilities"]["confidences"]}
     for code, probability in zip(expected.classes, expected.probabilities, strict=True):
         assert confidences[f"{expected.class_labels[code]} ({code})"] == pytest.approx(float(probability), abs=1e-5)
-    assert views["importance"]["data"] == []  # no filled field, nothing to remove
 
 
 @pytest.fixture(scope="module")
@@ -277,3 +287,10 @@ def test_report_endpoint_returns_a_pdf_in_the_upload_cache(client, server, examp
     assert content.startswith(b"%PDF") and 2 <= content.count(b"/Type /Page\n") + content.count(b"/Type /Page ") <= 3
     reports = list((server.log.parent / "uploads").rglob("mhdf-case-report.pdf"))
     assert len(reports) == 1  # written once, into Gradio's cache, which deletes it with the uploads
+
+
+def diagnose_reference(predictor, example):
+    """Field importance computed in this process, for comparison with the server's."""
+    from mhdf.explain import diagnose
+
+    return diagnose(predictor, example.image, example.metadata).field_importance

@@ -23,17 +23,19 @@ from mhdf.demo import (
     comparison_summary,
     comparison_view,
     diagnose_case,
+    field_importance_views,
     find_example,
     intervention_view,
     ood_warning,
     overrides_from_controls,
     prediction_set_text,
+    progressive_diagnosis,
     result_note,
     routing_explained,
     subgroup_table,
     view_names,
 )
-from mhdf.explain import describe_overrides, routing_difference
+from mhdf.explain import describe_overrides, diagnose, routing_difference
 from mhdf.inference import Predictor
 from mhdf.metadata import MetadataSchema
 from mhdf.routing import RoutingOverrides
@@ -67,8 +69,50 @@ def test_every_view_is_named_and_of_its_kind(predictor, examples, views):
         assert views[f"tkca_image_{stage}"].dtype == np.uint8 and views[f"tkca_image_{stage}"].ndim == 3
         assert len(views[f"tkca_fields_{stage}"]) == len(predictor.schema.fields)
     assert isinstance(views["contributions"], Figure) and isinstance(views["modality"], Figure)
-    assert len(views["importance"]) == len(examples[0].metadata)
-    assert views["narrative"].startswith("**Prediction.**")
+    assert "importance" not in views  # on request: field_importance_views
+    assert views["narrative"].startswith("**Prediction.**") and "Computed on request" in views["narrative"]
+    assert views["status"].startswith("All views are ready.")
+
+
+def test_the_diagnosis_streams_routing_first_then_grad_cam_then_the_modality_comparison(predictor, examples):
+    case = examples[1]
+    with torch.inference_mode():
+        steps = list(progressive_diagnosis(predictor, case.image, case.metadata))
+    assert len(steps) == 3 and all(list(step) == list(steps[-1]) for step in steps)
+    first, second, last = steps
+    routing = ["probabilities", "prediction_set", "lc_gate", "gm_gate", "contributions", "tkca_image_1"]
+    for name in [*routing, "tkca_fields_1"]:
+        assert first[name] is not None and first[name] is last[name], f"{name} is not final after the first pass"
+    assert first["gradcam"] is None and first["modality"] is None
+    assert "Grad-CAM, modality comparison" in first["status"] and first["status"].startswith("⏳")
+    assert second["gradcam"] is not None and second["modality"] is None and "modality comparison" in second["status"]
+    assert last["modality"] is not None and not last["status"].startswith("⏳")
+
+
+def test_field_importance_on_request_streams_in_bounded_batches(predictor, examples, monkeypatch):
+    import mhdf.explain
+
+    monkeypatch.setattr(mhdf.explain, "VARIANT_BATCH_PIXELS", 2 * predictor.config.image_size**2)  # 2 rows a batch
+    case = max(examples, key=lambda e: len(e.metadata))
+    batches = []
+    forward = Predictor.forward
+
+    def counting(self, pixels, records, *args, **kwargs):
+        batches.append(len(records))
+        return forward(self, pixels, records, *args, **kwargs)
+
+    monkeypatch.setattr(Predictor, "forward", counting)
+    with torch.inference_mode():
+        steps = list(field_importance_views(predictor, case.image, case.metadata))
+    filled = len(case.metadata)
+    assert batches == [1, *[2] * (filled // 2), *([1] if filled % 2 else [])]
+    assert [len(frame) for frame, _ in steps] == [min(2 * (i + 1), filled) for i in range(len(steps))]
+    assert steps[-1][1] == f"All {filled} filled fields done." and steps[0][1].startswith("⏳")
+    frame = steps[-1][0]
+    diagnosis = diagnose(predictor, case.image, case.metadata)
+    assert frame["change"].tolist() == pytest.approx([100 * f.change for f in diagnosis.field_importance], abs=1e-3)
+    ((empty, status),) = field_importance_views(predictor, case.image, {})
+    assert empty.empty and "nothing to remove" in status
 
 
 def test_clearing_empties_each_view_and_keeps_the_plot_columns(predictor, views):

@@ -17,6 +17,7 @@ from mhdf.explain import (
     model_view,
     narrate,
     routing_difference,
+    run_case,
 )
 from mhdf.inference import Predictor
 from mhdf.routing import RoutingOverrides
@@ -102,9 +103,8 @@ def test_grad_cam_matches_an_independent_computation(predictor, case, diagnosis)
 
 
 def test_grad_cam_depends_on_the_class(predictor, case, diagnosis):
-    _, pixels = predictor.preprocess(case.image)
-    record = predictor.schema.validate(case.metadata)
-    maps = [grad_cam(predictor, pixels, record, c) for c in range(len(predictor.config.class_names))]
+    run = run_case(predictor, case.image, case.metadata)
+    maps = [grad_cam(run, c) for c in range(len(predictor.config.class_names))]
     assert any(not np.allclose(maps[0], other, atol=1e-3) for other in maps[1:])
     assert not any(p.grad is not None for p in predictor.model.parameters())  # no gradient left on the weights
 

@@ -428,3 +428,32 @@ def test_num_fused_stages_counts_lc_moe_blocks():
         model = MHDFNet(config)
         assert config.num_fused_stages == len(model.lc_moe)
         assert config.num_fused_stages == (0 if variant in ("concat", "image-only", "meta-only") else 4)
+
+
+def test_one_photo_with_several_records_runs_the_layers_before_the_first_fusion_once(resnet):
+    torch.manual_seed(0)
+    photo = torch.randn(1, 3, 64, 64)
+    records = [{"age": 30}, {"age": 80, "region": "FACE"}, {}]
+    metadata = resnet.encode_metadata(records)
+    stem_batches = []
+    handle = resnet.backbone.body.conv1.register_forward_hook(lambda m, i, o: stem_batches.append(o.shape[0]))
+    with torch.no_grad():
+        broadcast = resnet(photo, metadata, return_trace=True)
+        expanded = resnet(photo.expand(3, -1, -1, -1), metadata, return_trace=True)
+    handle.remove()
+    assert stem_batches == [1, 3]
+    torch.testing.assert_close(broadcast.logits, expanded.logits, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(broadcast.trace.gm_gate, expanded.trace.gm_gate, rtol=1e-4, atol=1e-5)
+    assert [m.shape[0] for m in broadcast.stage_maps] == [3] * len(broadcast.stage_maps)
+
+
+def test_grad_from_last_stage_records_only_the_head(resnet):
+    photo, metadata = torch.randn(1, 3, 64, 64), resnet.encode_metadata([{"age": 50}])
+    with torch.no_grad():
+        out = resnet(photo, metadata, return_trace=True, grad_from_last_stage=True)
+        plain = resnet(photo, metadata)
+    torch.testing.assert_close(out.logits.detach(), plain)
+    assert out.logits.requires_grad and out.stage_maps[-1].requires_grad
+    assert not any(m.requires_grad for m in out.stage_maps[:-1])  # nothing before the last stage is recorded
+    (gradient,) = torch.autograd.grad(out.logits[0, 0], out.stage_maps[-1])
+    assert gradient.shape == out.stage_maps[-1].shape and gradient.abs().sum() > 0

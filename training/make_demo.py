@@ -2,15 +2,18 @@
 
     python -m training.make_demo --out assets/demo
 
-1. writes a synthetic PAD-UFES-20-format dataset (`training.synthetic`);
+1. writes one synthetic photo for each row of PAD-UFES-20's real clinical table (`training.synthetic --records`):
+   the records, ids and patient grouping are real, the photos are drawn for each row's class;
 2. trains the full model (`mhdf`) and the `image-only` and `meta-only` baselines on it with `training.train`,
    fold 0 held out for testing and the best epoch chosen on a patient-grouped validation split;
 3. evaluates all three on the held-out fold with `training.evaluate`;
-4. writes the fused model (`config.json`, `model.safetensors`), its `routing_atlas.json`, a `model_card.json`
-   with the three models' metrics and the commands that produced them, and `examples/`: one held-out case per
-   class (`<name>.png` + `<name>.json` = {"image", "metadata" (raw CSV fields, blanks left out), "label"}).
+4. writes the fused model (`config.json`, `model.safetensors`), its calibration, conformal and out-of-distribution
+   files (`training.trust`, fitted at the end of its training run), its `routing_atlas.json`, a `model_card.json`
+   with the three models' metrics, the trust figures and subgroup results of the held-out fold and the commands
+   that produced them, and `examples/`: one held-out case per class (`<name>.png` + `<name>.json` = {"image",
+   "metadata" (raw CSV fields, blanks left out), "label"}).
 
-The data are synthetic: the checkpoint exists to demonstrate the software and says nothing about real lesions.
+The photos are synthetic: the checkpoint exists to demonstrate the software and says nothing about real lesions.
 """
 
 from __future__ import annotations
@@ -42,16 +45,18 @@ from training import evaluate, train
 from training.datasets import PadUfes20
 from training.engine import run_cli
 from training.metrics import SCALAR_METRICS
-from training.synthetic import generate
+from training.synthetic import generate_for_records
 
 VARIANTS = ("mhdf", "image-only", "meta-only")
 TEST_FOLD, NUM_FOLDS, SPLIT_SEED, VAL_FRACTION = 0, 5, 0, 0.2
 # A small model that trains on two CPU cores in minutes and keeps the checkpoint well under 20 MB.
 MODEL = {"backbone": "mobilenetv3_small_100", "image-size": 96, "token-dim": 64, "num-heads": 4, "expert-hidden": 128}
 NOT_FOR_CLINICAL_USE = (
-    "Not for clinical use. This checkpoint was trained on synthetic images and synthetic clinical data; it "
-    "demonstrates the software and its routing explanations and says nothing about real skin lesions."
+    "Not for clinical use. This checkpoint was trained on synthetic photos paired with real PAD-UFES-20 clinical "
+    "records; it demonstrates the software and its routing explanations and says nothing about real skin lesions."
 )
+TRAINING_DATA = "synthetic photos, real PAD-UFES-20 clinical records"
+REAL_RECORDS = Path(__file__).resolve().parent / "data" / "pad_ufes_20_metadata.csv"
 
 
 def train_command(data: Path, run_dir: Path, variant: str, args: argparse.Namespace, description: str) -> list[str]:
@@ -103,10 +108,11 @@ def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="mhdf-demo-") as scratch:
         work = Path(args.work) if args.work else Path(scratch)
         data = work / "data"
-        print(f"1/4 synthetic data: {args.n} images, seed {args.seed}, {args.size} px -> {data}")
-        generate(data, args.n, args.seed, image_size=args.size)
-        synthetic = f"python -m training.synthetic --n {args.n} --seed {args.seed} --size {args.size}"
-        description = f"synthetic PAD-UFES-20-format data ({synthetic}), fold {TEST_FOLD} held out"
+        records = pd.read_csv(args.records, dtype=str, keep_default_na=False)
+        print(f"1/4 one synthetic photo per real record: {len(records)} photos, seed {args.seed}, {args.size} px")
+        generate_for_records(data, records, args.seed, image_size=args.size)
+        synthetic = f"python -m training.synthetic --records {args.records.name} --seed {args.seed} --size {args.size}"
+        description = f"{TRAINING_DATA} ({synthetic}), fold {TEST_FOLD} held out"
 
         commands, metrics = {}, {}
         for variant in VARIANTS:
@@ -126,12 +132,15 @@ def main(args: argparse.Namespace) -> None:
             result = json.loads((work / "eval" / variant / "metrics.json").read_text())
             metrics[variant] = {key: result[key] for key in SCALAR_METRICS}
             metrics[variant]["num_samples"] = result["num_samples"]
+            if variant == "mhdf":
+                held_out = result
 
         print(f"4/4 writing {out}")
         write_routing_atlas(out, read_routing_atlas(work / "eval" / "mhdf"))
         source = PadUfes20(data)
         examples = write_examples(source, pd.read_csv(work / "eval" / "mhdf" / "predictions.csv"), out)
         card = model_card(args, read_config(out), metrics, commands, examples, time.perf_counter() - started)
+        card |= trust_and_subgroups(held_out)
         write_model_card(out, card)
 
     print(f"\nheld-out synthetic fold {TEST_FOLD}:\n{'variant':<12} {'BACC':>7} {'ACC':>7} {'macro-F1':>9} {'AUC':>7}")
@@ -144,6 +153,42 @@ def main(args: argparse.Namespace) -> None:
     print(f"checkpoint {size:.1f} MB in {out}; {card['wall_time_seconds']:.0f} s in all")
 
 
+def trust_and_subgroups(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The held-out fold's calibration, conformal coverage, out-of-distribution figures and subgroup results, as
+    `training.evaluate` wrote them for the fused model, for the model card."""
+    calibration, conformal, ood = metrics["calibration"], metrics["conformal"], metrics["ood"]
+    return {
+        "trust": {
+            "calibration": {key: calibration[key] for key in ("temperature", "fitted_on", "ece_before", "ece_after")},
+            "conformal": {
+                key: conformal[key]
+                for key in (
+                    "coverage_target",
+                    "mode",
+                    "empirical_coverage",
+                    "mean_set_size",
+                    "fallback_classes",
+                    "note",
+                )
+            }
+            | {"per_class_coverage": {name: c["coverage"] for name, c in conformal["per_class"].items()}},
+            "ood": {
+                key: ood[key]
+                for key in (
+                    "method",
+                    "feature",
+                    "threshold",
+                    "in_distribution_acceptance",
+                    "non_lesion_flagged",
+                    "non_lesion_flagged_per_kind",
+                    "num_non_lesion",
+                )
+            },
+        },  # fmt: skip
+        "subgroups": metrics["subgroups"],
+    }
+
+
 def model_card(
     args: argparse.Namespace,
     config: dict[str, Any],
@@ -154,14 +199,19 @@ def model_card(
 ) -> dict[str, Any]:
     fused = metrics["mhdf"]["balanced_accuracy"]
     return {
-        "name": "MHDF-Net demo (synthetic data)",
+        "name": "MHDF-Net demo (synthetic photos, real clinical records)",
         "not_for_clinical_use": NOT_FOR_CLINICAL_USE,
         "training_data": config["training_data"],
         "synthetic_data": True,
         "command": "python -m training.make_demo "
         + shlex.join(f"--{key.replace('_', '-')}={value}" for key, value in vars(args).items() if key != "work"),
         "seed": args.seed,
-        "synthetic": {"generator": "training.synthetic", "n": args.n, "seed": args.seed, "image_size": args.size},
+        "synthetic": {
+            "generator": "training.synthetic --records",
+            "records": "PAD-UFES-20 metadata.csv (real, CC BY 4.0; Pacheco et al. 2020, doi:10.17632/zr7vgbcyr2.1)",
+            "seed": args.seed,
+            "image_size": args.size,
+        },
         "evaluation": {
             "dataset": "pad-ufes-20",
             "split": "test",
@@ -219,7 +269,7 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Regenerate the bundled demo checkpoint", add_help=add_help)
     parser.add_argument("--out", default=Path("assets/demo"), type=Path, help="demo checkpoint folder")
     parser.add_argument("--work", default=None, type=Path, help="keep data, runs and evaluations here (default: temp)")
-    parser.add_argument("--n", default=2000, type=int, help="synthetic images")
+    parser.add_argument("--records", default=REAL_RECORDS, type=Path, help="real PAD-UFES-20 metadata.csv")
     parser.add_argument("--size", default=224, type=int, help="synthetic photo side in pixels (the model trains at 96)")
     parser.add_argument("--seed", default=0, type=int, help="seed of the synthetic data and of training")
     parser.add_argument("--epochs", default=20, type=int, help="training epochs of each model")

@@ -403,10 +403,7 @@ def generate(
     # Row order of the CSV, and with it the image folder of each row (the real download splits its images
     # over three folders), drawn first so every image is saved as soon as it is drawn.
     order = rng.permutation(n)
-    folder_of = np.empty(n, dtype=np.int64)
-    for part, chunk in enumerate(np.array_split(order, 3), start=1):
-        folder_of[chunk] = part
-        (out_dir / "images" / f"imgs_part_{part}").mkdir(parents=True, exist_ok=True)
+    folders = _image_folders(out_dir, order)
 
     rows = []
     for i, (cls, photos) in enumerate(lesions):
@@ -415,9 +412,7 @@ def generate(
         look = draw_look(cls, rng)
         for number in rng.choice(np.arange(1, 1000), photos, replace=False):
             img_id = f"{row['patient_id']}_{row['lesion_id']}_{number}.png"
-            folder = out_dir / "images" / f"imgs_part_{folder_of[len(rows)]}"
-            # the fastest zlib level: PNG stays lossless and the data set is written in half the time
-            render(look, draw_view(rng), skin, image_size, rng).save(folder / img_id, compress_level=1)
+            _save(render(look, draw_view(rng), skin, image_size, rng), folders[len(rows)] / img_id)
             rows.append({**row, "img_id": img_id})
 
     table = pd.DataFrame([rows[i] for i in order], columns=list(PAD_UFES_20_COLUMNS))
@@ -425,19 +420,73 @@ def generate(
     return table
 
 
+def generate_for_records(out_dir: str | Path, table: pd.DataFrame, seed: int, image_size: int = 128) -> pd.DataFrame:
+    """One synthetic photo for each row of a real PAD-UFES-20 metadata table, written with the table unchanged.
+
+    Each photo is drawn for its row's class, with one look per lesion (patient_id, lesion_id: lesion ids repeat
+    across patients) and the skin colour of the patient's Fitzpatrick type. Every clinical value, id and patient
+    grouping is the real one, so the clinical views teach what real patients show; only the photos are synthetic.
+    """
+    out_dir = Path(out_dir)
+    if (out_dir / "metadata.csv").exists() or (out_dir / "images").exists():
+        raise ValueError(f"{out_dir} already holds a dataset; choose an empty or new directory")
+    if missing := set(PAD_UFES_20_COLUMNS) - set(table.columns):
+        raise ValueError(f"the records lack the PAD-UFES-20 columns {', '.join(sorted(missing))}")
+    unknown = set(table["diagnostic"]) - set(REAL_CLASS_COUNTS)
+    if unknown:
+        raise ValueError(f"unknown diagnostic value(s) {', '.join(sorted(unknown))}")
+    rng = np.random.default_rng(seed)
+    folders = _image_folders(out_dir, np.arange(len(table)))
+    skins, looks = {}, {}
+    for index, row in enumerate(table.itertuples(index=False)):
+        if row.patient_id not in skins:
+            skins[row.patient_id] = skin_colour(str(row.fitspatrick), rng)
+        lesion = (row.patient_id, row.lesion_id)
+        if lesion not in looks:
+            looks[lesion] = draw_look(row.diagnostic, rng)
+        photo = render(looks[lesion], draw_view(rng), skins[row.patient_id], image_size, rng)
+        _save(photo, folders[index] / row.img_id)
+    table.to_csv(out_dir / "metadata.csv", index=False)
+    return table
+
+
+def _image_folders(out_dir: Path, order: np.ndarray) -> list[Path]:
+    """The folder of each row: the rows, taken in `order`, split over imgs_part_1..3 as in the real download."""
+    folders = [Path()] * len(order)
+    for part, chunk in enumerate(np.array_split(order, 3), start=1):
+        folder = out_dir / "images" / f"imgs_part_{part}"
+        folder.mkdir(parents=True, exist_ok=True)
+        for row in chunk:
+            folders[row] = folder
+    return folders
+
+
+def _save(photo: Image.Image, path: Path) -> None:
+    # the fastest zlib level: PNG stays lossless and the data set is written in half the time
+    photo.save(path, compress_level=1)
+
+
 def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description="Write a synthetic dataset in the PAD-UFES-20 format", add_help=add_help
     )
     parser.add_argument("--out", required=True, type=Path, help="output directory (must not hold a dataset yet)")
-    parser.add_argument("--n", default=2000, type=int, help="number of images")
+    parser.add_argument("--n", default=2000, type=int, help="number of images (ignored with --records)")
+    parser.add_argument(
+        "--records", default=None, type=Path,
+        help="a real PAD-UFES-20 metadata.csv: one synthetic photo per row, the rows kept as they are",
+    )  # fmt: skip
     parser.add_argument("--seed", default=0, type=int, help="random seed; the same seed gives identical files")
     parser.add_argument("--size", default=128, type=int, help="image side in pixels")
     return parser
 
 
 def main(args: argparse.Namespace) -> None:
-    table = generate(args.out, args.n, args.seed, image_size=args.size)
+    if args.records is not None:
+        records = pd.read_csv(args.records, dtype=str, keep_default_na=False)
+        table = generate_for_records(args.out, records, args.seed, image_size=args.size)
+    else:
+        table = generate(args.out, args.n, args.seed, image_size=args.size)
     counts = table["diagnostic"].value_counts().reindex(sorted(REAL_CLASS_COUNTS), fill_value=0)
     print(
         f"wrote {len(table)} images of {table['lesion_id'].nunique()} lesions from "

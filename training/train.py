@@ -36,7 +36,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from mhdf import VARIANTS, MHDFConfig, MHDFNet, RoutingTrace
-from mhdf.checkpoint import write_trust
+from mhdf.checkpoint import CONFIG_NAME, write_trust
 from mhdf.transforms import eval_transform, train_transform
 from training.datasets import DATASETS, LesionSource, PadUfes20, Split, load_dataset, read_folds_csv
 from training.engine import (
@@ -356,6 +356,10 @@ def fit_trust_files(args: argparse.Namespace, source: LesionSource, split: Split
     (`training.trust`); a validation split too small for them is reported, not fatal."""
     if runtime.distributed:
         dist.barrier()  # the main process wrote best/
+    if not (best / CONFIG_NAME).is_file():
+        if runtime.is_main:
+            print("no calibration, conformal or OOD files: no epoch was selected, so there is no best/ checkpoint")
+        return
     model = MHDFNet.from_pretrained(str(best), map_location=str(runtime.device))
     try:
         trust = fit_trust(model, source, split, runtime, args.batch_size, args.workers)
