@@ -88,7 +88,7 @@ def train_meta_only(source: PadUfes20, fold: int, args: argparse.Namespace, out:
     """`training.train --variant meta-only` on fold `fold` with the project's defaults; its best checkpoint."""
     argv = ["--data", str(source.root), "--dataset", source.name, "--variant", "meta-only", "--fold", str(fold),
             "--num-folds", str(args.folds), "--split-seed", str(args.seed), "--out", str(out), "--device", "cpu",
-            "--workers", "0", *(["--threads", str(args.threads)] if args.threads else []), *args.train_option]  # fmt: skip
+            "--workers", "0", "--threads", str(args.threads), *args.train_option]  # fmt: skip
     if args.quick:
         argv += ["--epochs", str(QUICK_EPOCHS)]
     with contextlib.redirect_stdout(sys.stderr):  # its per-epoch lines are progress, not results
@@ -124,8 +124,7 @@ def benchmark_fold(source: PadUfes20, features: np.ndarray, fold: int, args: arg
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory(prefix="metadata_real_") as work:
         source = blank_photo_download(Path(work) / "pad-ufes-20")
         features = onehot81_features(source)

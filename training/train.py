@@ -58,7 +58,7 @@ LOG_COLUMNS = ("epoch", "train_loss", "val_loss", "val_accuracy", "val_balanced_
 # Arguments a resumed run may change; any other difference from args.json is an error.
 RESUMABLE_CHANGES = frozenset({"epochs", "resume", "workers", "threads", "device", "early_stopping"})
 # Optional model hyper-parameters: None keeps MHDFConfig's default.
-MODEL_OPTIONS = ("token_dim", "num_heads", "top_k", "num_experts", "expert_hidden", "dropout")
+MODEL_OPTIONS = ("token_dim", "num_heads", "top_k", "num_experts", "expert_hidden", "dropout", "field_dropout")
 
 
 def train_one_epoch(
@@ -207,7 +207,7 @@ def run(args: argparse.Namespace, runtime: Runtime) -> None:
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     scaler = torch.amp.GradScaler(runtime.device.type, enabled=runtime.amp)
     weights = class_weights(source.labels[split.train], config.num_classes) if args.class_weighted else None
-    criterion = nn.CrossEntropyLoss(weight=weights).to(runtime.device)
+    criterion = nn.CrossEntropyLoss(weight=weights, label_smoothing=args.label_smoothing).to(runtime.device)
 
     start_epoch, best_bacc, best_epoch, stale_epochs = 0, -1.0, -1, 0
     if args.resume:
@@ -309,12 +309,16 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     model.add_argument("--num-experts", default=None, type=int, help="GM-MoE experts")
     model.add_argument("--expert-hidden", default=None, type=int, help="hidden width of each expert")
     model.add_argument("--dropout", default=None, type=float, help="dropout rate")
+    model.add_argument(
+        "--field-dropout", default=0.0, type=float, help="rate at which training reads a clinical field as missing"
+    )
 
     optim = parser.add_argument_group("optimisation")
     optim.add_argument("--epochs", default=150, type=int, help="number of epochs")
     optim.add_argument("--batch-size", default=32, type=int, help="images per process and step")
     optim.add_argument("--lr", default=1e-3, type=float, help="Adam learning rate")
     optim.add_argument("--weight-decay", default=0.0, type=float, help="Adam weight decay")
+    optim.add_argument("--label-smoothing", default=0.0, type=float, help="label smoothing of the cross-entropy")
     optim.add_argument("--class-weighted", action="store_true", help="inverse-frequency class weights in the loss")
     optim.add_argument(
         "--early-stopping", default=0, type=int, metavar="PATIENCE",
