@@ -7,7 +7,7 @@ replaced by the same blank placeholder, so an image pathway would carry no infor
 patient-grouped folds (`PadUfes20.split`, as `training.train` draws them from --folds and --seed), for each
 test fold it trains `python -m training.train --variant meta-only` with the project's defaults (the best
 epoch chosen on the validation split carved from the other folds) and fits two scikit-learn models on the
-81 one-hot features of the published preprocessing (`encode_onehot81`) of all non-test rows:
+81 one-hot features of the published preprocessing (`encode_onehot81`) of the same training rows:
 
 * logistic regression, the pinned baseline: StandardScaler, then LogisticRegression(class_weight="balanced",
   C=1.0, max_iter=3000);
@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from mhdf import MHDFNet  # noqa: E402
 from mhdf.metadata import encode_onehot81  # noqa: E402
 from training import train  # noqa: E402
-from training.datasets import PAD_UFES_20_METADATA, PadUfes20, Split  # noqa: E402
+from training.datasets import PAD_UFES_20_METADATA, PadUfes20  # noqa: E402
 from training.engine import Runtime, eval_loader, predict, split_dataset  # noqa: E402
 from training.metrics import SCALAR_METRICS, classification_metrics, summarize  # noqa: E402
 
@@ -96,22 +96,14 @@ def train_meta_only(source: PadUfes20, fold: int, args: argparse.Namespace, out:
     return MHDFNet.from_pretrained(str(out / "best"))
 
 
-def scored_rows(split: Split, scored: str) -> tuple[np.ndarray, np.ndarray]:
-    """(rows to fit the scikit-learn models on, rows to score): all non-test rows and the test fold, or the
-    training rows and the validation split when choosing settings (the test fold then stays unread)."""
-    if scored == "test":
-        return np.concatenate([split.train, split.val]), split.test
-    return split.train, split.val
-
-
 def benchmark_fold(source: PadUfes20, features: np.ndarray, fold: int, args: argparse.Namespace, work: Path) -> dict:
     """Metrics of every model on one fold: {model: {metric: value}}."""
     split = source.split(fold, num_folds=args.folds, seed=args.seed)
-    fit_rows, scored = scored_rows(split, args.split)
+    scored = getattr(split, args.split)
     labels = source.labels
     probabilities = {}
-    for name, make in BASELINES.items():
-        probabilities[name] = make().fit(features[fit_rows], labels[fit_rows]).predict_proba(features[scored])
+    for name, make in BASELINES.items():  # fitted on the rows meta-only trains on
+        probabilities[name] = make().fit(features[split.train], labels[split.train]).predict_proba(features[scored])
     model = train_meta_only(source, fold, args, work / f"fold{fold}")
     loader = eval_loader(split_dataset(source, scored, None, uses_image=False), 256, 0, Runtime(torch.device("cpu")))
     probabilities["meta-only"] = predict(model, loader, Runtime(torch.device("cpu"))).probabilities

@@ -29,7 +29,7 @@ def test_a_run_writes_args_log_splits_and_the_best_checkpoint(trained_run):
     assert list(log.columns) == list(train.LOG_COLUMNS) and log["epoch"].tolist() == [1]
     assert 0 <= log["val_balanced_accuracy"][0] <= 1 and np.isfinite(log["train_loss"][0])
     model = MHDFNet.from_pretrained(trained_run / "best")
-    assert model.config.synthetic_data is True
+    assert model.config.synthetic_data is True and model.config.field_dropout == args["field_dropout"] == 0.2
     assert model.config.training_data == "synthetic PAD-UFES-20-format data (training.synthetic) fold 0 train"
     assert model.config.backbone == "mobilenetv3_small_050" and model.config.image_size == 32
 
@@ -43,9 +43,15 @@ def test_the_test_fold_is_never_used_for_training_or_model_selection(trained_run
     assert not patients["train"] & patients["val"] and not patients["test"] & (patients["train"] | patients["val"])
 
 
-def test_the_defaults_are_the_papers():
-    args = train.get_args_parser().parse_args(["--data", "d", "--dataset", "pad-ufes-20", "--out", "o"])
+def test_the_optimiser_is_the_papers_and_the_regularisation_can_be_turned_off():
+    parse = train.get_args_parser().parse_args
+    args = parse(["--data", "d", "--dataset", "pad-ufes-20", "--out", "o"])
     assert (args.lr, args.batch_size, args.epochs, args.image_size, args.variant) == (1e-3, 32, 150, 224, "mhdf")
+    # chosen on validation data (README, "The clinical pathway on real patients"); the paper has none of them
+    assert (args.field_dropout, args.label_smoothing, args.class_weighted, args.early_stopping) == (0.2, 0.1, True, 20)
+    paper = parse(["--data", "d", "--dataset", "pad-ufes-20", "--out", "o", "--field-dropout", "0",
+                   "--label-smoothing", "0", "--no-class-weighted", "--early-stopping", "0"])  # fmt: skip
+    assert (paper.field_dropout, paper.label_smoothing, paper.class_weighted, paper.early_stopping) == (0, 0, False, 0)
 
 
 def test_resume_continues_exactly_where_an_uninterrupted_run_would_be(synthetic_data, tmp_path):
