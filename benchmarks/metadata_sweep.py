@@ -8,7 +8,7 @@ and scores the best checkpoint on that fold's validation split, the one its epoc
 folds are never read. The pinned logistic-regression baseline, fitted on the same training rows, is scored
 on the same validation splits for reference. Prints each candidate's mean ± std validation balanced accuracy
 over the folds, best first. Without --candidate it runs the sweep the project's defaults were chosen by
-(README, "The clinical pathway on real patients").
+(README, "Real data: the clinical pathway on PAD-UFES-20's metadata").
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from metadata_real import get_args_parser as benchmark_args
 
 # The sweep the defaults were chosen by, on split seed 0: each knob alone from the settings before it (no
 # weight decay, label smoothing, field dropout or class weights; expert width 256; patience 20), then the
-# best knobs together, then the patience. Later options override earlier ones.
+# best knobs together, the patience, and one more knob at a time on top. Later options override earlier ones.
 BEFORE = "--weight-decay 0 --label-smoothing 0 --field-dropout 0 --no-class-weighted --early-stopping 20"
 COMBINED = f"{BEFORE} --field-dropout 0.2 --class-weighted --label-smoothing 0.1"
 CANDIDATES = (
@@ -42,9 +42,18 @@ CANDIDATES = (
     f"{BEFORE} --field-dropout 0.2 --class-weighted",
     f"{BEFORE} --field-dropout 0.3 --class-weighted --label-smoothing 0.1",
     COMBINED,
-    f"{COMBINED} --weight-decay 1e-4",
     f"{COMBINED} --early-stopping 10",
     f"{COMBINED} --early-stopping 30",
+    f"{COMBINED} --weight-decay 1e-4",
+    f"{COMBINED} --weight-decay 1e-3",
+    f"{COMBINED} --weight-decay 3e-3",
+    f"{COMBINED} --label-smoothing 0.2",
+    f"{COMBINED} --field-dropout 0.25 --dropout 0.2",
+    f"{COMBINED} --dropout 0.3",
+    f"{COMBINED} --expert-hidden 128",
+    f"{COMBINED} --expert-hidden 64",
+    f"{COMBINED} --token-dim 32",
+    f"{COMBINED} --num-experts 2",
 )
 
 

@@ -47,11 +47,13 @@ def test_the_optimiser_is_the_papers_and_the_regularisation_can_be_turned_off():
     parse = train.get_args_parser().parse_args
     args = parse(["--data", "d", "--dataset", "pad-ufes-20", "--out", "o"])
     assert (args.lr, args.batch_size, args.epochs, args.image_size, args.variant) == (1e-3, 32, 150, 224, "mhdf")
-    # chosen on validation data (README, "The clinical pathway on real patients"); the paper has none of them
-    assert (args.field_dropout, args.label_smoothing, args.class_weighted, args.early_stopping) == (0.2, 0.1, True, 20)
-    paper = parse(["--data", "d", "--dataset", "pad-ufes-20", "--out", "o", "--field-dropout", "0",
-                   "--label-smoothing", "0", "--no-class-weighted", "--early-stopping", "0"])  # fmt: skip
-    assert (paper.field_dropout, paper.label_smoothing, paper.class_weighted, paper.early_stopping) == (0, 0, False, 0)
+    # chosen on validation data (README, "Real data: the clinical pathway on PAD-UFES-20's metadata"); the paper
+    # has none of them
+    regularisation = ("weight_decay", "field_dropout", "label_smoothing", "class_weighted", "early_stopping")
+    assert [getattr(args, name) for name in regularisation] == [1e-3, 0.2, 0.1, True, 20]
+    paper = parse(["--data", "d", "--dataset", "pad-ufes-20", "--out", "o", "--weight-decay", "0", "--field-dropout",
+                   "0", "--label-smoothing", "0", "--no-class-weighted", "--early-stopping", "0"])  # fmt: skip
+    assert [getattr(paper, name) for name in regularisation] == [0, 0, 0, False, 0]
 
 
 def test_resume_continues_exactly_where_an_uninterrupted_run_would_be(synthetic_data, tmp_path):

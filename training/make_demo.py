@@ -39,8 +39,9 @@ TEST_FOLD, NUM_FOLDS, SPLIT_SEED, VAL_FRACTION = 0, 5, 0, 0.2
 # A small model that trains on two CPU cores in minutes and keeps the checkpoint well under 20 MB.
 MODEL = {"backbone": "mobilenetv3_small_100", "image-size": 96, "token-dim": 64, "num-heads": 4, "expert-hidden": 128}
 # The loss and stopping of the bundled checkpoint, spelled out so training.train's defaults do not change it:
-# class-weighted cross-entropy for every epoch, no label smoothing, no field dropout.
-DEMO_RECIPE = ("--class-weighted", "--label-smoothing", "0", "--field-dropout", "0", "--early-stopping", "0")
+# class-weighted cross-entropy for every epoch, no weight decay, label smoothing or field dropout.
+DEMO_RECIPE = ("--class-weighted", "--weight-decay", "0", "--label-smoothing", "0", "--field-dropout", "0",
+               "--early-stopping", "0")  # fmt: skip
 NOT_FOR_CLINICAL_USE = (
     "Not for clinical use. This checkpoint was trained on synthetic images and synthetic clinical data; it "
     "demonstrates the software and its routing explanations and says nothing about real skin lesions."
