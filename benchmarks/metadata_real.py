@@ -105,13 +105,11 @@ def benchmark_fold(source: PadUfes20, features: np.ndarray, fold: int, args: arg
     for name, make in BASELINES.items():  # fitted on the rows meta-only trains on
         probabilities[name] = make().fit(features[split.train], labels[split.train]).predict_proba(features[scored])
     model = train_meta_only(source, fold, args, work / f"fold{fold}")
-    loader = eval_loader(split_dataset(source, scored, None, uses_image=False), 256, 0, Runtime(torch.device("cpu")))
-    probabilities["meta-only"] = predict(model, loader, Runtime(torch.device("cpu"))).probabilities
-    return {
-        name: {key: classification_metrics(labels[scored], probabilities[name], source.classes)[key]
-               for key in SCALAR_METRICS}
-        for name in MODELS
-    }  # fmt: skip
+    cpu = Runtime(torch.device("cpu"))
+    loader = eval_loader(split_dataset(source, scored, None, uses_image=False), 256, 0, cpu)
+    probabilities["meta-only"] = predict(model, loader, cpu).probabilities
+    metrics = {name: classification_metrics(labels[scored], probabilities[name], source.classes) for name in MODELS}
+    return {name: {key: metrics[name][key] for key in SCALAR_METRICS} for name in MODELS}
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:

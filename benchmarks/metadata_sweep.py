@@ -60,10 +60,8 @@ CANDIDATES = (
 def score(candidate: str, args: argparse.Namespace) -> dict:
     """Validation metrics of one candidate: the benchmark's summary of each model, scored on the val split."""
     argv = ["--split", "val", "--folds", str(args.folds), "--seed", str(args.seed), "--threads", str(args.threads)]
-    argv += [f"--train-option={option}" for option in shlex.split(candidate)]
-    benchmark = benchmark_args().parse_args(argv)
-    benchmark.quick = args.quick
-    return run(benchmark)["models"]
+    argv += [f"--train-option={option}" for option in shlex.split(candidate)] + (["--quick"] if args.quick else [])
+    return run(benchmark_args().parse_args(argv))["models"]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
