@@ -71,6 +71,7 @@ class MHDFConfig:
     interpolation: str | None = None
     crop_pct: float | None = None
     dropout: float = 0.1
+    field_dropout: float = 0.0  # training only: each field token becomes its field's "missing" token with this rate
     training_data: str = "untrained"  # shown next to every prediction
     synthetic_data: bool = False
 
@@ -92,6 +93,8 @@ class MHDFConfig:
             raise ValueError(f"fusion_stages must not repeat a stage, got {self.fusion_stages}")
         if self.token_dim % self.num_heads:
             raise ValueError(f"token_dim={self.token_dim} is not divisible by num_heads={self.num_heads}")
+        if not 0 <= self.field_dropout < 1:
+            raise ValueError(f"field_dropout must lie in [0, 1), got {self.field_dropout}")
         if self.gate_temperature <= 0:
             raise ValueError(f"gate_temperature must be > 0, got {self.gate_temperature}")
         if self.uses_image:

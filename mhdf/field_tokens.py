@@ -14,10 +14,14 @@ class FieldTokenizer(nn.Module):
     Input follows `MetadataSchema.encode`: a category index for boolean/categorical fields, the raw value for
     numeric ones, NaN for missing. Each field owns its embedding rows, so attention over tokens is attention
     over fields. Numeric fields add their standardised value along a learned per-field direction.
+
+    `field_dropout`: in training mode, each field of each record is read as missing with this probability, a
+    dropout whose "zero" is the field's learned missing token, so the model cannot lean on any one field.
     """
 
-    def __init__(self, schema: MetadataSchema, dim: int) -> None:
+    def __init__(self, schema: MetadataSchema, dim: int, field_dropout: float = 0.0) -> None:
         super().__init__()
+        self.field_dropout = field_dropout
         numeric = [spec.kind == "numeric" for spec in schema.fields]
         # rows per field: categorical -> its values + "missing"; numeric -> "present" + "missing"
         rows = [2 if is_num else len(spec.values) + 1 for spec, is_num in zip(schema.fields, numeric, strict=True)]
@@ -41,6 +45,8 @@ class FieldTokenizer(nn.Module):
         if metadata.ndim != 2 or metadata.shape[1] != self.num_fields:
             raise ValueError(f"metadata must have shape (B, {self.num_fields}), got {tuple(metadata.shape)}")
         missing = metadata.isnan()
+        if self.training and self.field_dropout > 0:
+            missing = missing | (torch.rand(metadata.shape, device=metadata.device) < self.field_dropout)
         values = metadata.nan_to_num(0.0)  # before any arithmetic, so NaN never reaches a gradient
         row = torch.where(missing, self.missing_row, torch.where(self.is_numeric, 0, values.long()))
         tokens = self.embedding(self.offsets + row)

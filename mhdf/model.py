@@ -42,7 +42,9 @@ class MHDFNet(
         self.config = config
         self.schema = config.schema
         self.backbone = StagedBackbone(config.backbone, config.fusion_stages, pretrained) if config.uses_image else None
-        self.field_tokenizer = FieldTokenizer(self.schema, config.token_dim) if config.uses_metadata else None
+        self.field_tokenizer = (
+            FieldTokenizer(self.schema, config.token_dim, config.field_dropout) if config.uses_metadata else None
+        )
         channels = self.backbone.channels if self.backbone is not None else []
         self.lc_moe = nn.ModuleList(LCMoE(c, config) for c in channels) if config.fuses_stages else nn.ModuleList()
         # the fusing variants hand the head their local vectors; the others (and, optionally, the fusing ones

@@ -5,7 +5,8 @@
 
 Reports counts (images, patients, lesions or cases, per class), images listed in the metadata but absent
 from disk, images that do not decode, missing clinical values per field, and the splits: fold sizes and
-patient leakage across folds for PAD-UFES-20, the official split for Derm7pt. `--json` prints one JSON
+patient leakage across folds for PAD-UFES-20, the official split for Derm7pt. A PAD-UFES-20 lesion is a
+(patient_id, lesion_id) pair, as lesion ids repeat across patients. `--json` prints one JSON
 object instead. Exit status: 0 healthy, 1 problems found, 2 the dataset could not be read at all.
 
 `--export-onehot81 OUT.csv` also writes PAD-UFES-20's clinical data as the 81 one-hot features of the published
@@ -56,7 +57,8 @@ def check_dataset(source: LesionSource, num_folds: int = 5, seed: int = 0) -> di
     else:
         report["images"] = len(source.samples)
         report["patients"] = len(set(source.patients.tolist()))
-        report["lesions"] = len({sample.lesion for sample in source.samples})
+        # a lesion_id is unique only within its patient: PAD-UFES-20 reuses 250 of them across patients
+        report["lesions"] = len({(sample.patient, sample.lesion) for sample in source.samples})
     report["classes"] = {cls: counts.get(index, 0) for index, cls in enumerate(source.classes)}
     report["missing_images"] = source.missing_images
     report["unreadable_images"] = unreadable_images(source)

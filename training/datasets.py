@@ -47,6 +47,8 @@ DERM7PT_GROUPS = {
 DERM7PT_DIAGNOSES = {diagnosis: cls for cls, diagnoses in DERM7PT_GROUPS.items() for diagnosis in diagnoses}
 DERM7PT_SPLITS = ("train", "valid", "test")
 DERM7PT_COLUMNS = ("case_num", "diagnosis", "clinic", "derm")
+# PAD-UFES-20's real metadata.csv, bundled unchanged (no photos; attribution in training/data/README.md).
+PAD_UFES_20_METADATA = Path(__file__).resolve().parent / "data" / "pad_ufes_20_metadata.csv"
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
 ERRORS_SHOWN = 10  # listed in an error message before "... and N more"
 
@@ -65,7 +67,7 @@ class Sample:
     record: dict[str, Any]
     label: int
     patient: str  # grouping key of the splits: patient_id, or the Derm7pt case
-    lesion: str
+    lesion: str  # lesion_id, unique only within its patient: (patient, lesion) identifies a lesion
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,10 @@ VARIANTS = ("mhdf", "image-only", "meta-only")
 TEST_FOLD, NUM_FOLDS, SPLIT_SEED, VAL_FRACTION = 0, 5, 0, 0.2
 # A small model that trains on two CPU cores in minutes and keeps the checkpoint well under 20 MB.
 MODEL = {"backbone": "mobilenetv3_small_100", "image-size": 96, "token-dim": 64, "num-heads": 4, "expert-hidden": 128}
+# The loss and stopping of the bundled checkpoint, spelled out so training.train's defaults do not change it:
+# class-weighted cross-entropy for every epoch, no weight decay, label smoothing or field dropout.
+DEMO_RECIPE = ("--class-weighted", "--weight-decay", "0", "--label-smoothing", "0", "--field-dropout", "0",
+               "--early-stopping", "0")  # fmt: skip
 NOT_FOR_CLINICAL_USE = (
     "Not for clinical use. This checkpoint was trained on synthetic photos paired with real PAD-UFES-20 clinical "
     "records; it demonstrates the software and its routing explanations and says nothing about real skin lesions."
@@ -65,8 +69,9 @@ def train_command(data: Path, run_dir: Path, variant: str, args: argparse.Namesp
         *("--data", str(data), "--dataset", "pad-ufes-20", "--fold", str(TEST_FOLD), "--out", str(run_dir)),
         *("--num-folds", str(NUM_FOLDS), "--split-seed", str(SPLIT_SEED), "--val-fraction", str(VAL_FRACTION)),
         *("--variant", variant, *options, "--epochs", str(args.epochs), "--batch-size", str(args.batch_size)),
-        *("--lr", str(args.lr), "--class-weighted", "--seed", str(args.seed), "--device", "cpu"),
+        *("--lr", str(args.lr), "--seed", str(args.seed), "--device", "cpu"),
         *("--gate-anneal", str(args.gate_anneal), "--balance-loss", str(args.balance_loss)),
+        *DEMO_RECIPE,
         *("--workers", str(args.workers), "--threads", str(args.threads), "--synthetic"),
         f"--training-data={description}",
     ]
