@@ -9,8 +9,9 @@
     calibration.json     optional: {"temperature", "num_samples"}, fitted on the run's validation split
     conformal.json       optional: {"coverage", "mode", "classes", "overall_threshold", "thresholds",
                          "fallback_classes", "num_samples"}: split-conformal prediction sets, same split
-    ood.json             optional: {"method", "feature", "threshold", "acceptance", "num_samples"}, with the
-    ood.safetensors      class means and precision matrix of the out-of-distribution score
+    ood.json             optional: {"method", "feature", "threshold", "stage_thresholds", "acceptance",
+    ood.safetensors      "num_samples"}, with each fused stage's class means and precision matrix of the
+                         out-of-distribution score
                          (`training.trust` writes these four after training; `mhdf.uncertainty` reads them)
 
 A checkpoint is named by a local folder, a training run folder (whose `best/` holds the checkpoint) or a Hugging
@@ -30,7 +31,14 @@ import safetensors.numpy
 from huggingface_hub import snapshot_download
 
 from mhdf.metadata import MetadataSchema
-from mhdf.uncertainty import ConformalSets, MahalanobisOOD, TemperatureScaling, TrustFiles, as_json
+from mhdf.uncertainty import (
+    ConformalSets,
+    MahalanobisOOD,
+    StageMahalanobis,
+    TemperatureScaling,
+    TrustFiles,
+    as_json,
+)
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
@@ -175,7 +183,10 @@ def write_trust(folder: str | Path, trust: TrustFiles) -> None:
         _write_json(folder / CONFORMAL_NAME, as_json(trust.conformal))
     if trust.ood is not None:
         _write_json(folder / OOD_NAME, trust.ood.summary())
-        statistics = {"means": trust.ood.means.astype(np.float32), "precision": trust.ood.precision.astype(np.float32)}
+        statistics = {}
+        for index, stage in enumerate(trust.ood.stages):
+            statistics[f"stage{index}.means"] = stage.means.astype(np.float32)
+            statistics[f"stage{index}.precision"] = stage.precision.astype(np.float32)
         safetensors.numpy.save_file(statistics, folder / OOD_STATISTICS_NAME)
 
 
@@ -190,12 +201,13 @@ def read_trust(folder: str | Path) -> TrustFiles:
     if (folder / OOD_NAME).is_file():
         summary = _read_json(folder / OOD_NAME)
         statistics = safetensors.numpy.load_file(folder / OOD_STATISTICS_NAME)
-        trust.ood = MahalanobisOOD(
-            means=statistics["means"].astype(np.float64),
-            precision=statistics["precision"].astype(np.float64),
-            threshold=summary["threshold"],
-            acceptance=summary["acceptance"],
-            num_samples=summary["num_samples"],
-            feature=summary["feature"],
-        )
+        stages = [
+            StageMahalanobis(
+                statistics[f"stage{index}.means"].astype(np.float64),
+                statistics[f"stage{index}.precision"].astype(np.float64),
+                threshold,
+            )
+            for index, threshold in enumerate(summary["stage_thresholds"])
+        ]
+        trust.ood = MahalanobisOOD(stages, summary["acceptance"], summary["num_samples"], summary["feature"])
     return trust

@@ -19,7 +19,7 @@ from mhdf.model import MHDFNet
 from mhdf.routing import RoutingOverrides
 from mhdf.trace import MHDFOutput, RoutingTrace
 from mhdf.transforms import eval_transform
-from mhdf.uncertainty import TrustFiles, pooled_features
+from mhdf.uncertainty import TrustFiles, stage_features
 
 
 def class_display_name(code: str, class_labels: Mapping[str, str]) -> str:
@@ -242,7 +242,7 @@ class Predictor:
 
     def _predictions(self, out: MHDFOutput, records: Sequence[Mapping[str, Value]]) -> list[Prediction]:
         logits = out.logits.detach().float().cpu().numpy()
-        features = pooled_features(out.stage_maps[-1]) if out.stage_maps else None
+        features = stage_features(out.stage_maps) if out.stage_maps else None
         assessments = self.trust.assess(logits, features)
         classes = list(self.config.class_names)
         return [

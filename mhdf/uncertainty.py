@@ -7,9 +7,9 @@ score, each fitted after training on data the test fold never touches, and store
   coverage (split conformal, score 1 - p(true class); Sadinle et al. 2019). The class-conditional mode gives each
   class its own threshold, so a rare class (MEL is 2 % of PAD-UFES-20) is covered as often as a common one; a
   class with too few validation cases for a threshold of its own uses the overall one.
-* `MahalanobisOOD` scores how far the photo's pooled final feature map lies from the training images: the smallest
-  Mahalanobis distance to a class mean under one shared, shrunk covariance (Lee et al. 2018). Its threshold is a
-  high percentile of the validation scores, so most in-distribution photos pass.
+* `MahalanobisOOD` scores how far the photo lies from the training images at every fused stage: per stage the
+  smallest Mahalanobis distance of its channel statistics to a class mean under one shared, shrunk covariance
+  (Lee et al. 2018), over that stage's threshold, a high percentile of the validation photos' distances.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def fit_conformal(
     labels: Sequence[int],
     classes: Sequence[str],
     coverage: float = DEFAULT_COVERAGE,
-    mode: str = "class-conditional",
+    mode: str = "marginal",
 ) -> ConformalSets:
     """Thresholds from calibrated validation probabilities (never the test fold)."""
     if mode not in CONFORMAL_MODES:
@@ -125,53 +125,81 @@ def fit_conformal(
 
 
 @dataclass
-class MahalanobisOOD:
-    means: np.ndarray  # (C, D) class means of the training features
-    precision: np.ndarray  # (D, D) inverse of the shared, Ledoit-Wolf-shrunk covariance
-    threshold: float  # scores above it are out of distribution
-    acceptance: float  # share of the validation photos at or below the threshold
-    num_samples: int  # training photos the statistics come from
-    feature: str = field(default="pooled final stage map")
+class StageMahalanobis:
+    """The Mahalanobis distance of one stage's features to the nearest class mean of the training photos."""
 
-    def scores(self, features: np.ndarray) -> np.ndarray:
-        """(N, D) pooled features -> (N,) distance to the nearest class mean (in standard deviations)."""
+    means: np.ndarray  # (C, D) class means
+    precision: np.ndarray  # (D, D) inverse of the shared, Ledoit-Wolf-shrunk covariance
+    threshold: float  # distances above it are unlike the training photos at this stage
+
+    def distances(self, features: np.ndarray) -> np.ndarray:
+        """(N, D) -> (N,) distance to the nearest class mean, in standard deviations."""
         centred = np.asarray(features, dtype=np.float64)[:, None, :] - self.means[None]
         squared = np.einsum("ncd,de,nce->nc", centred, self.precision, centred)
         return np.sqrt(np.clip(squared.min(axis=1), 0, None))
+
+
+@dataclass
+class MahalanobisOOD:
+    """Out-of-distribution score over every fused stage (Lee et al. 2018 combine layers too): a photo is out of
+    distribution when any stage's features lie past that stage's threshold. Early stages see colour and texture
+    (a solid colour, noise, a checkerboard, text), late ones content; measured on the demo checkpoint, the final
+    stage alone flagged 13 % of the generated non-lesion images, the early stages 97 %."""
+
+    stages: list[StageMahalanobis]
+    acceptance: float  # share of the validation photos every stage accepts
+    num_samples: int  # training photos the statistics come from
+    feature: str = field(default="spatial mean and standard deviation of each channel, per fused stage")
+
+    threshold = 1.0  # scores are distances in units of each stage's own threshold
+
+    def scores(self, features: Sequence[np.ndarray]) -> np.ndarray:
+        """Per-stage (N, D_s) features -> (N,) the largest distance / threshold over the stages (> 1: OOD)."""
+        ratios = [stage.distances(f) / stage.threshold for stage, f in zip(self.stages, features, strict=True)]
+        return np.max(ratios, axis=0)
 
     def summary(self) -> dict[str, Any]:
         return {
             "method": "mahalanobis",
             "feature": self.feature,
             "threshold": self.threshold,
+            "stage_thresholds": [stage.threshold for stage in self.stages],
             "acceptance": self.acceptance,
             "num_samples": self.num_samples,
         }
 
 
 def fit_mahalanobis(
-    train_features: np.ndarray,
+    train_features: Sequence[np.ndarray],
     train_labels: Sequence[int],
     num_classes: int,
-    val_features: np.ndarray,
+    val_features: Sequence[np.ndarray],
     acceptance: float = DEFAULT_ACCEPTANCE,
 ) -> MahalanobisOOD:
-    """Class means and shared covariance from the training photos; the threshold is the `acceptance` quantile of
-    the validation photos' scores."""
-    features = np.asarray(train_features, dtype=np.float64)
+    """Per stage: class means and a shared covariance from the training photos, and a threshold at the
+    1 - (1 - acceptance) / S quantile of the validation photos' distances, so that all S stages together still
+    accept about `acceptance` of them."""
     labels = np.asarray(train_labels, dtype=np.int64)
     present = [c for c in range(num_classes) if (labels == c).any()]
-    means = np.stack([features[labels == c].mean(axis=0) for c in present])
-    centred = features - means[np.searchsorted(present, labels)]
-    precision = np.linalg.pinv(LedoitWolf(assume_centered=True).fit(centred).covariance_)
-    detector = MahalanobisOOD(means, precision, threshold=math.inf, acceptance=acceptance, num_samples=len(labels))
-    detector.threshold = float(np.quantile(detector.scores(val_features), acceptance))
-    return detector
+    quantile = 1 - (1 - acceptance) / len(train_features)
+    stages = []
+    for features, val in zip(train_features, val_features, strict=True):
+        features = np.asarray(features, dtype=np.float64)
+        means = np.stack([features[labels == c].mean(axis=0) for c in present])
+        centred = features - means[np.searchsorted(present, labels)]
+        precision = np.linalg.pinv(LedoitWolf(assume_centered=True).fit(centred).covariance_)
+        stage = StageMahalanobis(means, precision, threshold=math.inf)
+        stage.threshold = float(np.quantile(stage.distances(val), quantile))
+        stages.append(stage)
+    return MahalanobisOOD(stages, acceptance=acceptance, num_samples=len(labels))
 
 
-def pooled_features(stage_map: torch.Tensor) -> np.ndarray:
-    """(B, C, H, W) final stage map -> (B, C) float64 features, as the OOD detector reads them."""
-    return stage_map.detach().float().mean(dim=(2, 3)).cpu().numpy().astype(np.float64)
+def stage_features(stage_maps: Sequence[torch.Tensor]) -> list[np.ndarray]:
+    """Per stage map (B, C, H, W) -> (B, 2C) float64: each channel's spatial mean and standard deviation."""
+    return [
+        torch.cat([m.mean(dim=(2, 3)), m.std(dim=(2, 3), correction=0)], dim=1).detach().float().cpu().numpy()
+        for m in stage_maps
+    ]
 
 
 def as_json(value: Any) -> dict[str, Any]:
@@ -198,8 +226,9 @@ class TrustFiles:
     conformal: ConformalSets | None = None
     ood: MahalanobisOOD | None = None
 
-    def assess(self, logits: np.ndarray, features: np.ndarray | None) -> list[Assessment]:
-        """(N, C) logits and (N, D) pooled photo features (None without a photo) -> one Assessment per case."""
+    def assess(self, logits: np.ndarray, features: Sequence[np.ndarray] | None) -> list[Assessment]:
+        """(N, C) logits and the per-stage photo features of `stage_features` (None without a photo) -> one
+        Assessment per case."""
         temperature = self.calibration.temperature if self.calibration is not None else None
         probabilities = softmax(logits, temperature or 1.0)
         sets = self.conformal.prediction_sets(probabilities) if self.conformal is not None else [None] * len(logits)

@@ -69,32 +69,37 @@ def test_conformal_sets_cover_at_the_stated_rate_and_fall_back_for_rare_classes(
         fit_conformal(probabilities[:5], labels[:5], classes, 0.9)
 
 
-def test_mahalanobis_score_flags_far_features():
+def test_mahalanobis_score_flags_features_far_out_at_any_stage():
     rng = np.random.default_rng(2)
-    means = rng.normal(0, 5, (3, 16))
     labels = rng.integers(0, 3, 900)
-    features = means[labels] + rng.normal(0, 1, (900, 16))
-    detector = fit_mahalanobis(features[:600], labels[:600], 3, features[600:750], acceptance=0.95)
-    accepted = (detector.scores(features[750:]) <= detector.threshold).mean()
+    means = [rng.normal(0, 5, (3, 16)), rng.normal(0, 5, (3, 8))]
+    stages = [m[labels] + rng.normal(0, 1, (900, m.shape[1])) for m in means]
+    detector = fit_mahalanobis(
+        [f[:600] for f in stages], labels[:600], 3, [f[600:750] for f in stages], acceptance=0.95
+    )
+    assert detector.threshold == 1.0 and len(detector.stages) == 2
+    accepted = (detector.scores([f[750:] for f in stages]) <= detector.threshold).mean()
     assert accepted >= 0.85
-    far = rng.normal(0, 1, (50, 16)) + 40
-    assert (detector.scores(far) > detector.threshold).all()
+    held_out = [f[750:800] for f in stages]
+    for far_stage in range(2):  # far out at one stage only is enough
+        shifted = [f + (40 if s == far_stage else 0) for s, f in enumerate(held_out)]
+        assert (detector.scores(shifted) > detector.threshold).all()
 
 
 def test_trust_files_round_trip(tmp_path):
     rng = np.random.default_rng(3)
     logits, labels = sampled_logits(rng, 300)
-    features = rng.normal(0, 1, (300, 8))
+    features = [rng.normal(0, 1, (300, 8)), rng.normal(0, 1, (300, 4))]
     written = TrustFiles(
         fit_temperature(logits, labels),
         fit_conformal(softmax(logits), labels, ["A", "B", "C", "D"]),
-        fit_mahalanobis(features[:200], labels[:200], 4, features[200:]),
+        fit_mahalanobis([f[:200] for f in features], labels[:200], 4, [f[200:] for f in features]),
     )
     write_trust(tmp_path, written)
     read = read_trust(tmp_path)
     assert read.calibration == written.calibration and read.conformal == written.conformal
     np.testing.assert_allclose(read.ood.scores(features), written.ood.scores(features), rtol=1e-4)
-    assert read.ood.threshold == written.ood.threshold
+    assert [s.threshold for s in read.ood.stages] == [s.threshold for s in written.ood.stages]
     assert read_trust(tmp_path / "nothing") == TrustFiles()
 
 

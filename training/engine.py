@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
 from tqdm import tqdm
 
 from mhdf import MHDFConfig, MHDFNet
-from mhdf.uncertainty import pooled_features
+from mhdf.uncertainty import stage_features
 from training.datasets import LesionDataset, LesionSource, Split
 
 SPLITS_NAME = "splits.csv"  # beside a run's checkpoints: which image served for training, validation, test
@@ -166,7 +166,7 @@ class DatasetPredictions:
     loss: float  # mean cross-entropy
     lc_gate: np.ndarray | None = None  # (N, S, 2) with trace
     gm_gate: np.ndarray | None = None  # (N, E) with trace
-    features: np.ndarray | None = None  # (N, D) pooled final stage map, with trace, for a model with a photo
+    features: list[np.ndarray] | None = None  # per fused stage (N, D_s) `stage_features`, with trace and a photo
 
     @property
     def predicted(self) -> np.ndarray:
@@ -199,7 +199,7 @@ def predict(
             lc_gates.append(out.trace.lc_gate.float().cpu())
             gm_gates.append(out.trace.gm_gate.float().cpu())
             if out.stage_maps:
-                features.append(torch.from_numpy(pooled_features(out.stage_maps[-1])))
+                features.append(stage_features(out.stage_maps))
             out = out.logits
         logits.append(out.float().cpu())
         labels.append(target)
@@ -212,7 +212,7 @@ def predict(
     if trace:
         shard["lc_gate"] = torch.cat(lc_gates).numpy() if lc_gates else None
         shard["gm_gate"] = torch.cat(gm_gates).numpy() if gm_gates else None
-        shard["features"] = torch.cat(features).numpy() if features else None
+        shard["features"] = [np.concatenate(stage) for stage in zip(*features, strict=True)] if features else None
     shards = [shard]
     if runtime.distributed:
         shards = [None] * runtime.world_size
@@ -221,6 +221,10 @@ def predict(
 
     def gathered(key: str) -> np.ndarray:
         return np.concatenate([s[key] for s in shards if s[key] is not None])[order]
+
+    def gathered_features() -> list[np.ndarray]:
+        stages = zip(*(s["features"] for s in shards if s["features"] is not None), strict=True)
+        return [np.concatenate(stage)[order] for stage in stages]
 
     labels_all, logits_all = gathered("labels"), torch.from_numpy(gathered("logits")).double()
     loss = torch.nn.functional.cross_entropy(logits_all, torch.from_numpy(labels_all)).item()
@@ -231,7 +235,7 @@ def predict(
         loss=loss,
         lc_gate=gathered("lc_gate") if trace else None,
         gm_gate=gathered("gm_gate") if trace else None,
-        features=gathered("features") if trace and features else None,
+        features=gathered_features() if trace and features else None,
     )
 
 

@@ -39,7 +39,7 @@ import torch
 from mhdf import MHDFNet
 from mhdf.checkpoint import checkpoint_folder, read_trust, write_routing_atlas
 from mhdf.transforms import eval_transform
-from mhdf.uncertainty import MahalanobisOOD, pooled_features
+from mhdf.uncertainty import MahalanobisOOD, stage_features
 from training.datasets import DATASETS, LesionSource, PadUfes20, load_dataset
 from training.engine import (
     SPLIT_NAMES,
@@ -157,7 +157,9 @@ def evaluate_checkpoint(
 
 
 @torch.inference_mode()
-def ood_metrics(model: MHDFNet, ood: MahalanobisOOD, test_features: np.ndarray, runtime: Runtime) -> dict[str, Any]:
+def ood_metrics(
+    model: MHDFNet, ood: MahalanobisOOD, test_features: list[np.ndarray], runtime: Runtime
+) -> dict[str, Any]:
     """Share of the test photos the OOD threshold accepts, and share of generated non-lesion images it flags
     (run with every clinical field unknown), overall and per kind."""
     transform = eval_transform(model.config)
@@ -166,7 +168,7 @@ def ood_metrics(model: MHDFNet, ood: MahalanobisOOD, test_features: np.ndarray, 
     for start in range(0, len(images), 32):
         batch = torch.stack([transform(image) for image in images[start : start + 32]]).to(runtime.device)
         metadata = model.encode_metadata([{}] * len(batch))
-        scores.append(ood.scores(pooled_features(model(batch, metadata, return_trace=True).stage_maps[-1])))
+        scores.append(ood.scores(stage_features(model(batch, metadata, return_trace=True).stage_maps)))
     flagged = np.concatenate(scores) > ood.threshold
     kinds = np.asarray(kinds)
     return {

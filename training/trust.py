@@ -50,7 +50,7 @@ def fit_trust(
     batch_size: int = 64,
     workers: int = 0,
     coverage: float = DEFAULT_COVERAGE,
-    conformal_mode: str = "class-conditional",
+    conformal_mode: str = "marginal",
     acceptance: float = DEFAULT_ACCEPTANCE,
 ) -> TrustFiles:
     """Calibration, conformal sets and (for a model that reads photos) the OOD score, from `split.train` and
@@ -113,7 +113,10 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     parser.add_argument("--data", default=None, type=Path, help="dataset folder (default: the run's)")
     parser.add_argument("--dataset", default=None, choices=sorted(DATASETS), help="dataset format (default: the run's)")
     parser.add_argument("--coverage", default=DEFAULT_COVERAGE, type=float, help="conformal set coverage")
-    parser.add_argument("--conformal-mode", default="class-conditional", choices=CONFORMAL_MODES)
+    parser.add_argument(
+        "--conformal-mode", default="marginal", choices=CONFORMAL_MODES,
+        help="one threshold for all classes, or one per class (the overall one where a class has too few cases)",
+    )  # fmt: skip
     parser.add_argument(
         "--acceptance", default=DEFAULT_ACCEPTANCE, type=float, help="validation share the OOD threshold accepts"
     )
