@@ -208,3 +208,25 @@ def test_the_records_come_from_a_swappable_source(tmp_path):
     for img_id in plain["img_id"]:
         first = next((tmp_path / "plain" / "images").rglob(img_id)).read_bytes()
         assert first == next((tmp_path / "quiet" / "images").rglob(img_id)).read_bytes()
+
+
+def test_one_synthetic_photo_per_real_record_keeps_every_record_and_patient_whole(tmp_path):
+    from training.datasets import PAD_UFES_20_METADATA, PadUfes20, leaking_patients
+    from training.synthetic import generate_for_records
+
+    real = pd.read_csv(PAD_UFES_20_METADATA, dtype=str, keep_default_na=False)
+    patients = real["patient_id"].drop_duplicates().sample(40, random_state=0)
+    subset = real[real["patient_id"].isin(patients)].reset_index(drop=True)
+    generate_for_records(tmp_path / "data", subset, seed=1, image_size=32)
+    written = pd.read_csv(tmp_path / "data" / "metadata.csv", dtype=str, keep_default_na=False)
+    pd.testing.assert_frame_equal(written, subset)  # every clinical value and id is the real one
+    source = PadUfes20(tmp_path / "data")
+    assert len(source.samples) == len(subset) and not source.missing_images
+    assert [source.classes[label] for label in source.labels] == subset["diagnostic"].tolist()
+    assert leaking_patients(source.patients, source.folds(5, 0)) == []
+    again = tmp_path / "again"
+    generate_for_records(again, subset, seed=1, image_size=32)
+    first = sorted((tmp_path / "data" / "images").rglob("*.png"))
+    assert [p.read_bytes() for p in first] == [(again / p.relative_to(tmp_path / "data")).read_bytes() for p in first]
+    with pytest.raises(ValueError, match="already holds a dataset"):
+        generate_for_records(again, subset, seed=1, image_size=32)

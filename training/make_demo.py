@@ -42,7 +42,7 @@ from mhdf.checkpoint import (
     write_routing_atlas,
 )
 from training import evaluate, train
-from training.datasets import PadUfes20
+from training.datasets import PAD_UFES_20_METADATA, PadUfes20
 from training.engine import run_cli
 from training.metrics import SCALAR_METRICS
 from training.synthetic import generate_for_records
@@ -60,7 +60,6 @@ NOT_FOR_CLINICAL_USE = (
     "records; it demonstrates the software and its routing explanations and says nothing about real skin lesions."
 )
 TRAINING_DATA = "synthetic photos, real PAD-UFES-20 clinical records"
-REAL_RECORDS = Path(__file__).resolve().parent / "data" / "pad_ufes_20_metadata.csv"
 
 
 def train_command(data: Path, run_dir: Path, variant: str, args: argparse.Namespace, description: str) -> list[str]:
@@ -274,7 +273,7 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Regenerate the bundled demo checkpoint", add_help=add_help)
     parser.add_argument("--out", default=Path("assets/demo"), type=Path, help="demo checkpoint folder")
     parser.add_argument("--work", default=None, type=Path, help="keep data, runs and evaluations here (default: temp)")
-    parser.add_argument("--records", default=REAL_RECORDS, type=Path, help="real PAD-UFES-20 metadata.csv")
+    parser.add_argument("--records", default=PAD_UFES_20_METADATA, type=Path, help="real PAD-UFES-20 metadata.csv")
     parser.add_argument("--size", default=224, type=int, help="synthetic photo side in pixels (the model trains at 96)")
     parser.add_argument("--seed", default=0, type=int, help="seed of the synthetic data and of training")
     parser.add_argument("--epochs", default=20, type=int, help="training epochs of each model")
