@@ -1,6 +1,6 @@
 """MHDF-Net's clinical pathway on real patients: PAD-UFES-20's real metadata table, with the photos blanked.
 
-    python benchmarks/metadata_real.py [--folds 5] [--seed 0] [--json] [--quick] [--threads 1]
+    python benchmarks/metadata_real.py [--folds 5] [--seed 0] [--json] [--quick] [--threads 1] [--fused]
 
 The photos of PAD-UFES-20 are not in the project, its clinical table is (training/data). Every photo is
 replaced by the same blank placeholder, so an image pathway would carry no information. On the project's own
@@ -18,6 +18,10 @@ It prints per fold and as mean ± std over folds the test balanced accuracy, mac
 `--epochs 20`, well under a minute on one CPU core. With `--split val` every model is scored on the validation
 split instead and the test folds are never read, which is how the training defaults were chosen
 (`--train-option` passes extra `training.train` options, e.g. `--train-option=--weight-decay=0`).
+
+`--fused` also trains the full model (`--variant mhdf`) on the blanked photos. Its clinical data reach the head
+through the field tokens, TKCA and the LC-MoE local vectors rather than through meta-only's pooled tokens, so
+this measures that pathway on real patients. The photos carry nothing, so it trains at 32 pixels.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mhdf import MHDFNet  # noqa: E402
 from mhdf.metadata import encode_onehot81  # noqa: E402
+from mhdf.transforms import eval_transform  # noqa: E402
 from training import train  # noqa: E402
 from training.datasets import PAD_UFES_20_METADATA, PadUfes20  # noqa: E402
 from training.engine import Runtime, eval_loader, predict, split_dataset  # noqa: E402
@@ -53,6 +58,8 @@ from training.metrics import SCALAR_METRICS, classification_metrics, summarize  
 REPORTED = ("balanced_accuracy", "auc", "ece")
 QUICK_FOLDS, QUICK_EPOCHS = 2, 20
 MODELS = ("meta-only", "logistic-regression", "gradient-boosting")
+FUSED = "mhdf (blank photos)"
+FUSED_IMAGE_SIZE = 32  # a blank photo is blank at any size
 
 
 def blank_photo_download(root: Path) -> PadUfes20:
@@ -84,9 +91,9 @@ def gradient_boosting():
 BASELINES = {"logistic-regression": logistic_regression, "gradient-boosting": gradient_boosting}
 
 
-def train_meta_only(source: PadUfes20, fold: int, args: argparse.Namespace, out: Path) -> MHDFNet:
-    """`training.train --variant meta-only` on fold `fold` with the project's defaults; its best checkpoint."""
-    argv = ["--data", str(source.root), "--dataset", source.name, "--variant", "meta-only", "--fold", str(fold),
+def train_variant(source: PadUfes20, fold: int, args: argparse.Namespace, out: Path, *variant: str) -> MHDFNet:
+    """`training.train --variant ...` on fold `fold` with the project's defaults; its best checkpoint."""
+    argv = ["--data", str(source.root), "--dataset", source.name, *variant, "--fold", str(fold),
             "--num-folds", str(args.folds), "--split-seed", str(args.seed), "--out", str(out), "--device", "cpu",
             "--workers", "0", "--threads", str(args.threads), *args.train_option]  # fmt: skip
     if args.quick:
@@ -104,12 +111,22 @@ def benchmark_fold(source: PadUfes20, features: np.ndarray, fold: int, args: arg
     probabilities = {}
     for name, make in BASELINES.items():  # fitted on the rows meta-only trains on
         probabilities[name] = make().fit(features[split.train], labels[split.train]).predict_proba(features[scored])
-    model = train_meta_only(source, fold, args, work / f"fold{fold}")
+    model = train_variant(source, fold, args, work / f"fold{fold}", "--variant", "meta-only")
     cpu = Runtime(torch.device("cpu"))
     loader = eval_loader(split_dataset(source, scored, None, uses_image=False), 256, 0, cpu)
     probabilities["meta-only"] = predict(model, loader, cpu).probabilities
-    metrics = {name: classification_metrics(labels[scored], probabilities[name], source.classes) for name in MODELS}
-    return {name: {key: metrics[name][key] for key in SCALAR_METRICS} for name in MODELS}
+    if args.fused:
+        size = ["--variant", "mhdf", "--image-size", str(FUSED_IMAGE_SIZE)]
+        fused = train_variant(source, fold, args, work / f"fold{fold}-fused", *size)
+        dataset = split_dataset(source, scored, eval_transform(fused.config), uses_image=True)
+        probabilities[FUSED] = predict(fused, eval_loader(dataset, 256, 0, cpu), cpu).probabilities
+    models = models_of(args)
+    metrics = {name: classification_metrics(labels[scored], probabilities[name], source.classes) for name in models}
+    return {name: {key: metrics[name][key] for key in SCALAR_METRICS} for name in models}
+
+
+def models_of(args: argparse.Namespace) -> tuple[str, ...]:
+    return (*MODELS, FUSED) if args.fused else MODELS
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -126,7 +143,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "split_seed": args.seed,
         "quick": args.quick,
         "train_options": args.train_option + (["--epochs", str(QUICK_EPOCHS)] if args.quick else []),
-        "models": {name: summarize({fold: per_fold[fold][name] for fold in per_fold}) for name in MODELS},
+        "models": {name: summarize({fold: per_fold[fold][name] for fold in per_fold}) for name in models_of(args)},
         "seconds": round(time.perf_counter() - started, 1),
     }
 
@@ -164,6 +181,7 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=1, help="PyTorch CPU threads")
     parser.add_argument("--train-option", action="append", default=[], help="extra training.train option")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--fused", action="store_true", help=f"also benchmark the full model ({FUSED})")
     return parser
 
 

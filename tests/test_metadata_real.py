@@ -53,6 +53,13 @@ def test_quick_benchmark_scores_three_models_on_the_training_folds():
         assert baseline[str(fold)] == pytest.approx(expected, abs=1e-9)
 
 
+def test_fused_models_clinical_pathway_is_benchmarked_on_the_same_folds():
+    results = run_script("metadata_real.py", "--folds", "2", "--fused", "--train-option=--epochs=2")
+    assert set(results["models"]) == {"meta-only", "logistic-regression", "gradient-boosting", "mhdf (blank photos)"}
+    fused = results["models"]["mhdf (blank photos)"]["metrics"]["balanced_accuracy"]
+    assert len(fused["per_fold"]) == 2 and fused["mean"] > 1 / 6  # the clinical fields inform even after 2 epochs
+
+
 def test_sweep_scores_candidates_on_the_validation_split():
     # lr 0 never improves on epoch 1, so --early-stopping 1 ends each fold after two epochs
     results = run_script("metadata_sweep.py", "--quick", "--candidate", "--lr 0 --early-stopping 1")
