@@ -169,10 +169,13 @@ def test_the_set_the_ood_warning_and_the_pdf_report_in_the_browser(page, tmp_pat
     expected = predictor.predict(example.image, {})
     assert expected.calibrated and expected.prediction_set and expected.in_distribution
     page.locator("#clear").click()
+    expect(page.locator("#photo img")).to_have_count(0)  # the cleared photo arrives before the new upload
     page.set_input_files("#photo input[type=file]", str(example.image))
+    expect(page.locator("#photo img")).to_have_count(1)
     page.locator("#diagnose").click()
     expect(page.locator("#prediction-set")).to_contain_text(
-        f"90 % set: {' or '.join(expected.prediction_set)}" if len(expected.prediction_set) < 3 else "90 % set:"
+        f"90 % set: {' or '.join(expected.prediction_set)}" if len(expected.prediction_set) < 3 else "90 % set:",
+        timeout=TIMEOUT_MS,
     )
     expect(page.locator("#ood-warning")).not_to_contain_text("unlike the images")
 
@@ -187,10 +190,12 @@ def test_the_set_the_ood_warning_and_the_pdf_report_in_the_browser(page, tmp_pat
     assert predictor.predict(chart, {}).in_distribution is False, f"the checkpoint accepts a {kind}"
     chart.save(tmp_path / "checkerboard.png")
     page.locator("#clear").click()
+    expect(page.locator("#photo img")).to_have_count(0)
     page.set_input_files("#photo input[type=file]", str(tmp_path / "checkerboard.png"))
+    expect(page.locator("#photo img")).to_have_count(1)
     page.locator("#diagnose").click()
     expect(page.locator("#ood-warning")).to_contain_text(
-        "This photo is unlike the images the model was trained on; its output is not meaningful."
+        "This photo is unlike the images the model was trained on; its output is not meaningful.", timeout=TIMEOUT_MS
     )
     warning, probabilities = (page.locator(f"#{view}").bounding_box()["y"] for view in ("ood-warning", "probabilities"))
     assert warning < probabilities  # above the probabilities
