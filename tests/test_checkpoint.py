@@ -78,16 +78,19 @@ def test_checkpoint_folder_resolves_run_folders(tmp_path):
 def test_writers_and_readers_round_trip(tmp_path):
     from mhdf.checkpoint import (
         MODEL_FILES,
+        TRUST_FILES,
         copy_model_files,
         read_config,
         read_model_card,
+        read_trust,
         write_example,
         write_model_card,
         write_routing_atlas,
     )
 
     copy_model_files(DEMO, tmp_path / "copy")
-    assert sorted(p.name for p in (tmp_path / "copy").iterdir()) == sorted(MODEL_FILES)
+    assert sorted(p.name for p in (tmp_path / "copy").iterdir()) == sorted([*MODEL_FILES, *TRUST_FILES])
+    assert read_trust(tmp_path / "copy").ood is not None  # the trust files travel with the weights
     assert read_config(tmp_path / "copy") == json.loads((DEMO / "config.json").read_text())
     assert read_model_card(tmp_path / "copy") == {}
     card = {"name": "round trip", "metrics": {"mhdf": {"balanced_accuracy": 0.5}}}
