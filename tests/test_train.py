@@ -106,7 +106,8 @@ def test_importance_loss_is_zero_for_balanced_experts_and_grows_with_imbalance()
 def test_the_optimiser_is_the_papers_and_the_regularisation_can_be_turned_off():
     parse = train.get_args_parser().parse_args
     args = parse(["--data", "d", "--dataset", "pad-ufes-20", "--out", "o"])
-    assert (args.lr, args.batch_size, args.epochs, args.image_size, args.variant) == (1e-3, 32, 150, 224, "mhdf")
+    assert (args.lr, args.batch_size, args.epochs, args.image_size, args.variant) == (1e-3, 32, 150, None, "mhdf")
+    assert MHDFConfig.from_preset(args.preset).image_size == 224  # no --image-size: the preset's, 224 pixels
     # chosen on validation data (README, "Real data: the clinical pathway on PAD-UFES-20's metadata"); the paper
     # has none of them
     regularisation = ("weight_decay", "field_dropout", "label_smoothing", "class_weighted", "early_stopping")
