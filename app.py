@@ -293,11 +293,10 @@ def view_components(session: DemoSession) -> dict[str, gr.components.Component]:
         ),
         "contributions": gr.Plot(label="Expert → class contributions", elem_id="expert-contributions", render=False),
     }
-    for s in range(config.num_fused_stages):
+    for s in range(config.num_fused_stages):  # the outputs take their order from `view_names`, not from here
         views[f"tkca_image_{s + 1}"] = gr.Image(
             label=f"{stage_name(s)}: top-k locations", height=240, elem_id=f"tkca-image-{s + 1}", render=False
         )
-    for s in range(config.num_fused_stages):
         views[f"tkca_fields_{s + 1}"] = bar_plot(
             x="field",
             y="weight",

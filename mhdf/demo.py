@@ -195,7 +195,6 @@ def progressive_diagnosis(
     view = model_view(predictor, run.pixels) if run.pixels is not None else None
     views = cleared_views(predictor.config.num_fused_stages)
     views |= prediction_views(predictor, run.prediction, view)
-    views["narrative"] = NARRATIVE_PLACEHOLDER
     views["status"] = _status(["Grad-CAM", "modality comparison"] if view is not None else ["modality comparison"])
     yield dict(views)
     gradcam = None

@@ -19,7 +19,7 @@ import numpy as np
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
-from mhdf.explain import model_view, ood_words, photo_pixels, prediction_set_words
+from mhdf.explain import CANNOT_TELL_APART, OOD_WARNING, model_view, ood_words, photo_pixels, prediction_set_words
 from mhdf.figures import attention_overlay, expert_contribution_figure, expert_name, stage_name
 from mhdf.images import ImageSource
 from mhdf.inference import Prediction, Predictor, class_display_name
@@ -75,18 +75,13 @@ def _summary_page(predictor: Predictor, prediction: Prediction, view: np.ndarray
     verdict = [
         f"Top class: {class_display_name(prediction.prediction, prediction.class_labels)} "
         f"({prediction.probabilities.max():.1%})",
-        prediction_set_words(prediction)
-        + (
-            " - more than one class: the model cannot tell these apart"
-            if len(prediction.prediction_set or []) > 1
-            else ""
-        ),
+        prediction_set_words(prediction),
         ood_words(prediction),
     ]
+    if len(prediction.prediction_set or []) > 1:
+        verdict.append(CANNOT_TELL_APART)
     if prediction.in_distribution is False:
-        verdict.append(
-            "WARNING: this photo is unlike the images the model was trained on; its output is not meaningful."
-        )
+        verdict.append(f"WARNING: {OOD_WARNING}")
     figure.text(0.06, 0.47, "\n".join(verdict), va="top", fontsize=9, family="monospace")
     record = ["Clinical record as entered:", *(f"  {line}" for line in _record_lines(predictor, prediction.record))]
     figure.text(0.06, 0.37, "\n".join(record), va="top", fontsize=8, family="monospace")
