@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import functools
 import inspect
+import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -70,13 +71,11 @@ QUEUE_SIZE = 128  # waiting events past the 2 running; beyond that a client gets
 # Gradio checks every 10 minutes and deletes uploads older than 50 minutes: no photo stays an hour.
 DELETE_CACHE = (600, 3000)
 FORM_COLUMNS = 3
-# On a phone the results sit below the 21-field form: bring them into view when Diagnose is pressed, and again
-# when the probabilities first arrive (the layout above them may have moved meanwhile).
-SCROLL_TO_RESULT = """() => {
-  const results = document.getElementById('diagnose-status');
-  results.scrollIntoView({block: 'start'});
-  const observer = new MutationObserver(() => { results.scrollIntoView({block: 'start'}); observer.disconnect(); });
-  observer.observe(document.getElementById('probabilities'), {childList: true, subtree: true, characterData: true});
+# On a phone the results sit below the 21-field form: bring them into view when Diagnose is pressed. It runs as
+# the Diagnose event's own `js`, before its request is sent, and hands the inputs on unchanged.
+SCROLL_TO_RESULT = """(...inputs) => {
+  document.getElementById('diagnose-status').scrollIntoView({block: 'start'});
+  return inputs;
 }"""
 
 
@@ -343,8 +342,8 @@ def clinical_form(session: DemoSession) -> list[gr.components.Component]:
 
 
 def diagnose_tab(session: DemoSession, views: dict[str, gr.components.Component]) -> tuple[Any, ...]:
-    """Photo, form, buttons, examples, every view and the report; returns (photo, form, clear button, diagnose
-    button, [the other outputs that Clear resets: report file, field-importance plot and status])."""
+    """Photo, form, buttons, examples, every view and the report, and the Diagnose event; returns (photo, form,
+    clear button, [the other outputs that Clear resets: report file, field-importance plot and status])."""
     outputs = [views[name] for name in session.view_names]
     with gr.Row():
         with gr.Column(scale=3):
@@ -416,10 +415,16 @@ def diagnose_tab(session: DemoSession, views: dict[str, gr.components.Component]
         api_name="field_importance",
         preprocess=False,
     )
-    # a new diagnosis makes the last one's field importance stale; it is not one of Diagnose's views, so a
-    # field importance asked for while Diagnose streams is not overwritten by it
-    diagnose_button.click(cleared_field_importance, outputs=[importance, importance_status], api_visibility="private")
-    return image, form, clear, diagnose_button, [report_file, importance, importance_status]
+    # A new diagnosis makes the last one's field importance stale. Cleared in the browser, before Diagnose's own
+    # request: the browser handles a click's listeners one after another, and a server round trip here would hold
+    # back the diagnosis and could land after a field importance asked for meanwhile.
+    cleared_plot, cleared_status = cleared_field_importance()
+    cleared = json.dumps([importance.postprocess(cleared_plot).model_dump(), cleared_status])
+    diagnose_button.click(None, outputs=[importance, importance_status], js=f"() => {cleared}")
+    diagnose_button.click(
+        gpu(session.diagnose), [image, *form], outputs, api_name="diagnose", preprocess=False, js=SCROLL_TO_RESULT
+    )
+    return image, form, clear, [report_file, importance, importance_status]
 
 
 def teaching_tab(session: DemoSession, views: dict[str, gr.components.Component], image: Any, form: list) -> None:
@@ -513,13 +518,11 @@ def build_demo(session: DemoSession) -> gr.Blocks:
         gr.Markdown(banner(session.predictor), elem_id="banner")
         with gr.Tabs():
             with gr.Tab("Diagnose", id="diagnose"):
-                image, form, clear, diagnose_button, extra_outputs = diagnose_tab(session, views)
+                image, form, clear, extra_outputs = diagnose_tab(session, views)
             with gr.Tab("Teaching", id="teaching"):
                 teaching_tab(session, views, image, form)
             with gr.Tab("API", id="api"):
                 gr.Markdown(api_help(session.schema, session.uploads.max_bytes / 1024**2))
-        diagnose_button.click(gpu(session.diagnose), [image, *form], outputs, api_name="diagnose", preprocess=False)
-        diagnose_button.click(None, js=SCROLL_TO_RESULT)
         clear.click(session.clear, outputs=[image, *form, *outputs, *extra_outputs], api_visibility="private")
         gr.api(gpu(session.predict), api_name="predict")
     return demo

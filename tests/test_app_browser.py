@@ -8,6 +8,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from benchmarks.app_server import DEMO_CHECKPOINT, running_app
 from mhdf.checkpoint import read_examples
+from mhdf.demo import IMPORTANCE_ON_REQUEST
 from mhdf.inference import Predictor
 from training.non_lesion import non_lesion_images
 
@@ -21,6 +22,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+STATUS_AT_THE_TOP = "() => Math.abs(document.getElementById('diagnose-status').getBoundingClientRect().top) < 2"
 TIMEOUT_MS = 60_000  # generous: the CI machine has 2 shared cores
 
 
@@ -138,6 +140,10 @@ def test_an_example_case_loads_and_diagnoses_in_the_browser(page):
     page.locator("#compute-importance").click()
     expect(page.locator("#field-importance")).to_contain_text("Age = 31")
     expect(page.get_by_text("send the photo as an uploaded file")).to_have_count(0)
+    page.locator("#diagnose").click()  # the same case again: its field importance is stale until asked for
+    expect(bars(page, "field-importance")).to_have_count(0)
+    expect(page.locator("#importance-status")).to_have_text(IMPORTANCE_ON_REQUEST.replace("**", ""))
+    expect(page.locator("#diagnose-status")).to_contain_text("All views are ready")
 
 
 def test_on_a_phone_the_result_comes_into_view_and_nothing_scrolls_sideways(server, browser):
@@ -148,7 +154,13 @@ def test_on_a_phone_the_result_comes_into_view_and_nothing_scrolls_sideways(serv
     page.goto(server.url)
     page.set_input_files("#photo input[type=file]", str(example.image))
     expect(page.locator("#photo img")).to_have_count(1)
+    held = []  # the diagnosis request, held back in the browser: the scroll must not wait for the server
+    page.route("**/gradio_api/queue/join*", lambda route: held.append(route))
     page.locator("#diagnose").click()
+    page.wait_for_function(STATUS_AT_THE_TOP)
+    assert len(held) == 1, "the diagnosis was sent before the result area came into view"
+    held[0].continue_()
+    page.unroute("**/gradio_api/queue/join*")
     expected = predictor.predict(example.image, {})
     expect(page.locator("#probabilities")).to_contain_text(f"({expected.prediction})")
     page.wait_for_timeout(500)  # let the last views settle before measuring
