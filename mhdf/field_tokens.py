@@ -8,6 +8,14 @@ from torch import nn
 from mhdf.metadata import MetadataSchema
 
 
+def field_rows(schema: MetadataSchema) -> tuple[list[bool], list[int]]:
+    """Per field: whether it is numeric, and its embedding rows (categorical: its values + "missing"; numeric:
+    "present" + "missing")."""
+    numeric = [spec.kind == "numeric" for spec in schema.fields]
+    rows = [2 if is_num else len(spec.values) + 1 for spec, is_num in zip(schema.fields, numeric, strict=True)]
+    return numeric, rows
+
+
 class FieldTokenizer(nn.Module):
     """(B, F) encoded metadata -> (B, F, D) tokens, one per clinical field.
 
@@ -21,21 +29,29 @@ class FieldTokenizer(nn.Module):
 
     def __init__(self, schema: MetadataSchema, dim: int, field_dropout: float = 0.0) -> None:
         super().__init__()
+        self.schema = schema
         self.field_dropout = field_dropout
-        numeric = [spec.kind == "numeric" for spec in schema.fields]
-        # rows per field: categorical -> its values + "missing"; numeric -> "present" + "missing"
-        rows = [2 if is_num else len(spec.values) + 1 for spec, is_num in zip(schema.fields, numeric, strict=True)]
-        offsets = torch.tensor([0, *rows[:-1]]).cumsum(0)
-        self.register_buffer("offsets", offsets, persistent=False)
-        self.register_buffer("missing_row", torch.tensor(rows) - 1, persistent=False)
-        self.register_buffer("is_numeric", torch.tensor(numeric), persistent=False)
-        self.register_buffer("numeric_index", torch.tensor([i for i, n in enumerate(numeric) if n]), persistent=False)
-        self.register_buffer("center", torch.tensor([s.center for s in schema.fields]), persistent=False)
-        self.register_buffer("scale", torch.tensor([s.scale for s in schema.fields]), persistent=False)
+        numeric, rows = field_rows(schema)
+        for name in ("offsets", "missing_row", "is_numeric", "numeric_index", "center", "scale"):
+            self.register_buffer(name, torch.empty(0), persistent=False)
+        self.init_non_persistent_buffers()
         self.embedding = nn.Embedding(sum(rows), dim)
         # Derm7pt has no numeric field; a zero-row parameter would be a dead one
         self.numeric_direction = nn.Parameter(torch.randn(sum(numeric), dim) * 0.02) if any(numeric) else None
         self.norm = nn.LayerNorm(dim)
+
+    def init_non_persistent_buffers(self) -> None:
+        """(Re)computes the lookup buffers from the schema, on the module's current device. They are derived, not
+        learned, so checkpoints leave them out; a model built on the meta device calls this after `to_empty`
+        (timm's `reinit_non_persistent_buffers` convention)."""
+        device = self.offsets.device
+        numeric, rows = field_rows(self.schema)
+        self.offsets = torch.tensor([0, *rows[:-1]], device=device).cumsum(0)
+        self.missing_row = torch.tensor(rows, device=device) - 1
+        self.is_numeric = torch.tensor(numeric, device=device)
+        self.numeric_index = torch.tensor([i for i, n in enumerate(numeric) if n], device=device, dtype=torch.long)
+        self.center = torch.tensor([s.center for s in self.schema.fields], device=device)
+        self.scale = torch.tensor([s.scale for s in self.schema.fields], device=device)
 
     @property
     def num_fields(self) -> int:

@@ -19,6 +19,9 @@ from mhdf.lc_moe import LCGate, LCMoE, LCMoEOutput
 from mhdf.routing import RoutingOverrides
 from mhdf.trace import MHDFOutput, RoutingTrace
 
+# timm's convention for a module whose buffers are computed from its configuration rather than saved
+INIT_BUFFERS = "init_non_persistent_buffers"
+
 
 # No `from __future__ import annotations` here: PyTorchModelHubMixin reads the real `config: MHDFConfig` annotation
 # to rebuild the dataclass from config.json.
@@ -159,8 +162,11 @@ class MHDFNet(
         strict: bool = True,
         **model_kwargs,
     ) -> "MHDFNet":
-        """Weights from safetensors only: a checkpoint never gets to unpickle anything."""
-        model = cls(**model_kwargs)
+        """Weights from safetensors only: a checkpoint never gets to unpickle anything. The modules are built on the
+        meta device and materialised empty, as the checkpoint overwrites every weight: a normal build would
+        allocate and initialise layers that are thrown away (timm's VGG-16 builds its 102M-parameter pre-logits
+        MLP before `features_only` drops it: 0.4 GB more peak memory on a 2-core Space)."""
+        model = _build_empty(cls, model_kwargs, torch.device(map_location))
         if os.path.isdir(model_id):
             weights = os.path.join(model_id, WEIGHTS_NAME)
         else:
@@ -175,3 +181,19 @@ class MHDFNet(
             )
         safetensors.torch.load_model(model, weights, strict=strict, device=str(map_location))
         return model.eval()
+
+
+def _build_empty(cls: type[MHDFNet], model_kwargs: dict[str, Any], device: torch.device) -> MHDFNet:
+    """`cls(**model_kwargs)` with uninitialised weights on `device`, and its computed (non-persistent) buffers
+    recomputed. A model with a computed buffer that its module cannot recompute is built normally instead."""
+    with torch.device("meta"):
+        model = cls(**model_kwargs)
+    saved = set(model.state_dict())
+    for name, _ in model.named_buffers():
+        if name not in saved and not hasattr(model.get_submodule(name.rpartition(".")[0]), INIT_BUFFERS):
+            return cls(**model_kwargs).to(device)
+    model.to_empty(device=device)
+    for module in model.modules():
+        if hasattr(module, INIT_BUFFERS):
+            getattr(module, INIT_BUFFERS)()
+    return model

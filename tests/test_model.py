@@ -278,6 +278,33 @@ def test_save_and_load_give_identical_logits(resnet, tmp_path):
         assert torch.equal(loaded(images, metadata), resnet(images, metadata))
 
 
+def test_loading_recomputes_the_buffers_checkpoints_leave_out(resnet, tmp_path):
+    """Loading builds the modules on the meta device: the derived lookup tables must come back exact."""
+    resnet.save_pretrained(tmp_path)
+    loaded = MHDFNet.from_pretrained(tmp_path)
+    saved = set(resnet.state_dict())
+    computed = {name: buffer for name, buffer in resnet.named_buffers() if name not in saved}
+    assert computed  # the field tokenizer's lookup tables
+    for name, buffer in loaded.named_buffers():
+        assert not buffer.is_meta, name
+        if name in computed:
+            assert buffer.dtype == computed[name].dtype and torch.equal(buffer, computed[name]), name
+
+
+class WithComputedBuffer(MHDFNet):
+    """A model with a computed buffer whose module has no way to recompute it after an empty build."""
+
+    def __init__(self, config: MHDFConfig) -> None:
+        super().__init__(config)
+        self.register_buffer("lookup", torch.arange(5.0), persistent=False)
+
+
+def test_a_buffer_that_cannot_be_recomputed_gets_a_normal_build(tmp_path):
+    torch.manual_seed(0)
+    WithComputedBuffer(MHDFConfig(backbone="resnet18", num_classes=6, **SMALL)).save_pretrained(tmp_path)
+    assert torch.equal(WithComputedBuffer.from_pretrained(tmp_path).lookup, torch.arange(5.0))
+
+
 def test_loading_is_strict(resnet, tmp_path):
     resnet.save_pretrained(tmp_path)
     other = MHDFConfig(**{**asdict(resnet.config), "num_experts": 3})
