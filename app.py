@@ -290,7 +290,14 @@ def view_components(session: DemoSession) -> dict[str, gr.components.Component]:
             elem_id="gm-gate",
             render=False,
         ),
-        "contributions": gr.Plot(label="Expert → class contributions", elem_id="expert-contributions", render=False),
+        "contributions": gr.HTML(
+            label="Expert → class contributions",  # the table's caption shows it
+            apply_default_css=False,
+            container=True,
+            padding=True,
+            elem_id="expert-contributions",
+            render=False,
+        ),
     }
     for s in range(config.num_fused_stages):  # the outputs take their order from `view_names`, not from here
         views[f"tkca_image_{s + 1}"] = gr.Image(

@@ -40,7 +40,7 @@ from mhdf.figures import (
     GM_GATE_COLUMNS,
     LC_GATE_COLUMNS,
     attention_overlay,
-    expert_contribution_figure,
+    expert_contribution_table,
     field_attention_frame,
     field_importance_frame,
     gm_gate_frame,
@@ -165,7 +165,7 @@ def prediction_views(predictor: Predictor, prediction: Prediction, view: np.ndar
         "prediction_set": prediction_set_text(prediction),
         "lc_gate": lc_gate_frame(prediction),
         "gm_gate": gm_gate_frame(prediction),
-        "contributions": expert_contribution_figure(prediction),
+        "contributions": expert_contribution_table(prediction),
     }
     for s in range(predictor.config.num_fused_stages):
         views[f"tkca_image_{s + 1}"] = attention_overlay(view, prediction, s) if view is not None else None
@@ -246,7 +246,7 @@ def cleared_views(num_stages: int) -> dict[str, Any]:
     views |= {"gm_gate": pd.DataFrame(columns=list(GM_GATE_COLUMNS))}
     views |= {f"tkca_fields_{s}": pd.DataFrame(columns=list(FIELD_ATTENTION_COLUMNS)) for s in range(1, num_stages + 1)}
     views["narrative"] = NARRATIVE_PLACEHOLDER
-    views["status"] = views["ood_warning"] = views["prediction_set"] = ""
+    views["status"] = views["ood_warning"] = views["prediction_set"] = views["contributions"] = ""
     return views
 
 

@@ -5,10 +5,12 @@ figures) for heatmaps and side-by-side comparisons. Pure functions of prediction
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import matplotlib
+import matplotlib.colors
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -135,14 +137,63 @@ def gradcam_overlay(view: np.ndarray, cam: np.ndarray) -> np.ndarray:
     return np.asarray(_blend(view, _heat_rgb(cam, (OVERLAY_SIZE, OVERLAY_SIZE), Image.Resampling.BILINEAR)))
 
 
-def expert_contribution_figure(prediction: Prediction) -> Figure:
-    """Heatmap of the exact logit decomposition: one row per expert (its gated contribution to each class
-    logit), a bias row and the resulting logits; the predicted class is outlined."""
+def logit_decomposition(prediction: Prediction) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """The exact logit decomposition as a (experts + 2, C) table and its rows' (name, detail): each expert's
+    gated contribution to every class logit (detail: its gate weight), the bias, and the logits they sum to."""
     trace = prediction.trace
-    contributions = trace.expert_logits[0].numpy()
-    gate = trace.gm_gate[0].numpy()
-    table = np.vstack([contributions, trace.logit_bias.detach().numpy()[None], prediction.logits[None]])
-    rows = [f"{expert_name(e)} (gate {g:.2f})" for e, g in enumerate(gate)] + ["bias", "= logit"]
+    bias = trace.logit_bias.detach().numpy()
+    table = np.vstack([trace.expert_logits[0].numpy(), bias[None], prediction.logits[None]])
+    gates = trace.gm_gate[0].numpy()
+    rows = [(expert_name(e), f"gate {g:.2f}") for e, g in enumerate(gates)] + [("bias", ""), ("= logit", "")]
+    return table, rows
+
+
+def expert_contribution_table(prediction: Prediction) -> str:
+    """The logit decomposition as an HTML heatmap table, the demo's live view: text, so it costs the server no
+    rendering, and narrow enough for a phone. The predicted class's column is outlined."""
+    table, rows = logit_decomposition(prediction)
+    limit = float(np.abs(table).max()) or 1.0
+    colors = matplotlib.colormaps["RdBu_r"]((table / limit + 1) / 2)
+    predicted = int(prediction.probabilities.argmax())
+    experts = len(rows) - 2
+    pad = "padding:3px 2px"
+
+    def cell(row: int, col: int) -> str:
+        style = [f"background:{matplotlib.colors.to_hex(colors[row, col])}", pad]
+        style.append("color:#fff" if abs(table[row, col]) > 0.6 * limit else "color:#000")
+        if col == predicted:
+            style.append("border-left:2px solid #000;border-right:2px solid #000")
+        if row == experts:  # a rule above the bias: the last two rows complete the sum
+            style.append("border-top:2px solid currentColor")
+        return f'<td style="{";".join(style)}">{table[row, col]:+.2f}</td>'
+
+    def row_name(name: str, detail: str) -> str:
+        detail = f"<br><small>{html.escape(detail)}</small>" if detail else ""
+        style = f"text-align:left;font-weight:normal;{pad};white-space:nowrap"
+        return f'<th scope="row" style="{style}">{html.escape(name)}{detail}</th>'
+
+    underline = ";text-decoration:underline"
+    head = "".join(
+        f'<th scope="col" style="{pad}{underline if c == predicted else ""}">{html.escape(code)}</th>'
+        for c, code in enumerate(prediction.classes)
+    )
+    body = "".join(
+        f"<tr>{row_name(*rows[r])}{''.join(cell(r, c) for c in range(table.shape[1]))}</tr>" for r in range(len(rows))
+    )
+    return (
+        '<table class="logit-decomposition" style="border-collapse:collapse;width:100%;font-size:0.8em;'
+        'text-align:center;font-variant-numeric:tabular-nums">'
+        '<caption style="caption-side:top;text-align:left;padding-bottom:6px"><strong>Expert → class contributions.'
+        "</strong> Each column sums to the class logit; the predicted class "
+        f"({html.escape(prediction.classes[predicted])}) is outlined.</caption>"
+        f"<thead><tr><th></th>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
+def expert_contribution_figure(prediction: Prediction) -> Figure:
+    """`logit_decomposition` as a matplotlib heatmap (for the PDF report); the predicted class is outlined."""
+    table, rows = logit_decomposition(prediction)
+    experts = len(rows) - 2
     limit = float(np.abs(table).max()) or 1.0
     figure = Figure(figsize=(1.0 + 0.75 * len(prediction.classes), 0.9 + 0.38 * len(rows)), dpi=DPI)
     axes = figure.add_subplot()
@@ -150,8 +201,8 @@ def expert_contribution_figure(prediction: Prediction) -> Figure:
     for (row, col), value in np.ndenumerate(table):
         dark = abs(value) > 0.6 * limit
         axes.text(col, row, f"{value:+.2f}", ha="center", va="center", fontsize=8, color="white" if dark else "black")
-    axes.axhline(len(gate) - 0.5, color="black", linewidth=0.8)
-    axes.axhline(len(gate) + 0.5, color="black", linewidth=1.6)
+    axes.axhline(experts - 0.5, color="black", linewidth=0.8)
+    axes.axhline(experts + 0.5, color="black", linewidth=1.6)
     predicted = int(prediction.probabilities.argmax())
     axes.add_patch(
         matplotlib.patches.Rectangle(
@@ -159,7 +210,7 @@ def expert_contribution_figure(prediction: Prediction) -> Figure:
         )
     )
     axes.set_xticks(range(len(prediction.classes)), prediction.classes)
-    axes.set_yticks(range(len(rows)), rows)
+    axes.set_yticks(range(len(rows)), [f"{name} ({detail})" if detail else name for name, detail in rows])
     axes.tick_params(length=0, labelsize=9)
     axes.set_title("Each column sums to the class logit", fontsize=9)
     figure.subplots_adjust(left=0.3, right=0.97, top=0.88, bottom=0.12)

@@ -109,8 +109,9 @@ def test_diagnose_renders_every_view_for_every_example(client, predictor, exampl
         lc_rows = np.array([row[2] for row in lc_gate["data"]]).reshape(stages, 2)
         np.testing.assert_allclose(lc_rows, expected.trace.lc_gate[0].numpy(), atol=1e-5)
         np.testing.assert_allclose([row[1] for row in gm_gate["data"]], expected.trace.gm_gate[0].numpy(), atol=1e-5)
-        for figure in (contributions, modality):
-            assert figure["type"] == "matplotlib" and figure["plot"].startswith("data:image/")
+        assert modality["type"] == "matplotlib" and modality["plot"].startswith("data:image/")
+        cells = (predictor.config.experts + 2) * len(expected.classes)
+        assert f"({code}) is outlined" in contributions and contributions.count("<td ") == cells
         for path in [*overlays, gradcam]:
             with Image.open(path) as image:
                 assert image.size == (256, 256)

@@ -68,7 +68,8 @@ def test_every_view_is_named_and_of_its_kind(predictor, examples, views):
     for stage in range(1, stages + 1):
         assert views[f"tkca_image_{stage}"].dtype == np.uint8 and views[f"tkca_image_{stage}"].ndim == 3
         assert len(views[f"tkca_fields_{stage}"]) == len(predictor.schema.fields)
-    assert isinstance(views["contributions"], Figure) and isinstance(views["modality"], Figure)
+    assert views["contributions"].startswith('<table class="logit-decomposition"')
+    assert f"({expected.prediction}) is outlined" in views["contributions"] and isinstance(views["modality"], Figure)
     assert "importance" not in views  # on request: field_importance_views
     assert views["narrative"].startswith("**Prediction.**") and "Computed on request" in views["narrative"]
     assert views["status"].startswith("All views are ready.")

@@ -1,5 +1,7 @@
 """Figure builders on hand-built predictions whose every number is known."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -14,6 +16,7 @@ from mhdf.figures import (
     SUPPORTS,
     attention_overlay,
     expert_contribution_figure,
+    expert_contribution_table,
     field_attention_frame,
     field_importance_frame,
     gm_gate_frame,
@@ -178,6 +181,28 @@ def test_expert_contribution_heatmap_is_the_exact_logit_decomposition():
     assert [t.get_text() for t in axes.get_xticklabels()] == CLASSES
     outline = [p for p in axes.patches if isinstance(p, Rectangle)]
     assert len(outline) == 1 and outline[0].get_x() == pytest.approx(prediction.probabilities.argmax() - 0.5)
+
+
+def test_expert_contribution_table_is_the_same_decomposition_as_html():
+    prediction = make_prediction()
+    table = expert_contribution_table(prediction)
+    experts = prediction.trace.expert_logits[0].numpy()
+    cells = np.array([float(v) for v in re.findall(r"<td [^>]*>([+-]\d+\.\d+)</td>", table)])
+    cells = cells.reshape(len(experts) + 2, len(CLASSES))
+    np.testing.assert_allclose(cells[: len(experts)], experts, atol=0.005)
+    np.testing.assert_allclose(cells[-1], prediction.logits, atol=0.005)
+    np.testing.assert_allclose(cells[:-1].sum(0), cells[-1], atol=0.005 * (len(experts) + 2))
+    assert re.findall(r'<th scope="col"[^>]*>([^<]+)</th>', table) == CLASSES
+    rows = re.findall(r'<th scope="row"[^>]*>([^<]+)', table)
+    assert rows[-2:] == ["bias", "= logit"] and rows[0] == "Expert 1"
+    outlined = [i % len(CLASSES) for i, td in enumerate(re.findall(r"<td [^>]*>", table)) if "border-left" in td]
+    assert set(outlined) == {int(prediction.probabilities.argmax())} and len(outlined) == len(rows)
+
+
+def test_expert_contribution_table_escapes_its_labels():
+    prediction = make_prediction()
+    prediction.classes = ["<script>", *CLASSES[1:]]
+    assert "<script>" not in expert_contribution_table(prediction)
 
 
 def test_routing_comparison_figure_draws_both_runs():
