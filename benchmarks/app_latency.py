@@ -19,15 +19,21 @@ sends a clinical record with every field filled.
 `first_paint_ratio` and `diagnose_ratio` (both over the `/predict` p50), and more.
 Targets on a 2-core CPU (issue "paper-scale checkpoint"): first paint <= 1.5x and Diagnose <= 5x `/predict`.
 
-CPU settings tried (untrained paper-preset models, one traced forward pass at 224 px, batch 1, median of 6):
+CPU settings tried, with `benchmarks/cpu_settings.py` (untrained paper-preset models, one traced forward pass at
+224 px, batch 1, median of 8 round-robin calls; 2-core CPU; torch.compile from a cold cache):
 
-| backbone | 1 thread | 1 thread, channels_last | 2 threads | 2 threads, channels_last |
+| setting | VGG-16 | ResNet-50 | largest change of a logit / gate weight | kept |
 | --- | --- | --- | --- | --- |
-| vgg16 | 354 ms | 295 ms | 168 ms | 154 ms |
-| resnet50 | 117 ms | 117 ms | 66 ms | 70 ms |
+| eager, 2 threads (PyTorch's default here) | 197 ms | 81 ms | 0 | yes |
+| eager, 1 thread | 365 ms | 122 ms | 0 | no |
+| channels_last | 158 ms (1.25x) | 79 ms (1.01x) | 4e-8 / 1e-7 | yes |
+| int8 dynamic quantisation of the linear layers | 196 ms | 81 ms | 1e-3 / 4e-3 | no |
+| torch.compile (inductor) | 160 ms (1.23x), 34 s warm-up | 91 ms (0.89x), 40 s warm-up | 7e-8 / 2e-7 | no |
 
-Two threads (PyTorch's default on 2 cores) halve the time and are kept; channels_last helps VGG-16 by 8 % and
-costs ResNet-50 6 %, so it is not switched on. torch.compile and quantising the linear layers were not measured.
+channels_last is kept (`mhdf.inference.Predictor` converts the weights; the bundled MobileNetV3 gains 9 % too).
+Quantising the linear layers saves nothing (they hold 4-7 % of the weights; convolutions dominate) and moves the
+gate weights by up to 0.004, more than float tolerance. torch.compile repays its warm-up only after ~900 calls on
+VGG-16 and slows ResNet-50 down, and every restart of a Space pays the warm-up again.
 """
 
 from __future__ import annotations
