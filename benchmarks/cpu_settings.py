@@ -3,7 +3,9 @@ torch.compile, each against the eager float model.
 
     python benchmarks/cpu_settings.py [--backbone vgg16] [--runs 6] [--json]
 
-An untrained paper-preset model (VGG-16 by default) at 224 px, batch 1, every clinical field unknown. Per setting:
+An untrained paper-preset model (VGG-16 by default) at 224 px, batch 1, every clinical field unknown. Settings:
+threads, channels_last, int8 dynamic quantisation of the linear layers, torch.compile, and float16 / bfloat16
+autocast (mixed precision: what matters is how far it moves the routing trace). Per setting:
 its one-off warm-up (the first call: torch.compile compiles there), the median of `--runs` timed calls after it,
 and how far the logits and the gate weights (LC-Gate and GM-Gate) move from the eager float model's. A setting is
 worth keeping when it is faster and leaves the routing trace exact to float tolerance; torch.compile also has to
@@ -50,9 +52,10 @@ def int8_linear(model: MHDFNet) -> nn.Module:
 
 def deviation(output: MHDFOutput, reference: MHDFOutput) -> dict[str, float]:
     trace, expected = output.trace, reference.trace
-    gates = torch.cat([(trace.lc_gate - expected.lc_gate).flatten(), (trace.gm_gate - expected.gm_gate).flatten()])
+    lc_change, gm_change = trace.lc_gate.float() - expected.lc_gate, trace.gm_gate.float() - expected.gm_gate
+    gates = torch.cat([lc_change.flatten(), gm_change.flatten()])
     return {
-        "max_logit_change": float((output.logits - reference.logits).abs().max()),
+        "max_logit_change": float((output.logits.float() - reference.logits).abs().max()),
         "max_gate_change": float(gates.abs().max()),
     }
 
@@ -67,20 +70,24 @@ def main(args: argparse.Namespace) -> dict:
     threads = torch.get_num_threads()
     channels_last = MHDFNet(config).eval().to(memory_format=torch.channels_last)
     channels_last.load_state_dict(model.state_dict())
-    settings = {  # name: (model, images, threads)
-        f"eager, {threads} threads": (model, images, threads),
-        "eager, 1 thread": (model, images, 1),
-        "channels_last": (channels_last, images.contiguous(memory_format=torch.channels_last), threads),
-        "int8 linear layers": (int8_linear(model), images, threads),
-        "torch.compile": (torch.compile(model), images, threads),
+    settings = {  # name: (model, images, threads, autocast dtype)
+        f"eager, {threads} threads": (model, images, threads, None),
+        "eager, 1 thread": (model, images, 1, None),
+        "channels_last": (channels_last, images.contiguous(memory_format=torch.channels_last), threads, None),
+        "int8 linear layers": (int8_linear(model), images, threads, None),
+        "torch.compile": (torch.compile(model), images, threads, None),
+        # the numerics of mixed precision (the same formats CUDA's autocast would use); the CPU timing is a side note
+        "autocast float16": (model, images, threads, torch.float16),
+        "autocast bfloat16": (model, images, threads, torch.bfloat16),
     }
     results, seconds = {}, {name: [] for name in settings}
 
     def call(name: str) -> MHDFOutput:
-        net, pixels, num_threads = settings[name]
+        net, pixels, num_threads, dtype = settings[name]
         torch.set_num_threads(num_threads)
         try:
-            return net(pixels, metadata, return_trace=True)
+            with torch.autocast("cpu", dtype=dtype or torch.bfloat16, enabled=dtype is not None):
+                return net(pixels, metadata, return_trace=True)
         finally:
             torch.set_num_threads(threads)
 
