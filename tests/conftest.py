@@ -8,7 +8,10 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
+from benchmarks.app_server import DEMO_CHECKPOINT  # noqa: E402
 from mhdf import MHDFConfig, MHDFNet  # noqa: E402
+from mhdf.checkpoint import read_examples  # noqa: E402
+from mhdf.inference import Predictor  # noqa: E402
 from training import train  # noqa: E402
 from training.synthetic import generate  # noqa: E402
 
@@ -22,6 +25,18 @@ def tiny_checkpoint(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tiny_checkpoint")
     MHDFNet(MHDFConfig(**TINY, training_data="random initialisation", synthetic_data=True)).save_pretrained(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def predictor():
+    """The bundled demo checkpoint on the CPU, shared by every test module that does not define its own."""
+    return Predictor.from_pretrained(DEMO_CHECKPOINT, device="cpu")
+
+
+@pytest.fixture(scope="session")
+def examples(predictor):
+    """The bundled demo checkpoint's example cases."""
+    return read_examples(DEMO_CHECKPOINT, predictor.schema)
 
 
 # training.train options for a backbone and input size small enough that an epoch over ~100 images takes about a

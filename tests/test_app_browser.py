@@ -6,10 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from benchmarks.app_server import DEMO_CHECKPOINT, running_app
-from mhdf.checkpoint import read_examples
+from benchmarks.app_server import running_app
 from mhdf.demo import IMPORTANCE_ON_REQUEST
-from mhdf.inference import Predictor
 from training.non_lesion import non_lesion_images
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -57,9 +55,8 @@ def bars(page, elem_id):
     return page.locator(f"#{elem_id} .vega-embed svg g.mark-rect path")
 
 
-def test_diagnose_in_the_browser(page, tmp_path):
-    predictor = Predictor.from_pretrained(DEMO_CHECKPOINT, device="cpu")
-    example = read_examples(DEMO_CHECKPOINT, predictor.schema)[0]
+def test_diagnose_in_the_browser(page, tmp_path, predictor, examples):
+    example = examples[0]
     stages = predictor.config.num_fused_stages
 
     expect(page.locator("#banner")).to_contain_text("not a medical device")
@@ -119,11 +116,10 @@ def test_diagnose_in_the_browser(page, tmp_path):
     print(f"screenshots: {tmp_path}")
 
 
-def test_an_example_case_loads_and_diagnoses_in_the_browser(page):
+def test_an_example_case_loads_and_diagnoses_in_the_browser(page, predictor, examples):
     """Examples are read on the server by name; the photo they put in the form is a server-side upload that the
     Diagnose button may send back."""
-    predictor = Predictor.from_pretrained(DEMO_CHECKPOINT, device="cpu")
-    example = read_examples(DEMO_CHECKPOINT, predictor.schema)[-1]
+    example = examples[-1]
     expected = predictor.predict(example.image, example.metadata)
     top = f"{expected.class_labels[expected.prediction]} ({expected.prediction})"
 
@@ -147,9 +143,8 @@ def test_an_example_case_loads_and_diagnoses_in_the_browser(page):
     expect(page.locator("#diagnose-status")).to_contain_text("All views are ready")
 
 
-def test_on_a_phone_the_result_comes_into_view_and_nothing_scrolls_sideways(server, browser):
-    predictor = Predictor.from_pretrained(DEMO_CHECKPOINT, device="cpu")
-    example = read_examples(DEMO_CHECKPOINT, predictor.schema)[0]
+def test_on_a_phone_the_result_comes_into_view_and_nothing_scrolls_sideways(server, browser, predictor, examples):
+    example = examples[0]
     page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(server.url)
@@ -176,9 +171,8 @@ def test_on_a_phone_the_result_comes_into_view_and_nothing_scrolls_sideways(serv
     page.close()
 
 
-def test_the_set_the_ood_warning_and_the_pdf_report_in_the_browser(page, tmp_path):
-    predictor = Predictor.from_pretrained(DEMO_CHECKPOINT, device="cpu")
-    example = read_examples(DEMO_CHECKPOINT, predictor.schema)[0]
+def test_the_set_the_ood_warning_and_the_pdf_report_in_the_browser(page, tmp_path, predictor, examples):
+    example = examples[0]
     expected = predictor.predict(example.image, {})
     assert expected.calibrated and expected.prediction_set and expected.in_distribution
     page.locator("#clear").click()

@@ -14,10 +14,8 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 from benchmarks.app_server import DEMO_CHECKPOINT, ROOT, running_app
-from mhdf.checkpoint import read_examples
 from mhdf.demo import view_names
 from mhdf.form import empty_form, form_from_record
-from mhdf.inference import Predictor
 
 pytestmark = pytest.mark.slow
 
@@ -35,16 +33,6 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def client(server):
     return Client(server.url, verbose=False, download_files=str(server.log.parent / "downloads"))
-
-
-@pytest.fixture(scope="module")
-def predictor():
-    return Predictor.from_pretrained(DEMO_CHECKPOINT, device="cpu")
-
-
-@pytest.fixture(scope="module")
-def examples(predictor):
-    return read_examples(DEMO_CHECKPOINT, predictor.schema)
 
 
 def predict(client, image, metadata):
@@ -278,12 +266,10 @@ def test_nothing_about_a_case_reaches_the_server_output(server):
         assert secret not in output
 
 
-def test_report_endpoint_returns_a_pdf_in_the_upload_cache(client, server, examples):
+def test_report_endpoint_returns_a_pdf_in_the_upload_cache(client, server, predictor, examples):
     example = examples[0]
-    path = client.predict(
-        handle_file(str(example.image)), *form_from_record(Predictor.from_pretrained(DEMO_CHECKPOINT).schema,
-        example.metadata), api_name="/report"
-    )  # fmt: skip
+    form = form_from_record(predictor.schema, example.metadata)
+    path = client.predict(handle_file(str(example.image)), *form, api_name="/report")
     content = Path(path).read_bytes()
     assert content.startswith(b"%PDF") and 2 <= content.count(b"/Type /Page\n") + content.count(b"/Type /Page ") <= 3
     reports = list((server.log.parent / "uploads").rglob("mhdf-case-report.pdf"))

@@ -15,8 +15,6 @@ import httpx
 import pytest
 
 from benchmarks.app_server import DEMO_CHECKPOINT, ROOT, running_app
-from mhdf.checkpoint import read_examples
-from mhdf.inference import Predictor
 
 pytestmark = pytest.mark.slow
 
@@ -100,9 +98,7 @@ def http(server):
 
 
 @pytest.fixture(scope="module")
-def demo_inputs():
-    predictor = Predictor.from_pretrained(DEMO_CHECKPOINT, device="cpu")
-    examples = read_examples(DEMO_CHECKPOINT, predictor.schema)
+def demo_inputs(predictor, examples):
     return len(predictor.schema.fields), predictor.config.num_fused_stages, examples[0]
 
 

@@ -1,8 +1,6 @@
 """mhdf.demo without a server: every view by name, the cleared state, the intervention controls, the comparison
 summary, example lookup and the texts, on the bundled demo checkpoint."""
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,7 +8,6 @@ import torch
 from matplotlib.figure import Figure
 
 from mhdf import MHDFConfig, MHDFNet
-from mhdf.checkpoint import read_examples
 from mhdf.demo import (
     CURRENT_CASE,
     MODEL_CHOICE,
@@ -39,18 +36,6 @@ from mhdf.explain import describe_overrides, diagnose, routing_difference
 from mhdf.inference import Predictor
 from mhdf.metadata import MetadataSchema
 from mhdf.routing import RoutingOverrides
-
-DEMO = Path(__file__).resolve().parent.parent / "assets" / "demo"
-
-
-@pytest.fixture(scope="module")
-def predictor():
-    return Predictor.from_pretrained(DEMO, device="cpu")
-
-
-@pytest.fixture(scope="module")
-def examples(predictor):
-    return read_examples(DEMO, predictor.schema)
 
 
 @pytest.fixture(scope="module")

@@ -1,13 +1,10 @@
 """Explanations on the bundled demo checkpoint: each one checked against an independent computation."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from mhdf.checkpoint import read_examples
 from mhdf.explain import (
     compare_cases,
     describe_overrides,
@@ -19,21 +16,13 @@ from mhdf.explain import (
     routing_difference,
     run_case,
 )
-from mhdf.inference import Predictor
 from mhdf.routing import RoutingOverrides
 
-DEMO = Path(__file__).resolve().parent.parent / "assets" / "demo"
-
 
 @pytest.fixture(scope="module")
-def predictor():
-    return Predictor.from_pretrained(DEMO, device="cpu")
-
-
-@pytest.fixture(scope="module")
-def case(predictor):
+def case(examples):
     """The bundled example with the most filled fields."""
-    return max(read_examples(DEMO, predictor.schema), key=lambda example: len(example.metadata))
+    return max(examples, key=lambda example: len(example.metadata))
 
 
 @pytest.fixture(scope="module")
@@ -142,8 +131,7 @@ def test_describe_overrides():
     )
 
 
-def test_routing_difference_and_case_comparison(predictor):
-    examples = read_examples(DEMO, predictor.schema)
+def test_routing_difference_and_case_comparison(predictor, examples):
     first, second = compare_cases(predictor, [(e.image, e.metadata) for e in examples[:2]])
     same = routing_difference(first, first)
     assert same.gm_gate == 0 and same.probabilities == 0 and same.lc_gate == [0.0] * 4
