@@ -15,6 +15,7 @@ earn its warm-up back within the first few calls (a Space restarts cold). Result
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import statistics
@@ -68,8 +69,7 @@ def main(args: argparse.Namespace) -> dict:
     images = torch.randn(1, 3, config.image_size, config.image_size)
     metadata = model.encode_metadata([{}])
     threads = torch.get_num_threads()
-    channels_last = MHDFNet(config).eval().to(memory_format=torch.channels_last)
-    channels_last.load_state_dict(model.state_dict())
+    channels_last = copy.deepcopy(model).to(memory_format=torch.channels_last)
     settings = {  # name: (model, images, threads, autocast dtype)
         f"eager, {threads} threads": (model, images, threads, None),
         "eager, 1 thread": (model, images, 1, None),
