@@ -1,7 +1,7 @@
 """Latency of the launched demo through gradio_client: `/predict`, the first paint of Diagnose and the full Diagnose.
 
-    python benchmarks/app_latency.py [--checkpoint assets/demo] [--runs 20] [--json]
-    python benchmarks/app_latency.py --preset paper [--backbone resnet50] [--json]
+    python -m benchmarks.app_latency [--checkpoint assets/demo] [--runs 20] [--json]
+    python -m benchmarks.app_latency --preset paper [--backbone resnet50] [--json]
 
 Launches `python app.py` in a subprocess, waits until it serves (startup time), then calls each endpoint `--runs`
 times after `--warmup` calls. With `--preset`, the app serves an untrained checkpoint of that shape (e.g. VGG-16
@@ -12,7 +12,7 @@ sends a clinical record with every field filled.
 * first paint: from submitting Diagnose until its first streamed output arrives (the probabilities and every
   routing view); Diagnose: until its last output (Grad-CAM and the modality comparison too). Client-side wall time;
   the output images are not downloaded (a browser fetches them in parallel).
-* model work: the same Diagnose computed in this process without figures or Gradio (`mhdf.explain`).
+* model work: the same Diagnose computed in this process without figures or Gradio (`mhdf.inference.explain`).
 * the server's peak RSS.
 
 `--json` prints one object with `predict_p50_ms`, `first_paint_p50_ms`, `diagnose_p50_ms`, `peak_rss_gb`,
@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -54,16 +53,13 @@ import numpy as np
 import torch
 from gradio_client import Client, handle_file
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from benchmarks.app_server import DEMO_CHECKPOINT, running_app  # noqa: E402
-from mhdf import MHDFConfig, MHDFNet  # noqa: E402
-from mhdf.checkpoint import read_config, read_examples, write_example  # noqa: E402
-from mhdf.explain import grad_cam, run_case, without_metadata  # noqa: E402
-from mhdf.form import form_from_record  # noqa: E402
-from mhdf.inference import Predictor  # noqa: E402
-from mhdf.metadata import MetadataSchema  # noqa: E402
+from mhdf import MHDFConfig, MHDFNet
+from mhdf.app.form import form_from_record
+from mhdf.inference import Predictor
+from mhdf.inference.checkpoint import read_config, read_examples, write_example
+from mhdf.inference.explain import grad_cam, run_case, without_metadata
+from mhdf.metadata import MetadataSchema
+from tests.helpers import DEMO_CHECKPOINT, running_app
 
 
 def get_args_parser() -> argparse.ArgumentParser:

@@ -1,7 +1,7 @@
 """CPU settings for one traced forward pass of a paper-scale model: threads, channels_last, int8 linear layers and
 torch.compile, each against the eager float model.
 
-    python benchmarks/cpu_settings.py [--backbone vgg16] [--runs 6] [--json]
+    python -m benchmarks.cpu_settings [--backbone vgg16] [--runs 6] [--json]
 
 An untrained paper-preset model (VGG-16 by default) at 224 px, batch 1, every clinical field unknown. Settings:
 threads, channels_last, int8 dynamic quantisation of the linear layers, torch.compile, and float16 / bfloat16
@@ -19,18 +19,14 @@ import copy
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 # torch.compile starts cold, as on a freshly started Space: a cache of its own, deleted at exit
 COMPILE_CACHE = tempfile.TemporaryDirectory(prefix="inductor-")
 os.environ["TORCHINDUCTOR_CACHE_DIR"] = COMPILE_CACHE.name
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mhdf import MHDFConfig, MHDFNet, MHDFOutput  # noqa: E402
 

@@ -1,6 +1,6 @@
 """CPU latency of the bare timm backbone vs MHDF-Net without and with the routing trace.
 
-    python benchmarks/latency.py [--backbone resnet18] [--image-size 224] [--json]
+    python -m benchmarks.latency [--backbone resnet18] [--image-size 224] [--json]
 
 The three are timed round-robin (backbone, model, traced model, backbone, ...) so that load from other
 processes hits all three alike and the ratios stay meaningful on a shared machine.
@@ -12,15 +12,11 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from mhdf import MHDFConfig, MHDFNet  # noqa: E402
+from mhdf import MHDFConfig, MHDFNet
 
 
 def get_args_parser() -> argparse.ArgumentParser:

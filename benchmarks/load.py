@@ -1,6 +1,6 @@
 """Many simultaneous `/predict` clients against the launched demo, local only and bounded.
 
-    python benchmarks/load.py [--clients 100] [--checkpoint assets/demo] [--json]
+    python -m benchmarks.load [--clients 100] [--checkpoint assets/demo] [--json]
 
 Launches `python app.py` on a free loopback port (or uses `--url`), uploads one example photo, then starts
 `--clients` raw-HTTP clients at once, each calling `POST /gradio_api/call/predict` and reading its event stream
@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -24,12 +23,9 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from benchmarks.app_server import DEMO_CHECKPOINT, running_app  # noqa: E402
-from mhdf.checkpoint import read_config, read_examples  # noqa: E402
-from mhdf.metadata import MetadataSchema  # noqa: E402
+from mhdf.inference.checkpoint import read_config, read_examples
+from mhdf.metadata import MetadataSchema
+from tests.helpers import DEMO_CHECKPOINT, running_app
 
 BUSY = "Queue is full"
 

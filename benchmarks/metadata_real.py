@@ -1,6 +1,6 @@
 """MHDF-Net's clinical pathway on real patients: PAD-UFES-20's real metadata table, with the photos blanked.
 
-    python benchmarks/metadata_real.py [--folds 5] [--seed 0] [--json] [--quick] [--threads 1] [--fused]
+    python -m benchmarks.metadata_real [--folds 5] [--seed 0] [--json] [--quick] [--threads 1] [--fused]
 
 The photos of PAD-UFES-20 are not in the project, its clinical table is (training/data). Every photo is
 replaced by the same blank placeholder, so an image pathway would carry no information. On the project's own
@@ -45,15 +45,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from mhdf import MHDFNet  # noqa: E402
-from mhdf.metadata import encode_onehot81  # noqa: E402
-from mhdf.transforms import eval_transform  # noqa: E402
-from training import train  # noqa: E402
-from training.datasets import PAD_UFES_20_METADATA, PadUfes20  # noqa: E402
-from training.engine import Runtime, eval_loader, predict, split_dataset  # noqa: E402
-from training.metrics import SCALAR_METRICS, classification_metrics, summarize  # noqa: E402
+from mhdf import MHDFNet
+from mhdf.inference.transforms import eval_transform
+from mhdf.metadata import encode_onehot81
+from training import train
+from training.datasets import PAD_UFES_20_METADATA, PadUfes20
+from training.engine import Runtime, eval_loader, predict, split_dataset
+from training.metrics import SCALAR_METRICS, classification_metrics, summarize
+from training.run_folder import RunFolder
 
 REPORTED = ("balanced_accuracy", "auc", "ece")
 QUICK_FOLDS, QUICK_EPOCHS = 2, 20
@@ -100,7 +99,7 @@ def train_variant(source: PadUfes20, fold: int, args: argparse.Namespace, out: P
         argv += ["--epochs", str(QUICK_EPOCHS)]
     with contextlib.redirect_stdout(sys.stderr):  # its per-epoch lines are progress, not results
         train.main(train.get_args_parser().parse_args(argv))
-    return MHDFNet.from_pretrained(str(out / "best"))
+    return MHDFNet.from_pretrained(str(RunFolder(out).best))
 
 
 def benchmark_fold(source: PadUfes20, features: np.ndarray, fold: int, args: argparse.Namespace, work: Path) -> dict:

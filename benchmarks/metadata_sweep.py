@@ -1,6 +1,6 @@
 """Choose the clinical pathway's training settings on validation data only.
 
-    python benchmarks/metadata_sweep.py [--folds 5] [--seed 0] [--candidate "OPTIONS"]... [--json]
+    python -m benchmarks.metadata_sweep [--folds 5] [--seed 0] [--candidate "OPTIONS"]... [--json]
 
 Each candidate is a string of `training.train` options. For every patient-grouped fold it trains
 `--variant meta-only` on the real PAD-UFES-20 metadata (photos blanked, as in benchmarks/metadata_real.py)
@@ -19,9 +19,8 @@ import shlex
 import sys
 from collections.abc import Sequence
 
-# benchmarks/ is on sys.path when this script runs
-from metadata_real import QUICK_FOLDS, run
-from metadata_real import get_args_parser as benchmark_args
+from benchmarks.metadata_real import QUICK_FOLDS, run
+from benchmarks.metadata_real import get_args_parser as benchmark_args
 
 # The sweep the defaults were chosen by, on split seed 0: each knob alone from the settings before it (no
 # weight decay, label smoothing, field dropout or class weights; expert width 256; patience 20), then the

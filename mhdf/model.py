@@ -8,19 +8,76 @@ from typing import Any
 import safetensors.torch
 import torch
 from huggingface_hub import PyTorchModelHubMixin, hf_hub_download
+from huggingface_hub.constants import SAFETENSORS_SINGLE_FILE
 from torch import nn
 
 from mhdf.backbone import StagedBackbone
-from mhdf.checkpoint import WEIGHTS_NAME
 from mhdf.config import MHDFConfig
 from mhdf.field_tokens import FieldTokenizer
-from mhdf.gm_moe import GMMoE
+from mhdf.gm_moe import GMMoE, GMMoEOutput
 from mhdf.lc_moe import LCGate, LCMoE, LCMoEOutput
 from mhdf.routing import RoutingOverrides
 from mhdf.trace import MHDFOutput, RoutingTrace
 
 # timm's convention for a module whose buffers are computed from its configuration rather than saved
 INIT_BUFFERS = "init_non_persistent_buffers"
+# the weights file `save_pretrained` writes (huggingface_hub's name for it, so the two never disagree)
+WEIGHTS_NAME = SAFETENSORS_SINGLE_FILE
+
+
+class StageFusion:
+    """The LC-MoE blocks applied to the backbone's stage outputs during one forward pass, and what they produced.
+
+    The backbone hands it each fused stage's map as the stage finishes (see `StagedBackbone.rewriting`); it keeps
+    every block's output and the maps as fed onwards, so the model reads them after the backbone has run.
+    """
+
+    def __init__(
+        self,
+        lc_moe: nn.ModuleList,
+        field_tokens: torch.Tensor | None,
+        batch: int,
+        overrides: RoutingOverrides,
+        grad_from_stage: int | None,
+    ) -> None:
+        self.lc_moe = lc_moe
+        self.field_tokens = field_tokens
+        self.batch = batch
+        self.overrides = overrides
+        self.grad_from_stage = grad_from_stage
+        self.fusions: list[LCMoEOutput] = []
+        self.stage_maps: list[torch.Tensor] = []
+
+    def __call__(self, stage: int, feature_map: torch.Tensor) -> torch.Tensor:
+        """(B or 1, C, H, W) stage output -> (B, C, H, W) map the next stage reads."""
+        if feature_map.shape[0] != self.batch:  # the photo meets its records: one row per record from here on
+            feature_map = feature_map.expand(self.batch, -1, -1, -1).contiguous()
+        if stage != self.grad_from_stage:
+            return self._fuse(stage, feature_map)
+        feature_map = feature_map.detach().requires_grad_()
+        with torch.enable_grad():
+            return self._fuse(stage, feature_map)
+
+    def _fuse(self, stage: int, feature_map: torch.Tensor) -> torch.Tensor:
+        if self.lc_moe:
+            fusion = self.lc_moe[stage](feature_map, self.field_tokens, self.overrides.lc_forced_paths.get(stage))
+            self.fusions.append(fusion)
+            feature_map = fusion.feature_map
+        self.stage_maps.append(feature_map)
+        return feature_map
+
+
+def routing_trace(fusions: Sequence[LCMoEOutput], head: GMMoEOutput) -> RoutingTrace:
+    """The per-sample record of one pass: every LC-MoE block's gate and attention, and the GM-MoE's routing."""
+    batch = head.logits.shape[0]
+    return RoutingTrace(
+        lc_gate=torch.stack([f.lc_gate for f in fusions], 1) if fusions else head.logits.new_zeros(batch, 0, 2),
+        gm_gate=head.gm_gate,
+        expert_logits=head.expert_logits,
+        logit_bias=head.logit_bias,
+        tkca=[{"meta_to_image": f.meta_to_image, "image_to_meta": f.image_to_meta, "grid": f.grid} for f in fusions],
+        channel_attention=[f.channel_attention for f in fusions],
+    )
 
 
 # No `from __future__ import annotations` here: PyTorchModelHubMixin reads the real `config: MHDFConfig` annotation
@@ -97,56 +154,28 @@ class MHDFNet(
         overrides.check(self.config.experts, self.config.num_fused_stages)
         field_tokens = self.field_tokenizer(metadata) if self.field_tokenizer is not None else None
         batch = metadata.shape[0] if metadata is not None else images.shape[0]
-        last_stage = len(self.config.fusion_stages) - 1
-        stage_maps: list[torch.Tensor] = []
-        fusions: list[LCMoEOutput] = []
-
-        def fuse_stage(stage: int, feature_map: torch.Tensor) -> torch.Tensor:
-            if feature_map.shape[0] != batch:  # the photo meets its records: one row per record from here on
-                feature_map = feature_map.expand(batch, -1, -1, -1).contiguous()
-            if grad_from_last_stage and stage == last_stage:
-                feature_map = feature_map.detach().requires_grad_()
-                with torch.enable_grad():
-                    return fuse(stage, feature_map)
-            return fuse(stage, feature_map)
-
-        def fuse(stage: int, feature_map: torch.Tensor) -> torch.Tensor:
-            if self.lc_moe:
-                fusion = self.lc_moe[stage](feature_map, field_tokens, overrides.lc_forced_paths.get(stage))
-                fusions.append(fusion)
-                feature_map = fusion.feature_map
-            stage_maps.append(feature_map)
-            return feature_map
+        grad_from_stage = len(self.config.fusion_stages) - 1 if grad_from_last_stage else None
+        stages = StageFusion(self.lc_moe, field_tokens, batch, overrides, grad_from_stage)
 
         features = []
         if self.backbone is not None:
-            with self.backbone.rewriting(fuse_stage):
+            with self.backbone.rewriting(stages):
                 self.backbone(images)
-            if len(stage_maps) != len(self.config.fusion_stages):
+            if len(stages.stage_maps) != len(self.config.fusion_stages):
                 raise RuntimeError(
-                    f"stage hooks fired {len(stage_maps)} times, expected {len(self.config.fusion_stages)}"
+                    f"stage hooks fired {len(stages.stage_maps)} times, expected {len(self.config.fusion_stages)}"
                 )
-            features = [fusion.local_vector for fusion in fusions]
+            features = [fusion.local_vector for fusion in stages.fusions]
             if self.reads_stage_maps:
-                features += [stage_map.mean(dim=(2, 3)) for stage_map in stage_maps]
+                features += [stage_map.mean(dim=(2, 3)) for stage_map in stages.stage_maps]
         if self.pools_metadata:
             features.append(field_tokens.mean(dim=1))
+
         with torch.enable_grad() if grad_from_last_stage else contextlib.nullcontext():
             head = self.gm_moe(features, overrides)
         if not return_trace:
             return head.logits
-        batch = head.logits.shape[0]
-        trace = RoutingTrace(
-            lc_gate=torch.stack([f.lc_gate for f in fusions], 1) if fusions else head.logits.new_zeros(batch, 0, 2),
-            gm_gate=head.gm_gate,
-            expert_logits=head.expert_logits,
-            logit_bias=head.logit_bias,
-            tkca=[
-                {"meta_to_image": f.meta_to_image, "image_to_meta": f.image_to_meta, "grid": f.grid} for f in fusions
-            ],
-            channel_attention=[f.channel_attention for f in fusions],
-        )
-        return MHDFOutput(head.logits, trace, stage_maps)
+        return MHDFOutput(head.logits, routing_trace(stages.fusions, head), stages.stage_maps)
 
     @classmethod
     def _from_pretrained(

@@ -7,12 +7,11 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from helpers import DEMO_CHECKPOINT, running_app, train_tiny  # noqa: E402
 
-from benchmarks.app_server import DEMO_CHECKPOINT  # noqa: E402
 from mhdf import MHDFConfig, MHDFNet  # noqa: E402
-from mhdf.checkpoint import read_examples  # noqa: E402
 from mhdf.inference import Predictor  # noqa: E402
-from training import train  # noqa: E402
+from mhdf.inference.checkpoint import read_examples  # noqa: E402
 from training.synthetic import generate  # noqa: E402
 
 TINY = {"backbone": "resnet18", "image_size": 64, "token_dim": 32, "num_heads": 2, "expert_hidden": 48, "top_k": 4}
@@ -39,18 +38,6 @@ def examples(predictor):
     return read_examples(DEMO_CHECKPOINT, predictor.schema)
 
 
-# training.train options for a backbone and input size small enough that an epoch over ~100 images takes about a
-# second on one core.
-TRAIN_TINY = ["--backbone", "mobilenetv3_small_050", "--image-size", "32", "--token-dim", "16", "--num-heads", "2",
-              "--expert-hidden", "16", "--batch-size", "16", "--workers", "0", "--threads", "1",
-              "--device", "cpu"]  # fmt: skip
-
-
-def train_tiny(data, out, *extra, dataset="pad-ufes-20"):
-    argv = ["--data", str(data), "--dataset", dataset, "--out", str(out), *TRAIN_TINY, *extra]
-    train.main(train.get_args_parser().parse_args(argv))
-
-
 @pytest.fixture(scope="session")
 def synthetic_data(tmp_path_factory):
     """120 synthetic 32x32 images in the PAD-UFES-20 layout (training.synthetic, seed 3)."""
@@ -65,3 +52,10 @@ def trained_run(synthetic_data, tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "fold0"
     train_tiny(synthetic_data, out, "--epochs", "1", "--synthetic")
     return out
+
+
+@pytest.fixture(scope="session")
+def demo_app(tmp_path_factory):
+    """`python app.py` on the bundled checkpoint, launched once for every test that talks to a running app."""
+    with running_app(tmp_path_factory.mktemp("app")) as app:
+        yield app

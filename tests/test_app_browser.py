@@ -6,8 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from benchmarks.app_server import running_app
-from mhdf.demo import IMPORTANCE_ON_REQUEST
+from mhdf.app.texts import IMPORTANCE_ON_REQUEST
 from training.non_lesion import non_lesion_images
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -25,12 +24,6 @@ TIMEOUT_MS = 60_000  # generous: the CI machine has 2 shared cores
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with running_app(tmp_path_factory.mktemp("app")) as app:
-        yield app
-
-
-@pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
@@ -39,12 +32,12 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def page(server, browser):
+def page(demo_app, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(TIMEOUT_MS)
     errors = []
     page.on("pageerror", lambda error: errors.append(error.message))
-    page.goto(server.url)
+    page.goto(demo_app.url)
     yield page
     page.close()
     assert errors == [], f"JavaScript errors in the page: {errors}"
@@ -143,11 +136,11 @@ def test_an_example_case_loads_and_diagnoses_in_the_browser(page, predictor, exa
     expect(page.locator("#diagnose-status")).to_contain_text("All views are ready")
 
 
-def test_on_a_phone_the_result_comes_into_view_and_nothing_scrolls_sideways(server, browser, predictor, examples):
+def test_on_a_phone_the_result_comes_into_view_and_nothing_scrolls_sideways(demo_app, browser, predictor, examples):
     example = examples[0]
     page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
     page.set_default_timeout(TIMEOUT_MS)
-    page.goto(server.url)
+    page.goto(demo_app.url)
     page.set_input_files("#photo input[type=file]", str(example.image))
     expect(page.locator("#photo img")).to_have_count(1)
     held = []  # the diagnosis request, held back in the browser: the scroll must not wait for the server

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
+from helpers import DEMO_CHECKPOINT, ROOT
 from PIL import Image
 
-from benchmarks.app_server import DEMO_CHECKPOINT, ROOT, running_app
-from mhdf.demo import view_names
-from mhdf.form import empty_form, form_from_record
+from mhdf.app.form import empty_form, form_from_record
+from mhdf.app.views import view_names
 
 pytestmark = pytest.mark.slow
 
@@ -25,14 +25,8 @@ SECRET_FILE = "patient-7f3a-lesion"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with running_app(tmp_path_factory.mktemp("app")) as app:
-        yield app
-
-
-@pytest.fixture(scope="module")
-def client(server):
-    return Client(server.url, verbose=False, download_files=str(server.log.parent / "downloads"))
+def client(demo_app):
+    return Client(demo_app.url, verbose=False, download_files=str(demo_app.log.parent / "downloads"))
 
 
 def predict(client, image, metadata):
@@ -258,26 +252,26 @@ def test_intervention_and_case_comparison_endpoints(client, predictor, examples)
     assert "GM-Gate weights differ by" in summary
 
 
-def test_nothing_about_a_case_reaches_the_server_output(server):
+def test_nothing_about_a_case_reaches_the_server_output(demo_app):
     """Runs last: after every call above, the server printed no metadata value and no file name."""
-    output = server.output()
+    output = demo_app.output()
     assert "Running on local URL" in output
     for secret in (SECRET_REGION, SECRET_FILE, "sixty", "clinic notes"):
         assert secret not in output
 
 
-def test_report_endpoint_returns_a_pdf_in_the_upload_cache(client, server, predictor, examples):
+def test_report_endpoint_returns_a_pdf_in_the_upload_cache(client, demo_app, predictor, examples):
     example = examples[0]
     form = form_from_record(predictor.schema, example.metadata)
     path = client.predict(handle_file(str(example.image)), *form, api_name="/report")
     content = Path(path).read_bytes()
     assert content.startswith(b"%PDF") and 2 <= content.count(b"/Type /Page\n") + content.count(b"/Type /Page ") <= 3
-    reports = list((server.log.parent / "uploads").rglob("mhdf-case-report.pdf"))
+    reports = list((demo_app.log.parent / "uploads").rglob("mhdf-case-report.pdf"))
     assert len(reports) == 1  # written once, into Gradio's cache, which deletes it with the uploads
 
 
 def diagnose_reference(predictor, example):
     """Field importance computed in this process, for comparison with the server's."""
-    from mhdf.explain import diagnose
+    from mhdf.inference.explain import diagnose
 
     return diagnose(predictor, example.image, example.metadata).field_importance

@@ -13,8 +13,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-
-from benchmarks.app_server import DEMO_CHECKPOINT, ROOT, running_app
+from helpers import DEMO_CHECKPOINT, ROOT, running_app
 
 pytestmark = pytest.mark.slow
 

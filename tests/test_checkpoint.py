@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mhdf.checkpoint import checkpoint_folder, read_example, read_examples, read_routing_atlas
+from mhdf.inference.checkpoint import checkpoint_folder, read_example, read_examples, read_routing_atlas
 from mhdf.metadata import PAD_UFES_20
 
 DEMO = Path(__file__).resolve().parent.parent / "assets" / "demo"
@@ -76,7 +76,7 @@ def test_checkpoint_folder_resolves_run_folders(tmp_path):
 
 
 def test_writers_and_readers_round_trip(tmp_path):
-    from mhdf.checkpoint import (
+    from mhdf.inference.checkpoint import (
         MODEL_FILES,
         TRUST_FILES,
         copy_model_files,

@@ -6,11 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from PIL import Image
+from helpers import PAD_LESIONS, write_derm7pt, write_pad
 from torchvision.transforms import v2
 
 from training.datasets import (
-    PAD_UFES_20_COLUMNS,
     Derm7pt,
     LesionDataset,
     PadUfes20,
@@ -24,69 +23,6 @@ from training.datasets import (
 
 def to_tensor(size):
     return v2.Compose([v2.ToImage(), v2.Resize((size, size)), v2.ToDtype(torch.float32, scale=True)])
-
-
-# (patient, lesion, diagnostic, biopsied, images) of the PAD-UFES-20 fixture: 16 patients, all six classes.
-PAD_LESIONS = [
-    ("PAT_1", 10, "BCC", True, 2), ("PAT_1", 11, "ACK", False, 1), ("PAT_2", 20, "ACK", False, 1),
-    ("PAT_3", 30, "NEV", False, 2), ("PAT_4", 40, "SEK", True, 1), ("PAT_5", 50, "SCC", True, 1),
-    ("PAT_6", 60, "MEL", True, 1), ("PAT_7", 70, "BCC", True, 1), ("PAT_8", 80, "ACK", True, 1),
-    ("PAT_9", 90, "NEV", False, 1), ("PAT_10", 100, "SEK", False, 2), ("PAT_11", 110, "SCC", True, 1),
-    ("PAT_12", 120, "MEL", True, 1), ("PAT_13", 130, "BCC", True, 1), ("PAT_14", 140, "ACK", False, 1),
-    ("PAT_15", 150, "NEV", False, 1), ("PAT_16", 160, "BCC", True, 3),
-]  # fmt: skip
-# A biopsied row and a non-biopsied row as the real CSV spells them (the latter lacks most fields).
-BIOPSIED = "False,True,POMERANIA,BRASIL,55,False,FEMALE,True,True,True,True,3.0,NECK,6.0,5.0"
-NOT_BIOPSIED = ",,,,8,,,,,,,,ARM,,"
-SYMPTOMS = "True,UNK,False,True,True,True"
-
-
-def write_pad(root, lesions=PAD_LESIONS, extra_column=None):
-    """Writes metadata.csv and one PNG per image, alternating between images/imgs_part_1 and _2."""
-    lines = [",".join(PAD_UFES_20_COLUMNS) + (f",{extra_column[0]}" if extra_column else "")]
-    for i, (patient, lesion, diagnostic, biopsied, photos) in enumerate(lesions):
-        for photo in range(photos):
-            img_id = f"{patient}_{lesion}_{100 + photo}.png"
-            clinical = (BIOPSIED if biopsied else NOT_BIOPSIED).split(",")
-            row = [patient, str(lesion), *clinical[:15], diagnostic, *SYMPTOMS.split(","), img_id, str(biopsied)]
-            lines.append(",".join(row) + (f",{extra_column[1](i)}" if extra_column else ""))
-            folder = root / "images" / f"imgs_part_{1 + (len(lines) % 2)}"
-            folder.mkdir(parents=True, exist_ok=True)
-            Image.new("RGB", (40, 30), (120 + i, 80, 60)).save(folder / img_id)
-    (root / "metadata.csv").write_text("\n".join(lines) + "\n")
-    return root
-
-
-DERM7PT_HEADER = (
-    "case_num,diagnosis,seven_point_score,pigment_network,streaks,pigmentation,regression_structures,"
-    "dots_and_globules,blue_whitish_veil,vascular_structures,level_of_diagnostic_difficulty,elevation,location,"
-    "sex,clinic,derm,management"
-)
-DERM7PT_CASES = [  # diagnosis, elevation, location, sex, management
-    ("basal cell carcinoma", "palpable", "head neck", "female", "excision"),
-    ("clark nevus", "flat", "back", "male", "clinical follow up"),
-    ("melanoma (in situ)", "flat", "lower limbs", "female", "excision"),
-    ("lentigo", "flat", "upper limbs", "male", "no further examination"),
-    ("seborrheic keratosis", "nodular", "chest", "male", "clinical follow up"),
-    ("blue nevus", "palpable", "acral", "female", "excision"),
-]
-
-
-def write_derm7pt(release):
-    """A release_v0 tree: meta/meta.csv, meta/{train,valid,test}_indexes.csv, images/<folder>/<file>.jpg."""
-    (release / "meta").mkdir(parents=True)
-    lines = [DERM7PT_HEADER]
-    for case, (diagnosis, elevation, location, sex, management) in enumerate(DERM7PT_CASES, start=1):
-        clinic, derm = f"Aal{2 * case:03d}.jpg", f"Aal{2 * case + 1:03d}.jpg"
-        lines.append(f"{case},{diagnosis},1,absent,absent,absent,absent,absent,absent,absent,low,{elevation},"
-                     f"{location},{sex},AAL/{clinic},AAL/{derm},{management}")  # fmt: skip
-        for name, shade in ((clinic, 50), (derm, 200)):
-            (release / "images" / "AAL").mkdir(parents=True, exist_ok=True)
-            Image.new("RGB", (32, 32), (shade, shade, shade)).save(release / "images" / "AAL" / name)
-    (release / "meta" / "meta.csv").write_text("\n".join(lines) + "\n")
-    for name, rows in (("train", [0, 1, 2]), ("valid", [3]), ("test", [4, 5])):
-        (release / "meta" / f"{name}_indexes.csv").write_text("indexes\n" + "\n".join(map(str, rows)) + "\n")
-    return release
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""mhdf.demo without a server: every view by name, the cleared state, the intervention controls, the comparison
+"""mhdf.app.views without a server: every view by name, the cleared state, the intervention controls, the comparison
 summary, example lookup and the texts, on the bundled demo checkpoint."""
 
 import numpy as np
@@ -8,32 +8,35 @@ import torch
 from matplotlib.figure import Figure
 
 from mhdf import MHDFConfig, MHDFNet
-from mhdf.demo import (
+from mhdf.app.texts import (
     CURRENT_CASE,
     MODEL_CHOICE,
     NARRATIVE_PLACEHOLDER,
     SYNTHETIC_WARNING,
     api_help,
     banner,
+    comparison_summary,
+    describe_overrides,
+    ood_warning,
+    prediction_set_text,
+    result_note,
+    routing_explained,
+    subgroup_table,
+)
+from mhdf.app.views import (
     case_choices,
     cleared_views,
-    comparison_summary,
     comparison_view,
     diagnose_case,
     field_importance_views,
     find_example,
     intervention_view,
-    ood_warning,
     overrides_from_controls,
-    prediction_set_text,
     progressive_diagnosis,
-    result_note,
-    routing_explained,
-    subgroup_table,
     view_names,
 )
-from mhdf.explain import describe_overrides, diagnose, routing_difference
 from mhdf.inference import Predictor
+from mhdf.inference.explain import diagnose, routing_difference
 from mhdf.metadata import MetadataSchema
 from mhdf.routing import RoutingOverrides
 
@@ -76,9 +79,10 @@ def test_the_diagnosis_streams_routing_first_then_grad_cam_then_the_modality_com
 
 
 def test_field_importance_on_request_streams_in_bounded_batches(predictor, examples, monkeypatch):
-    import mhdf.explain
+    import mhdf.inference.explain
 
-    monkeypatch.setattr(mhdf.explain, "VARIANT_BATCH_PIXELS", 2 * predictor.config.image_size**2)  # 2 rows a batch
+    # 2 rows a batch
+    monkeypatch.setattr(mhdf.inference.explain, "VARIANT_BATCH_PIXELS", 2 * predictor.config.image_size**2)
     case = max(examples, key=lambda e: len(e.metadata))
     batches = []
     forward = Predictor.forward

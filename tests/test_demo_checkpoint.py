@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from mhdf import MHDFNet
-from mhdf.checkpoint import read_examples
+from mhdf.inference.checkpoint import read_examples
 from training import evaluate
 from training.datasets import PAD_UFES_20_METADATA
 from training.routing_atlas import LC_PATHS

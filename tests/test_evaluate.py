@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from helpers import write_derm7pt
 from sklearn.metrics import (
     accuracy_score,
     balanced_accuracy_score,
@@ -15,7 +16,6 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
     roc_auc_score,
 )
-from test_datasets import write_derm7pt
 
 from mhdf import MHDFConfig, MHDFNet
 from training import evaluate

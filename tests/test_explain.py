@@ -5,14 +5,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mhdf.explain import (
+from mhdf.app.texts import describe_overrides, narrate
+from mhdf.inference.explain import (
     compare_cases,
-    describe_overrides,
     diagnose,
     grad_cam,
     intervene,
     model_view,
-    narrate,
     routing_difference,
     run_case,
 )

@@ -8,8 +8,7 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from mhdf.explain import FieldImportance
-from mhdf.figures import (
+from mhdf.app.figures import (
     BOX_COLOR,
     OPPOSES,
     OVERLAY_SIZE,
@@ -28,6 +27,7 @@ from mhdf.figures import (
     routing_comparison_figure,
 )
 from mhdf.inference import Prediction, class_display_name
+from mhdf.inference.explain import FieldImportance
 from mhdf.metadata import PAD_UFES_20
 from mhdf.trace import RoutingTrace
 from training.routing_atlas import routing_atlas

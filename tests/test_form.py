@@ -2,7 +2,7 @@
 
 import pytest
 
-from mhdf.form import (
+from mhdf.app.form import (
     NOT_RECORDED,
     NOT_RECORDED_LABEL,
     empty_form,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mhdf.images import MAX_PIXELS, load_image
+from mhdf.inference.images import MAX_PIXELS, load_image
 
 
 def encoded(image: Image.Image, fmt: str, **kwargs) -> bytes:

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 
 def run_script(name: str, *argv: str) -> dict:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
-    command = [sys.executable, str(ROOT / "benchmarks" / name), *argv, "--json"]
+    command = [sys.executable, "-m", f"benchmarks.{name.removesuffix('.py')}", *argv, "--json"]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout)

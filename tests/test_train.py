@@ -11,9 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import TRAIN_TINY, train_tiny
+from helpers import TRAIN_TINY, train_tiny, write_derm7pt
 from sklearn.utils.class_weight import compute_class_weight
-from test_datasets import write_derm7pt
 
 from mhdf import MHDFConfig, MHDFNet
 from training import train

@@ -7,7 +7,7 @@ from PIL import Image
 from torchvision.transforms import v2 as T
 
 from mhdf import MHDFConfig
-from mhdf.transforms import eval_transform
+from mhdf.inference.transforms import eval_transform
 
 
 @pytest.fixture(scope="module")

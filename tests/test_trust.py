@@ -6,9 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from mhdf.checkpoint import read_trust, write_trust
 from mhdf.inference import Predictor
-from mhdf.uncertainty import (
+from mhdf.inference.checkpoint import read_trust, write_trust
+from mhdf.inference.uncertainty import (
     ConformalSets,
     TrustFiles,
     conformal_quantile,

@@ -1,4 +1,4 @@
-"""mhdf.uploads without a server: which payloads may open a file, the size cap, and the ASGI middleware."""
+"""mhdf.app.uploads without a server: which payloads may open a file, the size cap, and the ASGI middleware."""
 
 import json
 import os
@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from mhdf.uploads import (
+from mhdf.app.uploads import (
     DEFAULT_MAX_FILE_SIZE,
     SEND_AS_UPLOAD,
     UploadOnlyMiddleware,

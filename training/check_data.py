@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mhdf.images import load_image
+from mhdf.inference.images import load_image
 from mhdf.metadata import ONEHOT81_COLUMNS, encode_onehot81
 from training.datasets import DATASETS, Derm7pt, LesionSource, PadUfes20, leaking_patients, load_dataset
 

@@ -8,7 +8,8 @@
 Both produce the same list of :class:`Sample` (image path, normalised clinical record, label, patient), so
 :class:`LesionDataset` and the training code never depend on the dataset. Clinical values go through the
 dataset's :class:`~mhdf.metadata.MetadataSchema`: blank cells become missing values, never dropped rows.
-Images are decoded by `mhdf.images.load_image` and transformed by `mhdf.transforms`, as at inference.
+Images are decoded by `mhdf.inference.images.load_image` and transformed by `mhdf.inference.transforms`, as
+at inference.
 """
 
 import warnings
@@ -23,7 +24,7 @@ import pandas as pd
 import torch
 from sklearn.model_selection import StratifiedGroupKFold
 
-from mhdf.images import load_image
+from mhdf.inference.images import load_image
 from mhdf.metadata import DERM7PT, PAD_UFES_20, MetadataSchema
 
 # metadata.csv of PAD-UFES-20, in the order of the download.
@@ -82,7 +83,7 @@ class Split:
 class LesionDataset(torch.utils.data.Dataset):
     """(image, metadata, label) items of a list of samples.
 
-    image: the transform's output (a (3, H, W) float tensor for `mhdf.transforms`' train / eval transforms);
+    image: the transform's output (a (3, H, W) float tensor for `mhdf.inference.transforms`' train / eval transforms);
     metadata: (F,) float32 from ``schema.encode`` (category index or number, NaN = missing); label: int.
     """
 

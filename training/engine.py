@@ -19,10 +19,10 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
 from tqdm import tqdm
 
 from mhdf import MHDFConfig, MHDFNet
-from mhdf.uncertainty import stage_features
+from mhdf.inference.uncertainty import stage_features
 from training.datasets import LesionDataset, LesionSource, Split
+from training.run_folder import SPLITS_NAME
 
-SPLITS_NAME = "splits.csv"  # beside a run's checkpoints: which image served for training, validation, test
 SPLIT_NAMES = ("train", "val", "test")
 THREADS_HELP = "PyTorch CPU threads per process (default: one per core); 1 is fastest on a busy small machine"
 

@@ -37,9 +37,9 @@ import pandas as pd
 import torch
 
 from mhdf import MHDFNet
-from mhdf.checkpoint import checkpoint_folder, read_trust, write_routing_atlas
-from mhdf.transforms import eval_transform
-from mhdf.uncertainty import MahalanobisOOD, stage_features
+from mhdf.inference.checkpoint import checkpoint_folder, read_trust, write_routing_atlas
+from mhdf.inference.transforms import eval_transform
+from mhdf.inference.uncertainty import MahalanobisOOD, stage_features
 from training.datasets import DATASETS, LesionSource, PadUfes20, load_dataset
 from training.engine import (
     SPLIT_NAMES,
@@ -57,6 +57,7 @@ from training.metrics import classification_metrics, format_summary, summarize
 from training.non_lesion import non_lesion_images
 from training.plots import confusion_matrix_figure, reliability_figure, roc_figure
 from training.routing_atlas import routing_atlas
+from training.run_folder import EvalFolder
 from training.trust_metrics import calibration_metrics, conformal_metrics, patient_groups, subgroup_metrics
 
 FIGURE_DPI = 120
@@ -131,7 +132,7 @@ def evaluate_checkpoint(
         predictions.lc_gate, predictions.gm_gate, predictions.labels, predictions.predicted, classes, described
     )
     out.mkdir(parents=True, exist_ok=True)
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    EvalFolder(out).metrics.write_text(json.dumps(metrics, indent=2) + "\n")
     write_routing_atlas(out, atlas)
     figures = {
         "confusion_matrix.png": confusion_matrix_figure(metrics["confusion_matrix"], classes),
@@ -152,7 +153,7 @@ def evaluate_checkpoint(
             **{f"p_{name}": probabilities[:, i] for i, name in enumerate(classes)},
         }
     )
-    table.to_csv(out / "predictions.csv", index=False)
+    table.to_csv(EvalFolder(out).predictions, index=False)
     return metrics
 
 
@@ -232,7 +233,7 @@ def run(args: argparse.Namespace, runtime: Runtime) -> None:
             print_metrics(per_fold[fold])
     if runtime.is_main:
         summary = summarize(per_fold)
-        (Path(args.out) / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        EvalFolder(args.out).summary.write_text(json.dumps(summary, indent=2) + "\n")
         print(f"mean ± std over {args.num_folds} folds ({args.split} sets):\n{format_summary(summary)}")
 
 

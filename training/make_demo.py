@@ -31,7 +31,7 @@ import pandas as pd
 import timm
 import torch
 
-from mhdf.checkpoint import (
+from mhdf.inference.checkpoint import (
     EXAMPLES_DIR,
     MODEL_FILES,
     copy_model_files,
@@ -45,6 +45,7 @@ from training import evaluate, train
 from training.datasets import PAD_UFES_20_METADATA, PadUfes20
 from training.engine import run_cli
 from training.metrics import SCALAR_METRICS
+from training.run_folder import EvalFolder, RunFolder
 from training.synthetic import generate_for_records
 
 VARIANTS = ("mhdf", "image-only", "meta-only")
@@ -125,15 +126,15 @@ def main(args: argparse.Namespace) -> None:
             commands[f"train {variant}"] = "python -m training.train " + shlex.join(argv)
             train.main(train.get_args_parser().parse_args(argv))
 
-        copy_model_files(work / "runs" / "mhdf" / "best", out)
+        copy_model_files(RunFolder(work / "runs" / "mhdf").best, out)
         for variant in VARIANTS:
             print(f"3/4 evaluating {variant} on held-out fold {TEST_FOLD}")
             # the fused model is evaluated from its place in `out`, as the demo and its test load it
-            checkpoint = out if variant == "mhdf" else work / "runs" / variant / "best"
+            checkpoint = out if variant == "mhdf" else RunFolder(work / "runs" / variant).best
             argv = evaluate_command(data, checkpoint, work / "eval" / variant, args)
             commands[f"evaluate {variant}"] = "python -m training.evaluate " + shlex.join(argv)
             evaluate.main(evaluate.get_args_parser().parse_args(argv))
-            result = json.loads((work / "eval" / variant / "metrics.json").read_text())
+            result = json.loads(EvalFolder(work / "eval" / variant).metrics.read_text())
             metrics[variant] = {key: result[key] for key in SCALAR_METRICS}
             metrics[variant]["num_samples"] = result["num_samples"]
             if variant == "mhdf":
@@ -142,7 +143,7 @@ def main(args: argparse.Namespace) -> None:
         print(f"4/4 writing {out}")
         write_routing_atlas(out, read_routing_atlas(work / "eval" / "mhdf"))
         source = PadUfes20(data)
-        examples = write_examples(source, pd.read_csv(work / "eval" / "mhdf" / "predictions.csv"), out)
+        examples = write_examples(source, pd.read_csv(EvalFolder(work / "eval" / "mhdf").predictions), out)
         card = model_card(args, read_config(out), metrics, commands, examples, time.perf_counter() - started)
         card |= trust_and_subgroups(held_out)
         write_model_card(out, card)
@@ -246,7 +247,7 @@ def model_card(
             "optimizer": "Adam",
             "lr": args.lr,
             "loss": "class-weighted cross-entropy",
-            "augmentation": "mhdf.transforms.train_transform",
+            "augmentation": "mhdf.inference.transforms.train_transform",
             # the standard MoE techniques used on top of the paper's training, so the routing is worth reading
             "routing": {
                 "gate_temperature_anneal": f"geometric from 1.0 to {args.gate_anneal} over the first half of the "

@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-LC_PATHS = ("image", "fused")
+from mhdf.routing import LC_PATHS
 
 
 def _entropy(weights: np.ndarray) -> np.ndarray:

@@ -48,11 +48,10 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from mhdf import VARIANTS, MHDFConfig, MHDFNet, RoutingTrace
-from mhdf.checkpoint import CONFIG_NAME, write_trust
-from mhdf.transforms import eval_transform, train_transform
+from mhdf.inference.checkpoint import CONFIG_NAME, write_trust
+from mhdf.inference.transforms import eval_transform, train_transform
 from training.datasets import DATASETS, LesionSource, PadUfes20, Split, load_dataset, read_folds_csv
 from training.engine import (
-    SPLITS_NAME,
     THREADS_HELP,
     Runtime,
     class_weights,
@@ -67,10 +66,10 @@ from training.engine import (
     write_splits_csv,
 )
 from training.metrics import classification_metrics
+from training.run_folder import CHECKPOINT_NAME, RunFolder
 from training.trust import describe as describe_trust
 from training.trust import fit_trust
 
-CHECKPOINT_NAME = "checkpoint.pth"
 LOG_COLUMNS = ("epoch", "train_loss", "val_loss", "val_accuracy", "val_balanced_accuracy", "val_macro_f1", "val_auc",
                "lr", "seconds")  # fmt: skip
 # Arguments a resumed run may change; any other difference from args.json is an error.
@@ -213,26 +212,26 @@ def jsonable_args(args: argparse.Namespace) -> dict[str, Any]:
     return {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()}
 
 
-def check_run_folder(args: argparse.Namespace, out: Path) -> None:
+def check_run_folder(args: argparse.Namespace, out: RunFolder) -> None:
     """A new run needs an unused folder; --resume needs the folder's checkpoint and the same arguments."""
     if not args.resume:
-        if (out / CHECKPOINT_NAME).exists() or (out / "log.csv").exists():
-            raise ValueError(f"{out} already holds a training run: pass --resume to continue it, or a new --out")
+        if out.checkpoint.exists() or out.log.exists():
+            raise ValueError(f"{out.path} already holds a training run: pass --resume to continue it, or a new --out")
         return
-    if not (out / CHECKPOINT_NAME).is_file():
-        raise ValueError(f"--resume: there is no {CHECKPOINT_NAME} in {out} to continue from")
-    saved = json.loads((out / "args.json").read_text())
+    if not out.checkpoint.is_file():
+        raise ValueError(f"--resume: there is no {out.checkpoint.name} in {out.path} to continue from")
+    saved = json.loads(out.args.read_text())
     current = jsonable_args(args)
     if changed := sorted(
         k for k in (current.keys() | saved.keys()) - RESUMABLE_CHANGES if saved.get(k) != current.get(k)
     ):
         details = ", ".join(f"--{k.replace('_', '-')} {saved.get(k)!r} -> {current.get(k)!r}" for k in changed)
-        raise ValueError(f"--resume must keep the run's arguments; these differ from {out}/args.json: {details}")
+        raise ValueError(f"--resume must keep the run's arguments; these differ from {out.args}: {details}")
 
 
-def prepare_split(args: argparse.Namespace, source: LesionSource, runtime: Runtime, out: Path):
+def prepare_split(args: argparse.Namespace, source: LesionSource, runtime: Runtime, out: RunFolder):
     """The run's train / val / test indices; rank 0 writes splits.csv (and the folds, when new) first."""
-    splits_csv = out / SPLITS_NAME
+    splits_csv = out.splits
     folds_csv = args.folds_csv or splits_csv
     options = {"num_folds": args.num_folds, "seed": args.split_seed, "val_fraction": args.val_fraction}
     if runtime.is_main:
@@ -271,15 +270,15 @@ def main(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace, runtime: Runtime) -> None:
-    out = Path(args.out)
+    out = RunFolder(args.out)
     check_run_folder(args, out)
     if runtime.is_main:
-        out.mkdir(parents=True, exist_ok=True)
+        out.path.mkdir(parents=True, exist_ok=True)
     loader_options = {"image_column": args.image_column} if args.dataset == "derm7pt" else {}
     source = load_dataset(args.dataset, args.data, **loader_options)
     split = prepare_split(args, source, runtime, out)  # after its barrier, every process has read args.json
     if runtime.is_main:
-        (out / "args.json").write_text(json.dumps(jsonable_args(args), indent=2) + "\n")
+        out.args.write_text(json.dumps(jsonable_args(args), indent=2) + "\n")
     config = build_config(args, source)
 
     torch.manual_seed(args.seed)  # the same initial weights in every process
@@ -297,7 +296,7 @@ def run(args: argparse.Namespace, runtime: Runtime) -> None:
     start_temperature = config.gate_temperature
     start_epoch, best_bacc, best_epoch, stale_epochs = 0, -1.0, -1, 0
     if args.resume:
-        checkpoint = torch.load(out / CHECKPOINT_NAME, map_location="cpu", weights_only=True)
+        checkpoint = torch.load(out.checkpoint, map_location="cpu", weights_only=True)
         model_without_ddp.load_state_dict(checkpoint["model"])
         optimizer.load_state_dict(checkpoint["optimizer"])
         scaler.load_state_dict(checkpoint["scaler"])
@@ -337,7 +336,7 @@ def run(args: argparse.Namespace, runtime: Runtime) -> None:
             stale_epochs += 1
         if runtime.is_main:
             if improved:
-                save_atomically(model_without_ddp.save_pretrained, out / "best")
+                save_atomically(model_without_ddp.save_pretrained, out.best)
             state = {
                 "model": model_without_ddp.state_dict(),
                 "optimizer": optimizer.state_dict(),
@@ -347,7 +346,7 @@ def run(args: argparse.Namespace, runtime: Runtime) -> None:
                 "best_epoch": best_epoch,
                 "epochs_without_improvement": stale_epochs,
             }
-            save_atomically(lambda path, state=state: torch.save(state, path), out / CHECKPOINT_NAME)
+            save_atomically(lambda path, state=state: torch.save(state, path), out.checkpoint)
             row = {
                 "epoch": epoch + 1,  # counted from 1, as the progress lines and the final message say
                 "train_loss": train_loss,
@@ -356,14 +355,14 @@ def run(args: argparse.Namespace, runtime: Runtime) -> None:
                 "lr": optimizer.param_groups[0]["lr"],
                 "seconds": round(time.perf_counter() - started, 2),
             }
-            append_log(out / "log.csv", row)
+            append_log(out.log, row)
             print(
                 f"{tag}: train loss {train_loss:.4f}, val loss {metrics['loss']:.4f}, "
                 f"val BACC {metrics['balanced_accuracy']:.4f}" + (" (best)" if improved else "")
             )
     if runtime.is_main:
-        print(f"best epoch {best_epoch + 1} with validation BACC {best_bacc:.4f}; checkpoint in {out / 'best'}")
-    fit_trust_files(args, source, split, runtime, out / "best")
+        print(f"best epoch {best_epoch + 1} with validation BACC {best_bacc:.4f}; checkpoint in {out.best}")
+    fit_trust_files(args, source, split, runtime, out.best)
 
 
 def fit_trust_files(args: argparse.Namespace, source: LesionSource, split: Split, runtime: Runtime, best: Path) -> None:

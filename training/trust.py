@@ -8,7 +8,7 @@
   threshold at the `--acceptance` quantile of the validation photos' scores.
 
 The test fold is never read. `training.train` runs this at the end of every run; the command refits an existing
-run (for example with another coverage) and writes the files into RUN_DIR/best/ (see `mhdf.checkpoint`).
+run (for example with another coverage) and writes the files into RUN_DIR/best/ (see `mhdf.inference.checkpoint`).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import json
 from pathlib import Path
 
 from mhdf import MHDFNet
-from mhdf.checkpoint import checkpoint_folder, write_trust
-from mhdf.transforms import eval_transform
-from mhdf.uncertainty import (
+from mhdf.inference.checkpoint import checkpoint_folder, write_trust
+from mhdf.inference.transforms import eval_transform
+from mhdf.inference.uncertainty import (
     CONFORMAL_MODES,
     DEFAULT_ACCEPTANCE,
     DEFAULT_COVERAGE,
@@ -40,6 +40,7 @@ from training.engine import (
     runtime_session,
     split_dataset,
 )
+from training.run_folder import RunFolder
 
 
 def fit_trust(
@@ -75,16 +76,16 @@ def fit_trust(
 
 
 def main(args: argparse.Namespace) -> None:
-    run = Path(args.run)
-    run_args = json.loads((run / "args.json").read_text())
-    folder = checkpoint_folder(run)
+    run = RunFolder(args.run)
+    run_args = json.loads(run.args.read_text())
+    folder = checkpoint_folder(run.path)
     with runtime_session(args.device, args.threads) as runtime:
         source = load_dataset(
             args.dataset or run_args["dataset"],
             args.data or run_args["data"],
             **({"image_column": run_args["image_column"]} if run_args["dataset"] == "derm7pt" else {}),
         )
-        split, _ = read_splits_csv(run / "splits.csv", source)
+        split, _ = read_splits_csv(run.splits, source)
         model = MHDFNet.from_pretrained(str(folder), map_location=str(runtime.device))
         trust = fit_trust(
             model, source, split, runtime, args.batch_size, args.workers, args.coverage, args.conformal_mode,

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from mhdf.uncertainty import ConformalSets, TemperatureScaling, softmax
+from mhdf.inference.uncertainty import ConformalSets, TemperatureScaling, softmax
 from training.metrics import balanced_accuracy, expected_calibration_error, reliability_bins
 
 MIN_GROUP_SIZE = 10  # smaller subgroups are reported but marked as too small to judge

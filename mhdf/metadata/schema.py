@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
 
 Kind = Literal["boolean", "categorical", "numeric"]
 Group = Literal["patient", "lesion"]
@@ -54,7 +54,11 @@ def is_missing(value: Any) -> bool:
         return True
     if isinstance(value, str):
         return value.strip().upper() in MISSING_STRINGS
-    return pd.api.types.is_scalar(value) and bool(pd.isna(value))
+    if isinstance(value, (float, np.floating)):
+        return math.isnan(value)
+    # a pandas NA or NaT can only arrive where pandas is loaded already: the schema never imports it itself
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and pandas.api.types.is_scalar(value) and bool(pandas.isna(value))
 
 
 def raw_token(value: Any) -> str:
@@ -310,7 +314,8 @@ class MetadataSchema:
 
 def as_mapping(record: Any) -> Mapping[str, Any]:
     """A record as a mapping (a pandas row becomes a dict); ValueError for anything else."""
-    if isinstance(record, pd.Series):
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and isinstance(record, pandas.Series):
         return record.to_dict()
     if not isinstance(record, Mapping):
         raise ValueError(f"metadata must be a mapping of field name to value, got {type(record).__name__}")

@@ -15,9 +15,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mhdf.images import ImageSource
-from mhdf.inference import Prediction, Predictor, class_display_name
-from mhdf.metadata import MetadataSchema, Value
+from mhdf.inference.images import ImageSource
+from mhdf.inference.predictor import Prediction, Predictor
+from mhdf.metadata import Value
 from mhdf.routing import LC_PATHS, RoutingOverrides
 from mhdf.trace import MHDFOutput
 
@@ -173,23 +173,6 @@ def intervene(
     return Intervention(baseline, intervened, overrides)
 
 
-def describe_overrides(overrides: RoutingOverrides) -> str:
-    """The interventions in words, e.g. "expert 2 knocked out; stage 3 forced to the image path"."""
-    parts = []
-    if overrides.gm_forced_expert is not None:
-        parts.append(f"all GM-Gate weight forced onto expert {overrides.gm_forced_expert + 1}")
-    if overrides.gm_disabled_experts:
-        experts = ", ".join(str(e + 1) for e in sorted(overrides.gm_disabled_experts))
-        parts.append(f"expert{'s' if len(overrides.gm_disabled_experts) > 1 else ''} {experts} knocked out")
-    if overrides.gm_temperature is not None:
-        parts.append(f"GM-Gate temperature {overrides.gm_temperature:g}")
-    if overrides.gm_hard is not None:
-        parts.append("hard top-1 GM routing" if overrides.gm_hard else "soft GM routing")
-    for stage, path in sorted(overrides.lc_forced_paths.items()):
-        parts.append(f"stage {stage + 1} LC-Gate forced to the {path} path")
-    return "; ".join(parts) if parts else "no intervention"
-
-
 @dataclass(frozen=True)
 class RoutingDifference:
     """How differently two predictions were routed (each distance in [0, 1])."""
@@ -221,99 +204,3 @@ def compare_cases(
             raise ValueError("no lesion photo for one of the cases: upload, photograph or paste one")
         predictions.append(predictor.predict(image, record))
     return predictions
-
-
-OOD_WARNING = "This photo is unlike the images the model was trained on; its output is not meaningful."
-CANNOT_TELL_APART = "A set with more than one class means the model cannot tell these apart."
-
-
-def prediction_set_words(prediction: Prediction) -> str:
-    """ "90 % set: BCC or SCC", or why there is none."""
-    if prediction.prediction_set is None:
-        return "no prediction set (the checkpoint has no conformal.json)"
-    members = prediction.prediction_set
-    listed = members[0] if len(members) == 1 else f"{', '.join(members[:-1])} or {members[-1]}"
-    return f"{prediction.set_coverage:.0%} set: {listed}".replace("%", " %")
-
-
-def ood_words(prediction: Prediction) -> str:
-    """The out-of-distribution status in one line."""
-    if prediction.ood is None:
-        return "out-of-distribution check: not available for this checkpoint"
-    ood = prediction.ood
-    verdict = "within the training images' range" if ood["in_distribution"] else "UNLIKE THE TRAINING IMAGES"
-    return f"out-of-distribution score {ood['score']:.2f} (threshold {ood['threshold']:.2f}): {verdict}"
-
-
-def _percent(value: float) -> str:
-    return f"{100 * value:.0f}%"
-
-
-def narrate(diagnosis: Diagnosis, schema: MetadataSchema) -> str:
-    """The diagnosis walked through in plain language (Markdown), naming the view that shows each step."""
-    prediction = diagnosis.prediction
-    trace = prediction.trace
-    order = np.argsort(prediction.probabilities)[::-1]
-    top, runner_up = order[0], order[1] if len(order) > 1 else order[0]
-    code = prediction.classes[top]
-    top_name, runner_up_name = (
-        class_display_name(prediction.classes[i], prediction.class_labels) for i in (top, runner_up)
-    )
-    lines = [
-        f"**Prediction.** {top_name} at {_percent(prediction.probabilities[top])}; runner-up {runner_up_name} at "
-        f"{_percent(prediction.probabilities[runner_up])}. These are a model's scores, not a diagnosis."
-    ]
-    if trace.lc_gate.shape[1]:
-        fused = trace.lc_gate[0, :, LC_PATHS.index("fused")].numpy()
-        weights = ", ".join(_percent(w) for w in fused)
-        lines.append(
-            f"**LC-Gate per stage.** After each of the {len(fused)} fused backbone stages a small gate mixes the "
-            f"stage's image features with a summary fused with the clinical fields, and the mix goes on to the "
-            f"experts. The fused path got {weights} of the weight at stages 1 to "
-            f"{len(fused)}: the clinical data steered stage {int(fused.argmax()) + 1} the most."
-        )
-    if trace.tkca:
-        last = len(trace.tkca) - 1
-        attended = sorted(prediction.field_attention(last).items(), key=lambda item: item[1], reverse=True)[:2]
-        fields = " and ".join(f"{schema.field(field).label} ({_percent(weight)})" for field, weight in attended)
-        lines.append(
-            f"**TKCA per stage.** The clinical fields act as queries over the photo's locations and keep only "
-            f"the {prediction.top_k} strongest per query (the boxes on the photos); in the other direction, image "
-            f"locations read the fields (the bars). At the last stage the image attended most to {fields}."
-        )
-    gate = trace.gm_gate[0].numpy()
-    contributions = trace.expert_logits[0, :, top].numpy()
-    if len(gate) > 1:
-        lines.append(
-            f"**GM-Gate.** The head has {len(gate)} experts, each reading all stages; the gate gave expert "
-            f"{int(gate.argmax()) + 1} {_percent(gate.max())} of the weight."
-        )
-    lines.append(
-        f"**Expert → class contributions.** The logits are exactly the sum of each expert's gated contribution "
-        f"plus a bias; expert {int(contributions.argmax()) + 1} added the most to {code} "
-        f"({contributions.max():+.2f})."
-    )
-    without = diagnosis.without_metadata
-    lines.append(
-        f"**Modality comparison.** With every clinical field unknown the model gives {code} "
-        f"{_percent(without.probabilities[top])} (top class {without.prediction}); the entered data moved it to "
-        f"{_percent(prediction.probabilities[top])}, and moved the GM-Gate weights by "
-        f"{_percent(routing_difference(prediction, without).gm_gate)} (total variation)."
-    )
-    if diagnosis.field_importance is None:
-        lines.append("**Field importance.** Computed on request: press *Compute field importance* under the form.")
-    elif diagnosis.field_importance:
-        most = diagnosis.field_importance[0]
-        verb = "supported" if most.change > 0 else "argued against"
-        lines.append(
-            f"**Field importance.** {most.label} = {most.value} {verb} {code} the most: set to unknown, the {code} "
-            f"probability becomes {_percent(most.probability)} ({-100 * most.change:+.1f} percentage points)."
-        )
-    else:
-        lines.append("**Field importance.** No clinical field was filled in, so there is nothing to remove.")
-    if diagnosis.gradcam is not None:
-        lines.append(
-            f"**Grad-CAM.** Bright areas are where the final stage's features pushed the {code} logit up (gradient "
-            f"of that logit times the feature map, summed over channels)."
-        )
-    return "\n\n".join(lines)

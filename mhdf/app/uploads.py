@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from starlette.middleware import Middleware
+
 SEND_AS_UPLOAD = "send the photo as an uploaded file (a multipart upload to /gradio_api/upload, or gradio_client's "
 SEND_AS_UPLOAD += "handle_file): the server opens no path or URL that a request names"
 DEFAULT_MAX_FILE_SIZE = "20mb"
@@ -186,3 +188,9 @@ async def _refuse(send: Any, status: int, message: str) -> None:
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+def upload_middleware(policy: UploadPolicy) -> list[Middleware]:
+    """The server's middleware list for `launch(app_kwargs=...)`: `UploadOnlyMiddleware` checks a request before
+    Gradio reads it, which would otherwise fetch a URL a client names as a file path."""
+    return [Middleware(UploadOnlyMiddleware, policy=policy)]

@@ -19,18 +19,23 @@ import numpy as np
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
-from mhdf.explain import CANNOT_TELL_APART, OOD_WARNING, model_view, ood_words, photo_pixels, prediction_set_words
-from mhdf.figures import attention_overlay, expert_contribution_figure, expert_name, stage_name
-from mhdf.images import ImageSource
+from mhdf.app.figures import attention_overlay, expert_contribution_figure, expert_name, stage_name
+from mhdf.app.texts import (
+    CANNOT_TELL_APART,
+    NOTICE,
+    OOD_WARNING,
+    SYNTHETIC_WARNING,
+    ood_words,
+    prediction_set_words,
+)
 from mhdf.inference import Prediction, Predictor, class_display_name
+from mhdf.inference.explain import model_view, photo_pixels
+from mhdf.inference.images import ImageSource
 from mhdf.routing import LC_PATHS
 
 A4 = (8.27, 11.69)
-NOT_A_MEDICAL_DEVICE = (
-    "Research and teaching demo - NOT A MEDICAL DEVICE. These are a model's scores, not a diagnosis; never use them "
-    "to diagnose or treat anyone."
-)
 CARD_METRICS = ("balanced_accuracy", "accuracy", "auc", "ece")
+REPORT_NOTICE = f"{NOTICE} These are a model's scores, not a diagnosis."
 
 
 def card_lines(predictor: Predictor) -> list[str]:
@@ -39,7 +44,7 @@ def card_lines(predictor: Predictor) -> list[str]:
     lines = [
         f"Checkpoint: {info['name']} ({info['backbone']}, variant {info['variant']}, {predictor.schema.label} schema)",
         f"Trained on: {info['training_data']}",
-        "SYNTHETIC-DATA WEIGHTS: the numbers say nothing about real patients" if info["synthetic"] else "",
+        SYNTHETIC_WARNING.upper() if info["synthetic"] else "",
     ]
     metrics = predictor.card.get("metrics", {}).get(info["variant"]) or predictor.card.get("metrics", {}).get("mhdf")
     if metrics:
@@ -57,7 +62,7 @@ def _record_lines(predictor: Predictor, record: Mapping[str, Any]) -> list[str]:
 
 def _summary_page(predictor: Predictor, prediction: Prediction, view: np.ndarray | None, stamp: str) -> Figure:
     figure = Figure(figsize=A4)
-    lines = [f"MHDF-Net case report - {stamp}", NOT_A_MEDICAL_DEVICE, *card_lines(predictor)]
+    lines = [f"MHDF-Net case report - {stamp}", REPORT_NOTICE, *card_lines(predictor)]
     header = [wrapped for line in lines for wrapped in textwrap.wrap(line, 95, subsequent_indent="  ")]
     figure.text(0.06, 0.97, "\n".join(header), va="top", fontsize=8.5, family="monospace")
     if view is not None:
@@ -113,17 +118,17 @@ def _routing_page(prediction: Prediction, view: np.ndarray | None) -> Figure:
             axes.imshow(attention_overlay(view, prediction, stage))
             axes.set_title(f"{stage_name(stage)}: TKCA top-{prediction.top_k} locations", fontsize=8)
             axes.axis("off")
-    figure.text(0.06, 0.02, NOT_A_MEDICAL_DEVICE, fontsize=7, wrap=True)
+    figure.text(0.06, 0.02, REPORT_NOTICE, fontsize=7, wrap=True)
     return figure
 
 
 def write_case_report(path: str | Path, predictor: Predictor, prediction: Prediction, view: np.ndarray | None) -> Path:
     """Write the report of one prediction (`view`: the photo as the model saw it, see `explain.model_view`)."""
     path = Path(path)
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     pages = [_summary_page(predictor, prediction, view, stamp), _routing_page(prediction, view)]
     pages.append(expert_contribution_figure(prediction))
-    with PdfPages(path, metadata={"Title": "MHDF-Net case report", "Subject": NOT_A_MEDICAL_DEVICE}) as pdf:
+    with PdfPages(path, metadata={"Title": "MHDF-Net case report", "Subject": REPORT_NOTICE}) as pdf:
         for page in pages:
             pdf.savefig(page)
     return path

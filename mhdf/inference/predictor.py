@@ -1,4 +1,4 @@
-"""Inference: load a checkpoint once, predict from a photo and a clinical record, explain the routing as JSON."""
+"""`Predictor`: load a checkpoint once, predict from a photo and a clinical record, explain the routing as JSON."""
 
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ import numpy as np
 import torch
 from PIL import Image
 
-from mhdf.checkpoint import checkpoint_folder, read_model_card, read_trust
 from mhdf.config import MHDFConfig
-from mhdf.images import ImageSource, load_image
+from mhdf.inference.checkpoint import checkpoint_folder, read_model_card, read_trust
+from mhdf.inference.images import ImageSource, load_image
+from mhdf.inference.transforms import eval_transform
+from mhdf.inference.uncertainty import TrustFiles, stage_features
 from mhdf.metadata import Value
 from mhdf.model import MHDFNet
 from mhdf.routing import RoutingOverrides
 from mhdf.trace import MHDFOutput, RoutingTrace
-from mhdf.transforms import eval_transform
-from mhdf.uncertainty import TrustFiles, stage_features
 
 
 def class_display_name(code: str, class_labels: Mapping[str, str]) -> str:
@@ -37,7 +37,7 @@ def resolve_device(device: str = "auto") -> torch.device:
 @dataclass
 class Prediction:
     """One diagnosis: class probabilities and the routing that produced them (a batch-of-one trace), and how far
-    to trust them (each part None when the checkpoint lacks its file, see `mhdf.checkpoint`)."""
+    to trust them (each part None when the checkpoint lacks its file, see `mhdf.inference.checkpoint`)."""
 
     model: dict[str, Any]  # name, training_data, synthetic, backbone, variant, schema
     classes: list[str]
@@ -156,7 +156,7 @@ class Predictor:
 
     @classmethod
     def from_pretrained(cls, path_or_hub_id: str | Path, device: str = "auto") -> Predictor:
-        """Load a checkpoint folder, a training run folder or a Hub repo (see `mhdf.checkpoint`)."""
+        """Load a checkpoint folder, a training run folder or a Hub repo (see `mhdf.inference.checkpoint`)."""
         folder = checkpoint_folder(path_or_hub_id)
         model = MHDFNet.from_pretrained(str(folder), map_location=str(resolve_device(device)))
         card = read_model_card(folder)

@@ -16,8 +16,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from PIL import Image, ImageDraw
 
-from mhdf.explain import FieldImportance
 from mhdf.inference import Prediction, class_display_name
+from mhdf.inference.explain import FieldImportance
 from mhdf.metadata import MetadataSchema
 from mhdf.routing import LC_PATHS
 

@@ -12,7 +12,7 @@
     ood.json             optional: {"method", "feature", "threshold", "stage_thresholds", "acceptance",
     ood.safetensors      "num_samples"}, with each fused stage's class means and precision matrix of the
                          out-of-distribution score
-                         (`training.trust` writes these four after training; `mhdf.uncertainty` reads them)
+                         (`training.trust` writes these four after training; `mhdf.inference.uncertainty` reads them)
 
 A checkpoint is named by a local folder, a training run folder (whose `best/` holds the checkpoint) or a Hugging
 Face Hub repo id, which is downloaded once into the local Hugging Face cache, so the same files are read either way.
@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 import safetensors.numpy
 from huggingface_hub import snapshot_download
+from huggingface_hub.constants import CONFIG_NAME
 
-from mhdf.metadata import MetadataSchema
-from mhdf.uncertainty import (
+from mhdf.inference.uncertainty import (
     ConformalSets,
     MahalanobisOOD,
     StageMahalanobis,
@@ -39,9 +39,11 @@ from mhdf.uncertainty import (
     TrustFiles,
     as_json,
 )
+from mhdf.metadata import MetadataSchema
+from mhdf.model import WEIGHTS_NAME
 
-CONFIG_NAME = "config.json"
-WEIGHTS_NAME = "model.safetensors"
+# The checkpoint bundled with the repository; an installed package has no copy, so its users name one.
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "assets" / "demo"
 MODEL_CARD_NAME = "model_card.json"
 ROUTING_ATLAS_NAME = "routing_atlas.json"
 EXAMPLES_DIR = "examples"

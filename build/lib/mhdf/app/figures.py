@@ -1,0 +1,405 @@
+"""Figure builders for the demo: data frames for Gradio's native bar plots, overlays as RGB arrays, and
+matplotlib `Figure`s (object-oriented, never pyplot state, so concurrent users cannot draw on each other's
+figures) for heatmaps and side-by-side comparisons. Pure functions of predictions and explanations.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib
+import matplotlib.colors
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from PIL import Image, ImageDraw
+
+from mhdf.inference import Prediction, class_display_name
+from mhdf.inference.explain import FieldImportance
+from mhdf.metadata import MetadataSchema
+from mhdf.routing import LC_PATHS
+
+OVERLAY_SIZE = 256  # pixels per side of the photo overlays: the model input is often smaller
+OVERLAY_ALPHA = 0.45
+BOX_COLOR = (0, 229, 255)  # cyan stands out on skin tones and on the inferno colormap
+DPI = 90  # figures are read on screen; a low dpi keeps their rendering off the critical path
+COMPARISON_COLORS = ("#4C72B0", "#DD8452")
+LC_PATH_LABELS = {"image": "image path", "fused": "fused path"}
+SUPPORTS, OPPOSES = "supported the prediction", "opposed the prediction"
+# The columns of each bar plot's data frame (an empty frame with them clears a plot).
+LC_GATE_COLUMNS = ("stage", "route", "weight")
+GM_GATE_COLUMNS = ("expert", "weight")
+FIELD_ATTENTION_COLUMNS = ("field", "weight")
+FIELD_IMPORTANCE_COLUMNS = ("field", "magnitude", "effect", "change")
+
+
+def probability_label(prediction: Prediction) -> dict[str, float]:
+    """{full name with code: probability} for `gr.Label`, in class order."""
+    return {
+        class_display_name(code, prediction.class_labels): float(p)
+        for code, p in zip(prediction.classes, prediction.probabilities, strict=True)
+    }
+
+
+def stage_name(stage: int) -> str:
+    return f"Stage {stage + 1}"
+
+
+def expert_name(expert: int) -> str:
+    return f"Expert {expert + 1}"
+
+
+def lc_gate_frame(prediction: Prediction) -> pd.DataFrame:
+    """LC-Gate weights as rows (stage, route, weight), route = "image path" | "fused path"; a stage's weights sum
+    to 1. (A column named "path" would make gradio_client take the plot data for a file.)"""
+    gate = prediction.trace.lc_gate[0].numpy()
+    rows = [
+        {"stage": stage_name(stage), "route": LC_PATH_LABELS[path], "weight": float(gate[stage, index])}
+        for stage in range(gate.shape[0])
+        for index, path in enumerate(LC_PATHS)
+    ]
+    return pd.DataFrame(rows, columns=list(LC_GATE_COLUMNS))
+
+
+def gm_gate_frame(prediction: Prediction) -> pd.DataFrame:
+    """GM-Gate weights as rows (expert, weight)."""
+    gate = prediction.trace.gm_gate[0].numpy()
+    experts = [expert_name(e) for e in range(len(gate))]
+    return pd.DataFrame(dict(zip(GM_GATE_COLUMNS, (experts, gate.astype(float)), strict=True)))
+
+
+def field_attention_frame(prediction: Prediction, stage: int, schema: MetadataSchema) -> pd.DataFrame:
+    """How much the image tokens attended to each clinical field at one stage: rows (field, weight) in schema
+    order, fields by their form label."""
+    weights = prediction.field_attention(stage)
+    labels = [schema.field(name).label for name in weights]
+    return pd.DataFrame(dict(zip(FIELD_ATTENTION_COLUMNS, (labels, list(map(float, weights.values()))), strict=True)))
+
+
+def field_importance_frame(importance: Sequence[FieldImportance]) -> pd.DataFrame:
+    """Rows (field, magnitude, effect, change) in the order given (largest |change| first): field reads
+    "Label = value"; change is the predicted class's probability as entered minus with the field unknown, in
+    percentage points; magnitude its absolute value; effect whether the field supported or opposed the class."""
+    change = [100.0 * item.change for item in importance]
+    return pd.DataFrame(
+        {
+            "field": [f"{item.label} = {item.value}" for item in importance],
+            "magnitude": [abs(c) for c in change],
+            "effect": [SUPPORTS if c >= 0 else OPPOSES for c in change],
+            "change": change,
+        },
+        columns=list(FIELD_IMPORTANCE_COLUMNS),
+    )
+
+
+def _heat_rgb(values: np.ndarray, size: tuple[int, int], resample: Image.Resampling) -> np.ndarray:
+    """(h, w) values -> (H, W, 3) float RGB in [0, 1] of the inferno colormap, scaled to its own maximum."""
+    peak = float(values.max())
+    scaled = values / peak if peak > 0 else np.zeros_like(values)
+    upsampled = Image.fromarray(scaled.astype(np.float32), mode="F").resize(size, resample)
+    return matplotlib.colormaps["inferno"](np.clip(np.asarray(upsampled), 0, 1))[..., :3]
+
+
+def _blend(view: np.ndarray, heat: np.ndarray) -> Image.Image:
+    base = np.asarray(Image.fromarray(view).resize((OVERLAY_SIZE, OVERLAY_SIZE), Image.Resampling.BICUBIC))
+    mixed = (1 - OVERLAY_ALPHA) * base / 255.0 + OVERLAY_ALPHA * heat
+    return Image.fromarray((mixed * 255).round().astype(np.uint8))
+
+
+def attention_overlay(view: np.ndarray, prediction: Prediction, stage: int) -> np.ndarray:
+    """The photo as the model saw it with one stage's metadata -> image attention as a heat map (one colour
+    cell per image token) and boxes on the `top_k` locations the TKCA kept, numbered strongest first.
+    -> (OVERLAY_SIZE, OVERLAY_SIZE, 3) uint8."""
+    attention = prediction.attention_map(stage)
+    rows, cols = attention.shape
+    heat = _heat_rgb(attention, (OVERLAY_SIZE, OVERLAY_SIZE), Image.Resampling.NEAREST)
+    image = _blend(view, heat)
+    draw = ImageDraw.Draw(image)
+    cell_h, cell_w = OVERLAY_SIZE / rows, OVERLAY_SIZE / cols
+    for rank, cell in enumerate(prediction.top_locations(stage), start=1):
+        box = (
+            cell["col"] * cell_w,
+            cell["row"] * cell_h,
+            (cell["col"] + 1) * cell_w - 1,
+            (cell["row"] + 1) * cell_h - 1,
+        )
+        draw.rectangle(box, outline=BOX_COLOR, width=2)
+        if min(cell_h, cell_w) >= 24:  # numbers only where a cell has room for them
+            draw.text((box[0] + 3, box[1] + 1), str(rank), fill=BOX_COLOR)
+    return np.asarray(image)
+
+
+def gradcam_overlay(view: np.ndarray, cam: np.ndarray) -> np.ndarray:
+    """The photo as the model saw it with a (S, S) Grad-CAM map in [0, 1] blended on top -> (OVERLAY_SIZE,
+    OVERLAY_SIZE, 3) uint8."""
+    return np.asarray(_blend(view, _heat_rgb(cam, (OVERLAY_SIZE, OVERLAY_SIZE), Image.Resampling.BILINEAR)))
+
+
+def logit_decomposition(prediction: Prediction) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """The exact logit decomposition as a (experts + 2, C) table and its rows' (name, detail): each expert's
+    gated contribution to every class logit (detail: its gate weight), the bias, and the logits they sum to."""
+    trace = prediction.trace
+    bias = trace.logit_bias.detach().numpy()
+    table = np.vstack([trace.expert_logits[0].numpy(), bias[None], prediction.logits[None]])
+    gates = trace.gm_gate[0].numpy()
+    rows = [(expert_name(e), f"gate {g:.2f}") for e, g in enumerate(gates)] + [("bias", ""), ("= logit", "")]
+    return table, rows
+
+
+def expert_contribution_table(prediction: Prediction) -> str:
+    """The logit decomposition as an HTML heatmap table, the demo's live view: text, so it costs the server no
+    rendering, and narrow enough for a phone. The predicted class's column is outlined."""
+    table, rows = logit_decomposition(prediction)
+    limit = float(np.abs(table).max()) or 1.0
+    colors = matplotlib.colormaps["RdBu_r"]((table / limit + 1) / 2)
+    predicted = int(prediction.probabilities.argmax())
+    experts = len(rows) - 2
+    pad = "padding:3px 2px"
+
+    def cell(row: int, col: int) -> str:
+        style = [f"background:{matplotlib.colors.to_hex(colors[row, col])}", pad]
+        style.append("color:#fff" if abs(table[row, col]) > 0.6 * limit else "color:#000")
+        if col == predicted:
+            style.append("border-left:2px solid #000;border-right:2px solid #000")
+        if row == experts:  # a rule above the bias: the last two rows complete the sum
+            style.append("border-top:2px solid currentColor")
+        return f'<td style="{";".join(style)}">{table[row, col]:+.2f}</td>'
+
+    def row_name(name: str, detail: str) -> str:
+        detail = f"<br><small>{html.escape(detail)}</small>" if detail else ""
+        style = f"text-align:left;font-weight:normal;{pad};white-space:nowrap"
+        return f'<th scope="row" style="{style}">{html.escape(name)}{detail}</th>'
+
+    underline = ";text-decoration:underline"
+    head = "".join(
+        f'<th scope="col" style="{pad}{underline if c == predicted else ""}">{html.escape(code)}</th>'
+        for c, code in enumerate(prediction.classes)
+    )
+    body = "".join(
+        f"<tr>{row_name(*rows[r])}{''.join(cell(r, c) for c in range(table.shape[1]))}</tr>" for r in range(len(rows))
+    )
+    return (
+        '<table class="logit-decomposition" style="border-collapse:collapse;width:100%;font-size:0.8em;'
+        'text-align:center;font-variant-numeric:tabular-nums">'
+        '<caption style="caption-side:top;text-align:left;padding-bottom:6px"><strong>Expert → class contributions.'
+        "</strong> Each column sums to the class logit; the predicted class "
+        f"({html.escape(prediction.classes[predicted])}) is outlined.</caption>"
+        f"<thead><tr><th></th>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
+def expert_contribution_figure(prediction: Prediction) -> Figure:
+    """`logit_decomposition` as a matplotlib heatmap (for the PDF report); the predicted class is outlined."""
+    table, rows = logit_decomposition(prediction)
+    experts = len(rows) - 2
+    limit = float(np.abs(table).max()) or 1.0
+    figure = Figure(figsize=(1.0 + 0.75 * len(prediction.classes), 0.9 + 0.38 * len(rows)), dpi=DPI)
+    axes = figure.add_subplot()
+    axes.imshow(table, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
+    for (row, col), value in np.ndenumerate(table):
+        dark = abs(value) > 0.6 * limit
+        axes.text(col, row, f"{value:+.2f}", ha="center", va="center", fontsize=8, color="white" if dark else "black")
+    axes.axhline(experts - 0.5, color="black", linewidth=0.8)
+    axes.axhline(experts + 0.5, color="black", linewidth=1.6)
+    predicted = int(prediction.probabilities.argmax())
+    axes.add_patch(
+        matplotlib.patches.Rectangle(
+            (predicted - 0.5, -0.5), 1, len(rows), fill=False, edgecolor="black", linewidth=2, clip_on=False
+        )
+    )
+    axes.set_xticks(range(len(prediction.classes)), prediction.classes)
+    axes.set_yticks(range(len(rows)), [f"{name} ({detail})" if detail else name for name, detail in rows])
+    axes.tick_params(length=0, labelsize=9)
+    axes.set_title("Each column sums to the class logit", fontsize=9)
+    figure.subplots_adjust(left=0.3, right=0.97, top=0.88, bottom=0.12)
+    return figure
+
+
+def _grouped_bars(axes: Any, categories: Sequence[str], series: Sequence[np.ndarray], names: Sequence[str]) -> None:
+    """Bars of several runs side by side for each category, values in [0, 1]."""
+    width = 0.8 / len(series)
+    positions = np.arange(len(categories))
+    for index, (values, name) in enumerate(zip(series, names, strict=True)):
+        offset = (index - (len(series) - 1) / 2) * width
+        axes.bar(positions + offset, values, width, label=name, color=COMPARISON_COLORS[index % 2])
+    axes.set_xticks(positions, categories, fontsize=8)
+    axes.tick_params(axis="y", labelsize=8)
+    axes.set_ylim(0, 1)
+    axes.grid(axis="y", alpha=0.3)
+
+
+def routing_comparison_figure(first: Prediction, second: Prediction, names: tuple[str, str], title: str) -> Figure:
+    """Two runs side by side as grouped bars (one colour per run) on one axis, in three sections: the class
+    probabilities, the LC-Gate's fused-path weight per stage and the GM-Gate weight per expert."""
+    fused = LC_PATHS.index("fused")
+    sections = [("class probability", list(first.classes), [first.probabilities, second.probabilities])]
+    stages = first.trace.lc_gate.shape[1]
+    if stages:
+        lc = [p.trace.lc_gate[0, :, fused].numpy() for p in (first, second)]
+        sections.append(("LC-Gate fused-path weight", [f"S{s + 1}" for s in range(stages)], lc))
+    experts = first.trace.gm_gate.shape[1]
+    if experts > 1:
+        gm = [p.trace.gm_gate[0].numpy() for p in (first, second)]
+        sections.append(("GM-Gate expert weight", [f"E{e + 1}" for e in range(experts)], gm))
+    categories = [c for _, labels, _ in sections for c in labels]
+    series = [np.concatenate([values[run] for _, _, values in sections]) for run in range(2)]
+    figure = Figure(figsize=(1.2 + 0.42 * len(categories), 3.0), dpi=DPI)
+    axes = figure.add_subplot()
+    _grouped_bars(axes, categories, series, names)
+    start = 0
+    for section_title, labels, _ in sections:
+        if start:
+            axes.axvline(start - 0.5, color="grey", linewidth=0.8)
+        axes.text(start + (len(labels) - 1) / 2, 1.02, section_title, ha="center", va="bottom", fontsize=8)
+        start += len(labels)
+    axes.set_xlim(-0.6, len(categories) - 0.4)
+    figure.suptitle(title, x=0.01, y=0.98, ha="left", fontsize=10)
+    figure.legend(loc="upper right", ncols=2, fontsize=8, frameon=False)
+    figure.subplots_adjust(left=0.06, right=0.99, top=0.8, bottom=0.1)
+    return figure
+
+
+def _class_means(per_class: Mapping[str, Mapping[str, Any]], classes: Sequence[str], column: int | None, width: int):
+    """(C, width) per-class means from an atlas table; NaN rows for classes without samples."""
+    rows = []
+    for name in classes:
+        mean = per_class.get(name, {}).get("mean")
+        if mean is None:
+            rows.append(np.full(width, np.nan))
+        else:
+            rows.append(np.asarray(mean if column is None else [mean[column]], dtype=float))
+    return np.vstack(rows)
+
+
+def _annotated_heatmap(axes: Any, table: np.ndarray, rows: Sequence[str], columns: Sequence[str], title: str) -> Any:
+    image = axes.imshow(np.ma.masked_invalid(table), cmap="viridis", vmin=0, vmax=1, aspect="auto")
+    for (row, col), value in np.ndenumerate(table):
+        text = "–" if np.isnan(value) else f"{value:.2f}"
+        axes.text(col, row, text, ha="center", va="center", fontsize=7, color="white" if value < 0.6 else "black")
+    axes.set_xticks(range(len(columns)), columns, fontsize=8)
+    axes.set_yticks(range(len(rows)), rows, fontsize=8)
+    axes.tick_params(length=0)
+    axes.set_title(title, fontsize=9)
+    return image
+
+
+def routing_atlas_figure(atlas: Mapping[str, Any]) -> Figure:
+    """The checkpoint's routing atlas (`routing_atlas.json` of `training.evaluate`): mean GM-Gate weight per
+    true class, mean LC-Gate fused-path weight per stage and true class, and expert utilisation."""
+    classes = list(atlas["classes"])
+    gm = atlas["gm_gate"]
+    experts = int(gm["experts"])
+    stages = atlas["lc_gate"]["stages"]
+    fused = list(atlas["lc_gate"]["paths"]).index("fused")
+    panels = 2 + bool(stages)
+    figure = Figure(figsize=(3.6 * panels, 3.3), dpi=DPI)
+    position = 1
+    gm_table = np.vstack([_class_means(gm["per_true_class"], classes, None, experts), [gm["mean"]]])
+    _annotated_heatmap(
+        figure.add_subplot(1, panels, position),
+        gm_table,
+        [*classes, "all"],
+        [f"E{e + 1}" for e in range(experts)],
+        "GM-Gate: mean weight by true class",
+    )
+    if stages:
+        position += 1
+        lc_table = np.hstack([_class_means(s["per_true_class"], classes, fused, 1) for s in stages])
+        lc_table = np.vstack([lc_table, [[s["mean"][fused] for s in stages]]])
+        _annotated_heatmap(
+            figure.add_subplot(1, panels, position),
+            lc_table,
+            [*classes, "all"],
+            [f"S{s['stage'] + 1}" for s in stages],
+            "LC-Gate: fused-path weight",
+        )
+    utilisation = atlas["expert_utilisation"]
+    axes = figure.add_subplot(1, panels, position + 1)
+    _grouped_bars(
+        axes,
+        [f"E{e + 1}" for e in range(experts)],
+        [np.asarray(utilisation["mean_weight"]), np.asarray(utilisation["top1_share"])],
+        ("mean weight", "top-1 share"),
+    )
+    axes.legend(fontsize=7, loc="upper right")
+    axes.set_title("Expert utilisation", fontsize=9)
+    figure.suptitle(f"Routing atlas over {atlas['num_samples']} evaluation cases", fontsize=10)
+    figure.subplots_adjust(left=0.07, right=0.98, top=0.82, bottom=0.1, wspace=0.35)
+    return figure
+
+
+def routing_atlas_summary(atlas: Mapping[str, Any]) -> str:
+    """What the atlas says, in Markdown: where it comes from and how decisive the gates are."""
+    entropy = atlas["gate_entropy"]
+    gm_entropy = entropy["gm_gate"]
+    source = atlas.get("source") or {}
+    where = [
+        f"{source['split']} split" if source.get("split") else "",
+        f"fold {source['fold']}" if source.get("fold") is not None else "",
+        str(source.get("dataset") or ""),
+    ]
+    where_text = ", ".join(part for part in where if part)
+    lines = [f"Computed on **{atlas['num_samples']}** evaluation cases" + (f" ({where_text})." if where_text else ".")]
+    if gm_entropy["max"] > 0:
+        lines.append(
+            f"GM-Gate entropy {gm_entropy['mean']:.2f} ± {gm_entropy['std']:.2f} nats of at most "
+            f"{gm_entropy['max']:.2f}: near the maximum the experts are blended evenly, near 0 one expert decides."
+        )
+    lc_entropy = entropy["lc_gate"]
+    if lc_entropy["mean"]:
+        per_stage = ", ".join(f"{value:.2f}" for value in lc_entropy["mean"])
+        lines.append(f"LC-Gate entropy per stage: {per_stage} nats (at most {lc_entropy['max']:.2f}).")
+    top = np.asarray(atlas["expert_utilisation"]["top1_share"])
+    lines.append(f"Expert {int(top.argmax()) + 1} is the top expert for {top.max():.0%} of the cases.")
+    paragraphs = [" ".join(lines), _expert_specialisation(atlas)]
+    if atlas["lc_gate"]["stages"]:
+        paragraphs.append(_clinical_steering(atlas))
+    return "\n\n".join(paragraphs)
+
+
+def _expert_specialisation(atlas: Mapping[str, Any]) -> str:
+    """Which classes each expert leads: the classes whose mean GM-Gate weight is largest on that expert."""
+    classes = list(atlas["classes"])
+    experts = int(atlas["gm_gate"]["experts"])
+    means = _class_means(atlas["gm_gate"]["per_true_class"], classes, None, experts)  # (C, E)
+    led: dict[int, list[str]] = {expert: [] for expert in range(experts)}
+    for name, row in zip(classes, means, strict=True):
+        if not np.isnan(row).any():
+            led[int(row.argmax())].append(f"{name} ({row.max():.2f})")
+    parts = [
+        f"{expert_name(expert)} leads {', '.join(names)}" if names else f"{expert_name(expert)} leads no class"
+        for expert, names in led.items()
+    ]
+    return (
+        "**Expert specialisation** (mean GM-Gate weight of the leading expert, by true class): "
+        + "; ".join(parts)
+        + "."
+    )
+
+
+def _fused_weight_by_class(stage: Mapping[str, Any], classes: Sequence[str], fused: int) -> np.ndarray:
+    """(C,) mean fused-path LC-Gate weight per true class at one stage; NaN for classes without samples."""
+    return _class_means(stage["per_true_class"], classes, fused, 1)[:, 0]
+
+
+def _clinical_steering(atlas: Mapping[str, Any]) -> str:
+    """The stage whose LC-Gate gives the fused (image + clinical) path the most weight, how that weight differs
+    between classes there, and its spread across classes at every stage."""
+    classes = list(atlas["classes"])
+    stages = atlas["lc_gate"]["stages"]
+    fused = list(atlas["lc_gate"]["paths"]).index("fused")
+    steering = max(stages, key=lambda stage: stage["mean"][fused])
+    per_class = _fused_weight_by_class(steering, classes, fused)
+    low, high = int(np.nanargmin(per_class)), int(np.nanargmax(per_class))
+    spreads = []
+    for stage in stages:
+        by_class = _fused_weight_by_class(stage, classes, fused)
+        spreads.append(f"{stage_name(stage['stage'])} {np.ptp(by_class[~np.isnan(by_class)]):.2f}")
+    return (
+        f"**Clinical data steer most at {stage_name(steering['stage']).lower()}**: its LC-Gate gives the fused "
+        f"path {steering['mean'][fused]:.2f} of the weight on average, from {per_class[low]:.2f} for "
+        f"{classes[low]} to {per_class[high]:.2f} for {classes[high]}. Spread of the fused-path weight across "
+        f"classes, per stage: {', '.join(spreads)}."
+    )

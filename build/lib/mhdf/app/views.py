@@ -1,0 +1,225 @@
+"""What the demo app shows, computed without a server: every view of a diagnosis by name, the routing
+interventions a teacher sets with widgets and the two-case comparison (their words come from `mhdf.app.texts`).
+
+`app.py` only lays out components named like the views here and wires events to `DemoSession`'s methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mhdf.app.figures import (
+    FIELD_ATTENTION_COLUMNS,
+    FIELD_IMPORTANCE_COLUMNS,
+    GM_GATE_COLUMNS,
+    LC_GATE_COLUMNS,
+    attention_overlay,
+    expert_contribution_table,
+    field_attention_frame,
+    field_importance_frame,
+    gm_gate_frame,
+    gradcam_overlay,
+    lc_gate_frame,
+    probability_label,
+    routing_comparison_figure,
+)
+from mhdf.app.texts import (
+    CURRENT_CASE,
+    IMPORTANCE_ON_REQUEST,
+    NARRATIVE_PLACEHOLDER,
+    comparison_summary,
+    diagnosis_status,
+    importance_status,
+    intervention_summary,
+    narrate,
+    ood_warning,
+    prediction_set_text,
+    result_note,
+)
+from mhdf.config import MHDFConfig
+from mhdf.inference import Prediction, Predictor
+from mhdf.inference.checkpoint import ExampleCase
+from mhdf.inference.explain import (
+    Diagnosis,
+    compare_cases,
+    field_importance,
+    grad_cam,
+    intervene,
+    model_view,
+    routing_difference,
+    run_case,
+    without_metadata,
+)
+from mhdf.inference.images import ImageSource
+from mhdf.routing import LC_PATHS, RoutingOverrides
+
+
+def stage_view(kind: str, stage: int) -> str:
+    """The name of one stage's view, `kind` "image" or "fields": `stage` counts from 0 as the model does, the
+    name from 1 as every label does ("tkca_image_1" is Stage 1)."""
+    return f"tkca_{kind}_{stage + 1}"
+
+
+def view_names(num_stages: int) -> list[str]:
+    """The views of one diagnosis, in a fixed order: the names `progressive_diagnosis` yields."""
+    stages = range(num_stages)
+    return [
+        "status", "note", "ood_warning", "probabilities", "prediction_set", "lc_gate", "gm_gate", "contributions",
+        *(stage_view("image", s) for s in stages), *(stage_view("fields", s) for s in stages),
+        "gradcam", "modality", "narrative",
+    ]  # fmt: skip
+
+
+def prediction_views(predictor: Predictor, prediction: Prediction, view: np.ndarray | None) -> dict[str, Any]:
+    """The views one forward pass gives: the probabilities, the trust texts and every routing view."""
+    views: dict[str, Any] = {
+        "note": result_note(predictor, prediction.prediction),
+        "ood_warning": ood_warning(prediction),
+        "probabilities": probability_label(prediction),
+        "prediction_set": prediction_set_text(prediction),
+        "lc_gate": lc_gate_frame(prediction),
+        "gm_gate": gm_gate_frame(prediction),
+        "contributions": expert_contribution_table(prediction),
+    }
+    for s in range(predictor.config.num_fused_stages):
+        views[stage_view("image", s)] = attention_overlay(view, prediction, s) if view is not None else None
+        views[stage_view("fields", s)] = field_attention_frame(prediction, s, predictor.schema)
+    return views
+
+
+def progressive_diagnosis(
+    predictor: Predictor, image: ImageSource | None, record: Mapping[str, Any]
+) -> Iterator[dict[str, Any]]:
+    """Every view of a diagnosis by name (`view_names`), yielded as it becomes ready, each yield complete (views
+    not ready yet are empty and `status` names them):
+
+    1. one forward pass: the probabilities, the prediction set, the out-of-distribution warning and every routing
+       view (LC-Gate, GM-Gate, expert -> class contributions, TKCA);
+    2. Grad-CAM, from that same pass (only the head lies between the logits and the last stage map);
+    3. the modality comparison (one more pass, every field unknown) and the narrative.
+
+    Field importance is left to `field_importance_views`, on request. Raises ValueError naming a bad input."""
+    run = run_case(predictor, image, record)
+    view = model_view(predictor, run.pixels) if run.pixels is not None else None
+    views = cleared_views(predictor.config.num_fused_stages)
+    views |= prediction_views(predictor, run.prediction, view)
+    pending = ["Grad-CAM", "modality comparison"] if view is not None else ["modality comparison"]
+    views["status"] = diagnosis_status(pending)
+    yield dict(views)
+    gradcam = None
+    if view is not None:
+        gradcam = grad_cam(run, int(run.prediction.probabilities.argmax()))
+        views["gradcam"] = gradcam_overlay(view, gradcam)
+        views["status"] = diagnosis_status(["modality comparison"])
+        yield dict(views)
+    unknown = without_metadata(predictor, run)
+    views["modality"] = routing_comparison_figure(
+        run.prediction, unknown, ("metadata as entered", "all metadata unknown"), "What the clinical data changed"
+    )
+    views["narrative"] = narrate(Diagnosis(run.prediction, unknown, None, view, gradcam), predictor.schema)
+    views["status"] = diagnosis_status([])
+    yield dict(views)
+
+
+def diagnose_case(predictor: Predictor, image: ImageSource | None, record: Mapping[str, Any]) -> dict[str, Any]:
+    """All views of `progressive_diagnosis` once every one is ready."""
+    *_, views = progressive_diagnosis(predictor, image, record)
+    return views
+
+
+def field_importance_views(
+    predictor: Predictor, image: ImageSource | None, record: Mapping[str, Any]
+) -> Iterator[tuple[pd.DataFrame, str]]:
+    """Field importance on request: (bar-plot frame, status) after every batch of record variants."""
+    run = run_case(predictor, image, record)
+    filled = sum(value is not None for value in run.record.values())
+    if not filled:
+        yield field_importance_frame([]), importance_status(0, 0)
+        return
+    for done in field_importance(predictor, run):
+        yield field_importance_frame(done), importance_status(len(done), filled)
+
+
+def cleared_field_importance() -> tuple[pd.DataFrame, str]:
+    """The field-importance plot and status before it is asked for (a new case, or Clear)."""
+    return pd.DataFrame(columns=list(FIELD_IMPORTANCE_COLUMNS)), IMPORTANCE_ON_REQUEST
+
+
+def cleared_views(num_stages: int) -> dict[str, Any]:
+    """The value of each view after Clear: bar plots get an empty frame with their columns (a plot set to None
+    cannot be torn down by Gradio's frontend), the narrative its placeholder, texts empty, everything else None."""
+    views: dict[str, Any] = dict.fromkeys(view_names(num_stages))
+    views |= {"lc_gate": pd.DataFrame(columns=list(LC_GATE_COLUMNS))}
+    views |= {"gm_gate": pd.DataFrame(columns=list(GM_GATE_COLUMNS))}
+    views |= {stage_view("fields", s): pd.DataFrame(columns=list(FIELD_ATTENTION_COLUMNS)) for s in range(num_stages)}
+    views["narrative"] = NARRATIVE_PLACEHOLDER
+    views["status"] = views["ood_warning"] = views["prediction_set"] = views["contributions"] = ""
+    return views
+
+
+def overrides_from_controls(
+    config: MHDFConfig,
+    disabled: Sequence[int] | None,
+    forced: int | None,
+    temperature: float,
+    hard: bool,
+    lc_paths: Sequence[str],
+) -> RoutingOverrides:
+    """The teaching tab's widgets -> RoutingOverrides. A value equal to the checkpoint's own setting is no
+    intervention (None), so the summary names only real interventions; `forced` -1 or empty means none;
+    `lc_paths` holds one choice per fused stage, `MODEL_CHOICE` leaving that gate alone."""
+    return RoutingOverrides(
+        gm_temperature=None if float(temperature) == config.gate_temperature else float(temperature),
+        gm_hard=None if bool(hard) == config.hard_gate else bool(hard),
+        gm_disabled_experts=tuple(int(e) for e in disabled or ()),
+        gm_forced_expert=None if forced in (None, "", -1) else int(forced),
+        lc_forced_paths={stage: path for stage, path in enumerate(lc_paths) if path in LC_PATHS},
+    )
+
+
+@dataclass
+class SideBySide:
+    """Two runs as the teaching tab shows them: a probability label each, a routing figure and a summary."""
+
+    first: dict[str, float]
+    second: dict[str, float]
+    figure: Any  # matplotlib Figure
+    summary: str  # Markdown
+
+
+def intervention_view(
+    predictor: Predictor, image: ImageSource | None, record: Mapping[str, Any], overrides: RoutingOverrides
+) -> SideBySide:
+    """Run a case unmodified and with `overrides`. Raises ValueError naming a problem."""
+    result = intervene(predictor, image, record, overrides)
+    moved = routing_difference(result.baseline, result.intervened).probabilities
+    summary = intervention_summary(overrides, result.baseline, result.intervened, moved)
+    figure = routing_comparison_figure(
+        result.baseline, result.intervened, ("unmodified", "intervened"), "Unmodified run vs intervention"
+    )
+    return SideBySide(probability_label(result.baseline), probability_label(result.intervened), figure, summary)
+
+
+def comparison_view(predictor: Predictor, cases: Sequence[tuple[ImageSource | None, Mapping[str, Any]]]) -> SideBySide:
+    """Two (photo, record) cases side by side. Raises ValueError naming a problem."""
+    first, second = compare_cases(predictor, cases)
+    figure = routing_comparison_figure(first, second, ("case A", "case B"), "Routing of case A vs case B")
+    return SideBySide(probability_label(first), probability_label(second), figure, comparison_summary(first, second))
+
+
+def case_choices(examples: Sequence[ExampleCase]) -> list[str]:
+    """What the comparison dropdowns offer: the current case, then every example by title."""
+    return [CURRENT_CASE, *(example.title for example in examples)]
+
+
+def find_example(examples: Sequence[ExampleCase], *, name: str | None = None, title: str | None = None) -> ExampleCase:
+    """The example case with this name or title; ValueError for anything else (the value may come from a client)."""
+    for example in examples:
+        if example.name == name or example.title == title:
+            return example
+    raise ValueError("unknown case: choose the current case or one of the example cases")

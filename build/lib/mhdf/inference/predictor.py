@@ -1,0 +1,269 @@
+"""`Predictor`: load a checkpoint once, predict from a photo and a clinical record, explain the routing as JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from mhdf.config import MHDFConfig
+from mhdf.inference.checkpoint import checkpoint_folder, read_model_card, read_trust
+from mhdf.inference.images import ImageSource, load_image
+from mhdf.inference.transforms import eval_transform
+from mhdf.inference.uncertainty import TrustFiles, stage_features
+from mhdf.metadata import Value
+from mhdf.model import MHDFNet
+from mhdf.routing import RoutingOverrides
+from mhdf.trace import MHDFOutput, RoutingTrace
+
+
+def class_display_name(code: str, class_labels: Mapping[str, str]) -> str:
+    """ "Basal cell carcinoma (BCC)"; just the code when it has no longer name."""
+    label = class_labels.get(code, code)
+    return code if label == code else f"{label} ({code})"
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+@dataclass
+class Prediction:
+    """One diagnosis: class probabilities and the routing that produced them (a batch-of-one trace), and how far
+    to trust them (each part None when the checkpoint lacks its file, see `mhdf.inference.checkpoint`)."""
+
+    model: dict[str, Any]  # name, training_data, synthetic, backbone, variant, schema
+    classes: list[str]
+    class_labels: dict[str, str]
+    probabilities: np.ndarray  # (C,) calibrated when `temperature` is set, else the plain softmax
+    logits: np.ndarray  # (C,) before temperature scaling
+    record: dict[str, Any]  # the validated clinical record, None = unknown
+    field_names: list[str]
+    trace: RoutingTrace  # tensors on the CPU, batch dimension of 1
+    top_k: int
+    temperature: float | None = None
+    prediction_set: list[str] | None = None  # the conformal set, most probable first
+    set_coverage: float | None = None
+    ood: dict[str, Any] | None = None  # {"score", "threshold", "in_distribution"}
+
+    @property
+    def calibrated(self) -> bool:
+        return self.temperature is not None
+
+    @property
+    def in_distribution(self) -> bool | None:
+        """False when the photo is unlike the training images; None when the checkpoint cannot tell."""
+        return None if self.ood is None else self.ood["in_distribution"]
+
+    @property
+    def prediction(self) -> str:
+        return self.classes[int(self.probabilities.argmax())]
+
+    def attention_map(self, stage: int) -> np.ndarray:
+        """(h, w) where the metadata queries looked at this stage: meta->image attention averaged over
+        heads and fields (sums to 1)."""
+        attention = self.trace.tkca[stage]["meta_to_image"][0].mean(dim=(0, 1))
+        return attention.view(*self.trace.tkca[stage]["grid"]).numpy()
+
+    def field_attention(self, stage: int) -> dict[str, float]:
+        """How much the image tokens attended to each clinical field at this stage (sums to 1)."""
+        weights = self.trace.tkca[stage]["image_to_meta"][0].mean(dim=(0, 1))
+        return dict(zip(self.field_names, weights.tolist(), strict=True))
+
+    def top_locations(self, stage: int) -> list[dict[str, float]]:
+        """The `top_k` grid cells of `attention_map(stage)`, strongest first."""
+        attention = self.attention_map(stage)
+        width = attention.shape[1]
+        order = np.argsort(attention, axis=None)[::-1][: self.top_k]
+        return [{"row": int(i // width), "col": int(i % width), "weight": float(attention.flat[i])} for i in order]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of `python -m mhdf.predict` and of the app's /predict endpoint."""
+        trace = self.trace
+        return {
+            "model": self.model,
+            "classes": self.classes,
+            "probabilities": dict(zip(self.classes, self.probabilities.tolist(), strict=True)),
+            "prediction": self.prediction,
+            "uncertainty": {
+                "calibrated": self.calibrated,
+                "temperature": self.temperature,
+                "prediction_set": self.prediction_set,
+                "set_coverage": self.set_coverage,
+                "ood": self.ood,
+            },
+            "routing": {
+                "lc_gate": trace.lc_gate[0].tolist(),
+                "gm_gate": trace.gm_gate[0].tolist(),
+                "expert_logits": trace.expert_logits[0].tolist(),
+                "logit_bias": trace.logit_bias.tolist(),
+                "logits": self.logits.tolist(),
+                "tkca": [
+                    {
+                        "stage": stage,
+                        "grid": list(stage_trace["grid"]),
+                        "meta_to_image_topk": self.top_locations(stage),
+                        "image_to_meta": self.field_attention(stage),
+                    }
+                    for stage, stage_trace in enumerate(trace.tkca)
+                ],
+            },
+        }
+
+
+def _sample(trace: RoutingTrace, index: int) -> RoutingTrace:
+    """Sample `index` of a batched trace, as a batch of one on the CPU."""
+    one = slice(index, index + 1)
+    return RoutingTrace(
+        lc_gate=trace.lc_gate[one].detach().float().cpu(),
+        gm_gate=trace.gm_gate[one].detach().float().cpu(),
+        expert_logits=trace.expert_logits[one].detach().float().cpu(),
+        logit_bias=trace.logit_bias.detach().float().cpu(),
+        tkca=[
+            {
+                "meta_to_image": t["meta_to_image"][one].detach().float().cpu(),
+                "image_to_meta": t["image_to_meta"][one].detach().float().cpu(),
+                "grid": t["grid"],
+            }
+            for t in trace.tkca
+        ],
+        channel_attention=[a[one].detach().float().cpu() for a in trace.channel_attention],
+    )
+
+
+class Predictor:
+    """A loaded MHDF-Net checkpoint with its preprocessing; safe to share between threads."""
+
+    def __init__(
+        self, model: MHDFNet, name: str, card: Mapping[str, Any] | None = None, trust: TrustFiles | None = None
+    ) -> None:
+        # channels_last convolution weights: exact to float tolerance, and on 2 CPU cores 17 % faster for VGG-16,
+        # 9 % for the bundled MobileNetV3, even for ResNet-50 (benchmarks/cpu_settings.py)
+        self.model = model.eval().to(memory_format=torch.channels_last)
+        self.trust = trust or TrustFiles()
+        self.config: MHDFConfig = model.config
+        self.schema = model.schema
+        self.name = name
+        self.card = dict(card or {})  # the checkpoint's model_card.json: its metrics are shown to users
+        self.transform = eval_transform(self.config) if self.config.uses_image else None
+
+    @classmethod
+    def from_pretrained(cls, path_or_hub_id: str | Path, device: str = "auto") -> Predictor:
+        """Load a checkpoint folder, a training run folder or a Hub repo (see `mhdf.inference.checkpoint`)."""
+        folder = checkpoint_folder(path_or_hub_id)
+        model = MHDFNet.from_pretrained(str(folder), map_location=str(resolve_device(device)))
+        card = read_model_card(folder)
+        name = card.get("name") or Path(str(path_or_hub_id).rstrip("/")).name
+        return cls(model, name=name, card=card, trust=read_trust(folder))
+
+    def to(self, device: str | torch.device) -> Predictor:
+        """Move the model to `device` ("auto": CUDA when available); returns self."""
+        self.model.to(resolve_device(device) if isinstance(device, str) else device)
+        return self
+
+    @property
+    def device(self) -> torch.device:
+        return self.model.device
+
+    @property
+    def model_info(self) -> dict[str, Any]:
+        config = self.config
+        return {
+            "name": self.name,
+            "training_data": config.training_data,
+            "synthetic": config.synthetic_data,
+            "backbone": config.backbone,
+            "variant": config.variant,
+            "schema": self.schema.name,
+        }
+
+    def preprocess(self, image: ImageSource) -> tuple[Image.Image, torch.Tensor]:
+        """-> the RGB image as understood, and its (1, 3, S, S) model input on the model's device."""
+        rgb = load_image(image, decode_size=self.config.image_size)
+        return rgb, self.transform(rgb).unsqueeze(0).to(self.device)
+
+    def predict(
+        self, image: ImageSource, record: Mapping[str, Any], overrides: RoutingOverrides | None = None
+    ) -> Prediction:
+        """One photo and one clinical record -> Prediction. Raises ValueError naming what is wrong."""
+        return self.predict_records(image, [record], overrides)[0]
+
+    def predict_records(
+        self,
+        image: ImageSource | torch.Tensor,
+        records: Sequence[Mapping[str, Any]],
+        overrides: RoutingOverrides | None = None,
+    ) -> list[Prediction]:
+        """One photo with several clinical records, in one batch (e.g. each field set to unknown in turn).
+
+        `image` may be a tensor from `preprocess` to skip decoding again. Raises ValueError naming a bad field."""
+        validated = [self.schema.validate(record) for record in records]
+        pixels = None
+        if self.config.uses_image:
+            pixels = image if isinstance(image, torch.Tensor) else self.preprocess(image)[1]
+        return self.predict_validated(pixels, validated, overrides)
+
+    def forward(
+        self,
+        pixels: torch.Tensor | None,
+        records: Sequence[Mapping[str, Value]],
+        overrides: RoutingOverrides | None = None,
+        grad_from_last_stage: bool = False,
+    ) -> MHDFOutput:
+        """The traced forward pass of one (1, 3, S, S) photo from `preprocess` (None for a metadata-only model)
+        with validated records (`schema.validate`), one batch row per record; the layers before the first fusion
+        run once for the photo. `grad_from_last_stage`: see `MHDFNet.forward` (call it under `torch.no_grad()`)."""
+        metadata = self.model.encode_metadata(records, canonical=True)
+        return self.model(
+            pixels, metadata, return_trace=True, overrides=overrides, grad_from_last_stage=grad_from_last_stage
+        )
+
+    def predict_traced(self, pixels: torch.Tensor | None, record: Mapping[str, Value]) -> tuple[Prediction, MHDFOutput]:
+        """One validated record with its photo -> its Prediction and the pass it came from, with autograd kept from
+        the last stage map on (Grad-CAM reuses it instead of running a second pass). Also under inference mode."""
+        with torch.inference_mode(False), torch.no_grad():
+            out = self.forward(pixels, [record], grad_from_last_stage=pixels is not None)
+        return self._predictions(out, [record])[0], out
+
+    @torch.inference_mode()
+    def predict_validated(
+        self,
+        pixels: torch.Tensor | None,
+        records: Sequence[Mapping[str, Value]],
+        overrides: RoutingOverrides | None = None,
+    ) -> list[Prediction]:
+        """`predict_records` for a preprocessed photo and records validated already (not validated again)."""
+        return self._predictions(self.forward(pixels, records, overrides), records)
+
+    def _predictions(self, out: MHDFOutput, records: Sequence[Mapping[str, Value]]) -> list[Prediction]:
+        logits = out.logits.detach().float().cpu().numpy()
+        features = stage_features(out.stage_maps) if out.stage_maps else None
+        assessments = self.trust.assess(logits, features)
+        classes = list(self.config.class_names)
+        return [
+            Prediction(
+                model=self.model_info,
+                classes=classes,
+                class_labels={c: self.schema.class_labels.get(c, c) for c in classes},
+                probabilities=assessment.probabilities,
+                logits=logits[i],
+                record=dict(records[i]),
+                field_names=self.schema.field_names,
+                trace=_sample(out.trace, i),
+                top_k=self.config.top_k,
+                temperature=assessment.temperature,
+                prediction_set=None
+                if assessment.prediction_set is None
+                else [classes[c] for c in assessment.prediction_set],
+                set_coverage=assessment.set_coverage,
+                ood=assessment.ood,
+            )
+            for i, assessment in enumerate(assessments)
+        ]

@@ -1,0 +1,228 @@
+"""MHDF-Net: a timm backbone with LC-MoE fusion after chosen stages, and a GM-MoE head reading the LC-MoE outputs."""
+
+import contextlib
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import safetensors.torch
+import torch
+from huggingface_hub import PyTorchModelHubMixin, hf_hub_download
+from huggingface_hub.constants import SAFETENSORS_SINGLE_FILE
+from torch import nn
+
+from mhdf.backbone import StagedBackbone
+from mhdf.config import MHDFConfig
+from mhdf.field_tokens import FieldTokenizer
+from mhdf.gm_moe import GMMoE, GMMoEOutput
+from mhdf.lc_moe import LCGate, LCMoE, LCMoEOutput
+from mhdf.routing import RoutingOverrides
+from mhdf.trace import MHDFOutput, RoutingTrace
+
+# timm's convention for a module whose buffers are computed from its configuration rather than saved
+INIT_BUFFERS = "init_non_persistent_buffers"
+# the weights file `save_pretrained` writes (huggingface_hub's name for it, so the two never disagree)
+WEIGHTS_NAME = SAFETENSORS_SINGLE_FILE
+
+
+class StageFusion:
+    """The LC-MoE blocks applied to the backbone's stage outputs during one forward pass, and what they produced.
+
+    The backbone hands it each fused stage's map as the stage finishes (see `StagedBackbone.rewriting`); it keeps
+    every block's output and the maps as fed onwards, so the model reads them after the backbone has run.
+    """
+
+    def __init__(
+        self,
+        lc_moe: nn.ModuleList,
+        field_tokens: torch.Tensor | None,
+        batch: int,
+        overrides: RoutingOverrides,
+        grad_from_stage: int | None,
+    ) -> None:
+        self.lc_moe = lc_moe
+        self.field_tokens = field_tokens
+        self.batch = batch
+        self.overrides = overrides
+        self.grad_from_stage = grad_from_stage
+        self.fusions: list[LCMoEOutput] = []
+        self.stage_maps: list[torch.Tensor] = []
+
+    def __call__(self, stage: int, feature_map: torch.Tensor) -> torch.Tensor:
+        """(B or 1, C, H, W) stage output -> (B, C, H, W) map the next stage reads."""
+        if feature_map.shape[0] != self.batch:  # the photo meets its records: one row per record from here on
+            feature_map = feature_map.expand(self.batch, -1, -1, -1).contiguous()
+        if stage != self.grad_from_stage:
+            return self._fuse(stage, feature_map)
+        feature_map = feature_map.detach().requires_grad_()
+        with torch.enable_grad():
+            return self._fuse(stage, feature_map)
+
+    def _fuse(self, stage: int, feature_map: torch.Tensor) -> torch.Tensor:
+        if self.lc_moe:
+            fusion = self.lc_moe[stage](feature_map, self.field_tokens, self.overrides.lc_forced_paths.get(stage))
+            self.fusions.append(fusion)
+            feature_map = fusion.feature_map
+        self.stage_maps.append(feature_map)
+        return feature_map
+
+
+def routing_trace(fusions: Sequence[LCMoEOutput], head: GMMoEOutput) -> RoutingTrace:
+    """The per-sample record of one pass: every LC-MoE block's gate and attention, and the GM-MoE's routing."""
+    batch = head.logits.shape[0]
+    return RoutingTrace(
+        lc_gate=torch.stack([f.lc_gate for f in fusions], 1) if fusions else head.logits.new_zeros(batch, 0, 2),
+        gm_gate=head.gm_gate,
+        expert_logits=head.expert_logits,
+        logit_bias=head.logit_bias,
+        tkca=[{"meta_to_image": f.meta_to_image, "image_to_meta": f.image_to_meta, "grid": f.grid} for f in fusions],
+        channel_attention=[f.channel_attention for f in fusions],
+    )
+
+
+# No `from __future__ import annotations` here: PyTorchModelHubMixin reads the real `config: MHDFConfig` annotation
+# to rebuild the dataclass from config.json.
+class MHDFNet(
+    nn.Module,
+    PyTorchModelHubMixin,
+    library_name="mhdf-net",
+    tags=["image-classification", "dermatology", "multimodal", "mixture-of-experts"],
+    license="apache-2.0",
+):
+    """Skin-lesion classifier fusing a photo with clinical metadata, routed through two levels of gates.
+
+    `model(images, metadata)` returns (B, C) logits; `model(images, metadata, return_trace=True)` returns an
+    `MHDFOutput` whose `trace` records every gate weight and attention map that produced them. What the GM-MoE
+    head reads depends on the variant (see `mhdf.config.VARIANTS`); for the full model it is the gated local
+    vector of every LC-MoE block, so the clinical data reach the head through the local experts.
+    """
+
+    def __init__(self, config: MHDFConfig, pretrained: bool = False) -> None:
+        super().__init__()
+        self.config = config
+        self.schema = config.schema
+        self.backbone = StagedBackbone(config.backbone, config.fusion_stages, pretrained) if config.uses_image else None
+        self.field_tokenizer = (
+            FieldTokenizer(self.schema, config.token_dim, config.field_dropout) if config.uses_metadata else None
+        )
+        channels = self.backbone.channels if self.backbone is not None else []
+        self.lc_moe = nn.ModuleList(LCMoE(c, config) for c in channels) if config.fuses_stages else nn.ModuleList()
+        # the fusing variants hand the head their local vectors; the others (and, optionally, the fusing ones
+        # too) the pooled stage maps
+        self.reads_stage_maps = bool(channels) and (not config.fuses_stages or config.gm_reads_stage_maps)
+        # late-fusion baselines hand the pooled field tokens to the head as one more "scale"
+        self.pools_metadata = config.variant in ("concat", "meta-only")
+        head_inputs = [config.token_dim] * len(self.lc_moe)
+        head_inputs += channels if self.reads_stage_maps else []
+        head_inputs += [config.token_dim] if self.pools_metadata else []
+        self.gm_moe = GMMoE(head_inputs, config)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def set_gate_temperature(self, temperature: float) -> None:
+        """Sets the softmax temperature of every LC-Gate and the GM-Gate (and the config that is saved with them)."""
+        if temperature <= 0:
+            raise ValueError(f"gate temperature must be > 0, got {temperature}")
+        self.config.gate_temperature = temperature
+        for module in self.modules():
+            if isinstance(module, (LCGate, GMMoE)):
+                module.temperature = temperature
+
+    def encode_metadata(self, records: Sequence[Mapping[str, Any]], canonical: bool = False) -> torch.Tensor:
+        """Raw clinical records (CSV-style values allowed) -> (B, F) float tensor; raises ValueError on bad input.
+        `canonical`: the records come from `schema.validate` / `normalize` and are encoded without a second check."""
+        return torch.from_numpy(self.schema.encode_batch(records, canonical)).to(self.device)
+
+    def forward(
+        self,
+        images: torch.Tensor | None,
+        metadata: torch.Tensor | None,
+        return_trace: bool = False,
+        overrides: RoutingOverrides | None = None,
+        grad_from_last_stage: bool = False,
+    ) -> torch.Tensor | MHDFOutput:
+        """(B, 3, H, W) images, (B, F) encoded metadata -> (B, C) logits, or MHDFOutput with return_trace.
+
+        One photo (B = 1) with several records (B rows of metadata) runs the backbone up to the first fused stage
+        once and continues with B rows from there: what comes before the first fusion depends on the photo only.
+        `grad_from_last_stage` (under `torch.no_grad()`) records autograd from the last stage's input map on, so
+        Grad-CAM differentiates the logits with respect to the last stage map without a second pass.
+        """
+        overrides = overrides or RoutingOverrides()
+        overrides.check(self.config.experts, self.config.num_fused_stages)
+        field_tokens = self.field_tokenizer(metadata) if self.field_tokenizer is not None else None
+        batch = metadata.shape[0] if metadata is not None else images.shape[0]
+        grad_from_stage = len(self.config.fusion_stages) - 1 if grad_from_last_stage else None
+        stages = StageFusion(self.lc_moe, field_tokens, batch, overrides, grad_from_stage)
+
+        features = []
+        if self.backbone is not None:
+            with self.backbone.rewriting(stages):
+                self.backbone(images)
+            if len(stages.stage_maps) != len(self.config.fusion_stages):
+                raise RuntimeError(
+                    f"stage hooks fired {len(stages.stage_maps)} times, expected {len(self.config.fusion_stages)}"
+                )
+            features = [fusion.local_vector for fusion in stages.fusions]
+            if self.reads_stage_maps:
+                features += [stage_map.mean(dim=(2, 3)) for stage_map in stages.stage_maps]
+        if self.pools_metadata:
+            features.append(field_tokens.mean(dim=1))
+
+        with torch.enable_grad() if grad_from_last_stage else contextlib.nullcontext():
+            head = self.gm_moe(features, overrides)
+        if not return_trace:
+            return head.logits
+        return MHDFOutput(head.logits, routing_trace(stages.fusions, head), stages.stage_maps)
+
+    @classmethod
+    def _from_pretrained(
+        cls,
+        *,
+        model_id: str,
+        revision: str | None,
+        cache_dir: str | None,
+        force_download: bool,
+        local_files_only: bool,
+        token: str | bool | None,
+        map_location: str = "cpu",
+        strict: bool = True,
+        **model_kwargs,
+    ) -> "MHDFNet":
+        """Weights from safetensors only: a checkpoint never gets to unpickle anything. The modules are built on the
+        meta device and materialised empty, as the checkpoint overwrites every weight: a normal build would
+        allocate and initialise layers that are thrown away (timm's VGG-16 builds its 102M-parameter pre-logits
+        MLP before `features_only` drops it: 0.4 GB more peak memory on a 2-core Space)."""
+        model = _build_empty(cls, model_kwargs, torch.device(map_location))
+        if os.path.isdir(model_id):
+            weights = os.path.join(model_id, WEIGHTS_NAME)
+        else:
+            weights = hf_hub_download(
+                model_id,
+                WEIGHTS_NAME,
+                revision=revision,
+                cache_dir=cache_dir,
+                force_download=force_download,
+                local_files_only=local_files_only,
+                token=token,
+            )
+        safetensors.torch.load_model(model, weights, strict=strict, device=str(map_location))
+        return model.eval()
+
+
+def _build_empty(cls: type[MHDFNet], model_kwargs: dict[str, Any], device: torch.device) -> MHDFNet:
+    """`cls(**model_kwargs)` with uninitialised weights on `device`, and its computed (non-persistent) buffers
+    recomputed. A model with a computed buffer that its module cannot recompute is built normally instead."""
+    with torch.device("meta"):
+        model = cls(**model_kwargs)
+    saved = set(model.state_dict())
+    for name, _ in model.named_buffers():
+        if name not in saved and not hasattr(model.get_submodule(name.rpartition(".")[0]), INIT_BUFFERS):
+            return cls(**model_kwargs).to(device)
+    model.to_empty(device=device)
+    for module in model.modules():
+        if hasattr(module, INIT_BUFFERS):
+            getattr(module, INIT_BUFFERS)()
+    return model

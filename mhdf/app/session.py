@@ -1,0 +1,194 @@
+"""The demo's session: one loaded checkpoint (`DEFAULT_CHECKPOINT` unless another is named) and its event
+handlers, testable without a server, and the one wrapping every handler gets when it serves (user errors as
+`gr.Error`, inference mode, a ZeroGPU GPU where the Space has one).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import gradio as gr
+import torch
+
+from mhdf.app.form import empty_form, record_from_form
+from mhdf.app.report import case_report
+from mhdf.app.texts import CURRENT_CASE
+from mhdf.app.uploads import UploadPolicy, parse_file_size, uploaded_file
+from mhdf.app.views import (
+    cleared_field_importance,
+    cleared_views,
+    comparison_view,
+    diagnose_case,
+    field_importance_views,
+    find_example,
+    intervention_view,
+    overrides_from_controls,
+    progressive_diagnosis,
+    view_names,
+)
+from mhdf.inference import Predictor
+from mhdf.inference.checkpoint import (
+    DEFAULT_CHECKPOINT,
+    ExampleCase,
+    checkpoint_folder,
+    read_examples,
+    read_routing_atlas,
+)
+
+try:  # Hugging Face ZeroGPU: a GPU is attached only while a decorated function runs
+    import spaces
+
+    gpu = spaces.GPU
+except ImportError:
+
+    def gpu(fn: Callable) -> Callable:
+        return fn
+
+
+# The handlers Gradio events call, each served through `serving`.
+EVENTS = ("diagnose", "field_importance", "diagnose_example", "intervene", "compare", "predict", "report")
+
+
+def reports_user_errors(handler: Callable) -> Callable:
+    """A ValueError (bad photo, impossible value, refused file) becomes a message for the person at the browser or
+    the API client; nothing about the case reaches the logs. Works for plain and for streaming (generator) events."""
+
+    def user_error(error: ValueError) -> gr.Error:
+        return gr.Error(str(error), title="Cannot diagnose this case", print_exception=False)
+
+    if inspect.isgeneratorfunction(handler):
+
+        @functools.wraps(handler)
+        def streaming(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            try:
+                yield from handler(*args, **kwargs)
+            except ValueError as error:
+                raise user_error(error) from None
+
+        return streaming
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return handler(*args, **kwargs)
+        except ValueError as error:
+            raise user_error(error) from None
+
+    return wrapper
+
+
+class DemoSession:
+    """One loaded checkpoint and its event handlers.
+
+    Events that take the photo or the form run with preprocess=False: the raw values go to `mhdf.app.uploads`
+    (only this server's uploads are opened), the schema's validation and `mhdf.inference.images.load_image`, so a
+    corrupt file, a decompression bomb or an impossible value gets an error naming the problem. The methods are
+    plain: `served_handlers` wraps them for Gradio.
+    """
+
+    def __init__(
+        self, predictor: Predictor, examples: list[ExampleCase], atlas: dict[str, Any] | None, uploads: UploadPolicy
+    ) -> None:
+        self.predictor = predictor
+        self.schema = predictor.schema
+        self.examples = examples
+        self.atlas = atlas
+        self.uploads = uploads
+        self.view_names = view_names(predictor.config.num_fused_stages)
+
+    def _in_view_order(self, views: Mapping[str, Any]) -> list[Any]:
+        return [views[name] for name in self.view_names]
+
+    def _case(self, choice: str, image: Any, form_values: tuple) -> tuple[Path | None, dict[str, Any]]:
+        if choice == CURRENT_CASE:
+            return uploaded_file(image, self.uploads), record_from_form(self.schema, form_values)
+        example = find_example(self.examples, title=choice)
+        return example.image, example.metadata
+
+    def diagnose(self, image: Any, *form_values: Any) -> Iterator[list[Any]]:
+        """Streams the views: the probabilities and every routing view after one forward pass, then the rest."""
+        record = record_from_form(self.schema, form_values)
+        for views in progressive_diagnosis(self.predictor, uploaded_file(image, self.uploads), record):
+            yield self._in_view_order(views)
+
+    def field_importance(self, image: Any, *form_values: Any) -> Iterator[tuple[Any, str]]:
+        """Each filled field set to unknown in turn, streamed batch by batch."""
+        record = record_from_form(self.schema, form_values)
+        yield from field_importance_views(self.predictor, uploaded_file(image, self.uploads), record)
+
+    def diagnose_example(self, name: str, *shown: Any) -> list[Any]:
+        """An example case, read from the checkpoint folder by name; `shown` (its photo and form as displayed) is
+        not read, so no path a client sends is opened here."""
+        example = find_example(self.examples, name=name)
+        return self._in_view_order(diagnose_case(self.predictor, example.image, example.metadata))
+
+    def intervene(
+        self, image: Any, disabled: list[int], forced: int | None, temperature: float, hard: bool, *paths_and_form: Any
+    ) -> tuple[dict[str, float], dict[str, float], Any, str]:
+        stages = self.predictor.config.num_fused_stages
+        lc_paths, form_values = paths_and_form[:stages], paths_and_form[stages:]
+        overrides = overrides_from_controls(self.predictor.config, disabled, forced, temperature, hard, lc_paths)
+        record = record_from_form(self.schema, form_values)
+        view = intervention_view(self.predictor, uploaded_file(image, self.uploads), record, overrides)
+        return view.first, view.second, view.figure, view.summary
+
+    def compare(
+        self, choice_a: str, choice_b: str, image: Any, *form_values: Any
+    ) -> tuple[dict[str, float], dict[str, float], Any, str]:
+        cases = [self._case(choice, image, form_values) for choice in (choice_a, choice_b)]
+        view = comparison_view(self.predictor, cases)
+        return view.first, view.second, view.figure, view.summary
+
+    def predict(self, image: dict[str, Any] | None, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Classify a lesion photo with its clinical metadata. `image`: an image file (gradio_client
+        `handle_file(path)`); `metadata`: {field: value} with the checkpoint's field names (leave a field out
+        when unknown). Returns the JSON document of `python -m mhdf.predict`."""
+        path = uploaded_file(image, self.uploads)
+        if path is None:
+            raise ValueError("no image: send the lesion photo as a file")
+        if metadata is not None and not isinstance(metadata, Mapping):
+            raise ValueError("metadata must be a JSON object of clinical fields")
+        return self.predictor.predict(path, metadata or {}).to_dict()
+
+    def report(self, image: Any, *form_values: Any) -> str:
+        """The case report (PDF) of the current photo and form, written into Gradio's cache folder, which deletes
+        it with the uploads (see SECURITY.md); never kept anywhere else."""
+        record = record_from_form(self.schema, form_values)
+        photo = uploaded_file(image, self.uploads)
+        self.uploads.folder.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix="report-", dir=self.uploads.folder))
+        return str(case_report(folder / "mhdf-case-report.pdf", self.predictor, photo, record))
+
+    def clear(self) -> list[Any]:
+        """The empty photo and form, every view cleared, no report and no field importance."""
+        cleared = cleared_views(self.predictor.config.num_fused_stages)
+        return [None, *empty_form(self.schema), *self._in_view_order(cleared), None, *cleared_field_importance()]
+
+
+def load_session(
+    upload_folder: Path, max_file_size: str | int, checkpoint: str | Path = DEFAULT_CHECKPOINT, device: str = "auto"
+) -> DemoSession:
+    """The session of a checkpoint (folder, run folder or Hub id), with its examples and atlas; uploads are read
+    from `upload_folder` up to `max_file_size` ("20mb"). Raises ValueError or OSError naming what is wrong."""
+    uploads = UploadPolicy(upload_folder, parse_file_size(max_file_size))
+    folder = checkpoint_folder(checkpoint)
+    # loaded on the CPU, then moved: on ZeroGPU the main process may not initialise CUDA itself
+    predictor = Predictor.from_pretrained(folder, device="cpu").to(device)
+    return DemoSession(predictor, read_examples(folder, predictor.schema), read_routing_atlas(folder), uploads)
+
+
+def serving(handler: Callable) -> Callable:
+    """`handler` as an event runs it: without autograd, its ValueErrors shown to the visitor, and on ZeroGPU with
+    a GPU attached (the bound method is wrapped, so the session and its model are inherited, never pickled)."""
+    return gpu(reports_user_errors(torch.inference_mode()(handler)))
+
+
+def served_handlers(session: DemoSession) -> SimpleNamespace:
+    """The session's event handlers by name (`EVENTS`), each wrapped once by `serving`; `clear` needs no model."""
+    return SimpleNamespace(**{name: serving(getattr(session, name)) for name in EVENTS}, clear=session.clear)

@@ -1,0 +1,108 @@
+"""The three layers and the one direction of their imports (core <- inference <- app; training never imports the
+app), and a core light enough to import without the demo's stack."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CORE_THIRD_PARTY = {"torch", "timm", "numpy", "safetensors", "huggingface_hub"}
+HEAVY = ("gradio", "matplotlib", "scipy", "sklearn", "pandas")
+
+
+def layer(path: Path) -> str:
+    """core, inference, app or training: the layer a file of the repository belongs to."""
+    parts = path.relative_to(ROOT).parts
+    if parts[0] == "training":
+        return "training"
+    if parts == ("app.py",) or parts[:2] == ("mhdf", "app") or parts == ("mhdf", "predict.py"):
+        return "app"
+    return "inference" if parts[:2] == ("mhdf", "inference") else "core"
+
+
+def module_layer(module: str) -> str | None:
+    """The layer of an imported `mhdf` module; None for anything outside the package."""
+    parts = module.split(".")
+    if parts[0] != "mhdf":
+        return None
+    if parts[1:2] == ["app"] or parts[1:2] == ["predict"]:
+        return "app"
+    return "inference" if parts[1:2] == ["inference"] else "core"
+
+
+def imports(path: Path) -> list[tuple[int, str]]:
+    """(line, absolute module name) of every import in a file, including those inside functions."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            found.append((node.lineno, node.module))
+    return found
+
+
+ALLOWED = {
+    "core": {"core"},
+    "inference": {"core", "inference"},
+    "app": {"core", "inference", "app"},
+    "training": {"core", "inference"},
+}
+SOURCES = sorted([*(ROOT / "mhdf").rglob("*.py"), *(ROOT / "training").rglob("*.py"), ROOT / "app.py"])
+
+
+def test_the_layer_rule_knows_every_layer():
+    assert {layer(path) for path in SOURCES} == {"core", "inference", "app", "training"}
+    assert module_layer("mhdf.app.views") == "app" and module_layer("mhdf.inference.explain") == "inference"
+    assert module_layer("mhdf.model") == "core" and module_layer("mhdf.metadata.schema") == "core"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_imports_run_one_way(path):
+    own = layer(path)
+    for line, module in imports(path):
+        target = module_layer(module)
+        assert target is None or target in ALLOWED[own], f"{path.name}:{line} ({own}) imports {module} ({target})"
+        if own == "training":
+            assert module.split(".")[0] not in ("app", "gradio"), f"{path.name}:{line} imports {module}"
+
+
+@pytest.mark.parametrize("path", [p for p in SOURCES if layer(p) == "core"], ids=lambda p: p.name)
+def test_core_imports_only_torch_timm_numpy_safetensors_and_huggingface_hub(path):
+    for line, module in imports(path):
+        top = module.split(".")[0]
+        assert top == "mhdf" or top in sys.stdlib_module_names or top in CORE_THIRD_PARTY, (
+            f"{path.name}:{line} {module}"
+        )
+
+
+def test_app_py_imports_only_the_app_layer_the_standard_library_and_gradio():
+    for line, module in imports(ROOT / "app.py"):
+        top = module.split(".")[0]
+        assert module_layer(module) == "app" or top in sys.stdlib_module_names or top in ("gradio", "torch"), (
+            f"app.py:{line} imports {module}"
+        )
+
+
+def loaded_after(statement: str) -> set[str]:
+    code = f"import sys; {statement}; print('\\n'.join(sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return set(result.stdout.split())
+
+
+@pytest.mark.parametrize("statement", ["import mhdf", "from mhdf import MHDFConfig, MHDFNet", "import mhdf.metadata"])
+def test_importing_the_core_loads_no_part_of_the_demo_stack(statement):
+    loaded = {name.split(".")[0] for name in loaded_after(statement)}
+    assert not loaded & set(HEAVY), f"{statement} loads {sorted(loaded & set(HEAVY))}"
+    # yaml comes with huggingface_hub's utilities, which timm loads itself: nothing beyond what the allowed
+    # libraries load
+    allowed = "import torch, timm, safetensors.torch, numpy, huggingface_hub.hub_mixin"
+    baseline = {name.split(".")[0] for name in loaded_after(allowed)}
+    assert loaded - baseline <= {"mhdf"}, f"{statement} loads more than torch and timm do: {sorted(loaded - baseline)}"
+
+
+def test_importing_inference_loads_no_ui():
+    loaded = {name.split(".")[0] for name in loaded_after("from mhdf.inference import Predictor")}
+    assert not loaded & {"gradio", "matplotlib"}

@@ -1,0 +1,105 @@
+"""The demo's event handlers without a server: `DemoSession` on the bundled checkpoint, and `served_handlers`, the
+one wrapping every event gets (a ValueError becomes a `gr.Error` for the visitor, in plain and streaming events)."""
+
+import inspect
+import shutil
+
+import gradio as gr
+import pytest
+import torch
+
+from mhdf.app.form import empty_form, form_from_record
+from mhdf.app.session import EVENTS, DemoSession, served_handlers
+from mhdf.app.uploads import UploadPolicy
+from mhdf.inference.checkpoint import DEFAULT_CHECKPOINT, read_routing_atlas
+
+
+@pytest.fixture(scope="module")
+def session(predictor, examples, tmp_path_factory):
+    uploads = UploadPolicy(tmp_path_factory.mktemp("uploads"), 20 * 1024**2)
+    return DemoSession(predictor, examples, read_routing_atlas(DEFAULT_CHECKPOINT), uploads)
+
+
+@pytest.fixture(scope="module")
+def case(session, examples):
+    """An example case as the browser sends it: its photo uploaded into the server's folder, its form values."""
+    example = examples[0]
+    photo = session.uploads.folder / example.image.name
+    shutil.copyfile(example.image, photo)
+    return {"path": str(photo)}, form_from_record(session.schema, example.metadata), example
+
+
+def test_diagnose_streams_every_view_in_order(session, case):
+    photo, form, _ = case
+    steps = list(session.diagnose(photo, *form))
+    assert len(steps) == 3 and all(len(step) == len(session.view_names) for step in steps)
+    final = dict(zip(session.view_names, steps[-1], strict=True))
+    assert final["gradcam"] is not None and final["modality"] is not None and final["probabilities"]
+
+
+def test_diagnose_example_reads_the_case_by_name_and_ignores_what_the_client_shows(session, case):
+    _, _, example = case
+    views = dict(zip(session.view_names, session.diagnose_example(example.name, "/etc/passwd"), strict=True))
+    assert views["probabilities"] and views["narrative"]
+    with pytest.raises(ValueError, match="unknown case"):
+        session.diagnose_example("../../etc/passwd")
+
+
+def test_predict_returns_the_cli_document_and_refuses_paths_outside_the_upload_folder(session, case):
+    photo, _, example = case
+    document = session.predict(photo, example.metadata)
+    assert document["prediction"] in document["classes"] and "routing" in document
+    with pytest.raises(ValueError, match="upload"):
+        session.predict({"path": str(example.image)}, {})
+    with pytest.raises(ValueError, match="metadata must be a JSON object"):
+        session.predict(photo, ["age", 50])
+
+
+def test_intervene_and_compare_give_two_labels_a_figure_and_a_summary(session, case):
+    photo, form, _ = case
+    config = session.predictor.config
+    paths = ["model's choice"] * config.num_fused_stages
+    first, second, figure, summary = session.intervene(photo, [0], -1, config.gate_temperature, False, *paths, *form)
+    assert set(first) == set(second) and figure is not None and "expert 1 knocked out" in summary
+    titles = [example.title for example in session.examples[:2]]
+    first, second, figure, summary = session.compare(*titles, photo, *form)
+    assert first != second and figure is not None and "Case A" in summary
+
+
+def test_report_is_written_into_the_upload_folder(session, case):
+    photo, form, _ = case
+    report = session.report(photo, *form)
+    assert report.endswith(".pdf") and report.startswith(str(session.uploads.folder))
+
+
+def test_clear_empties_the_photo_the_form_and_every_view(session):
+    cleared = session.clear()
+    assert cleared[0] is None and cleared[1 : 1 + len(session.schema.fields)] == empty_form(session.schema)
+    assert len(cleared) == 1 + len(session.schema.fields) + len(session.view_names) + 3
+
+
+def test_served_handlers_wrap_every_event_once(session, case):
+    handlers = served_handlers(session)
+    assert all(callable(getattr(handlers, name)) for name in EVENTS)
+    photo, form, _ = case
+    bad_form = list(form)
+    bad_form[session.schema.field_names.index("age")] = "-4"
+    with pytest.raises(gr.Error, match="age"):  # a streaming event
+        list(handlers.diagnose(photo, *bad_form))
+    with pytest.raises(gr.Error, match="age"):  # a plain event
+        handlers.report(photo, *bad_form)
+    assert inspect.isgeneratorfunction(handlers.diagnose) and inspect.isgeneratorfunction(handlers.field_importance)
+
+
+def test_served_handlers_run_without_autograd(session, case, monkeypatch):
+    modes = []
+    forward = type(session.predictor).forward
+
+    def recording(self, *args, **kwargs):
+        modes.append(torch.is_inference_mode_enabled())
+        return forward(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(session.predictor), "forward", recording)
+    photo, form, example = case
+    served_handlers(session).predict(photo, example.metadata)
+    assert modes == [True]
