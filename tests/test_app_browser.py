@@ -6,7 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from mhdf.app.texts import IMPORTANCE_ON_REQUEST
+from mhdf.app.texts import IMPORTANCE_ON_REQUEST, VIEWS_READY, describe_overrides, importance_status
+from mhdf.routing import RoutingOverrides
 from training.non_lesion import non_lesion_images
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -70,9 +71,9 @@ def test_diagnose_in_the_browser(page, tmp_path, predictor, examples):
 
     expect(bars(page, "lc-gate")).to_have_count(2 * stages)
     expect(bars(page, "gm-gate")).to_have_count(predictor.config.num_experts)
-    expect(page.locator("#diagnose-status")).to_contain_text("All views are ready")
+    expect(page.locator("#diagnose-status")).to_contain_text(VIEWS_READY)
     page.locator("#compute-importance").click()
-    expect(page.locator("#importance-status")).to_contain_text("All 3 filled fields done.")
+    expect(page.locator("#importance-status")).to_contain_text(importance_status(3, 3))
     expect(bars(page, "field-importance")).to_have_count(3)  # age, region, bleed
     expect(page.locator("#field-importance")).to_contain_text("Bleeds = Yes")
     for stage in range(1, stages + 1):
@@ -90,7 +91,7 @@ def test_diagnose_in_the_browser(page, tmp_path, predictor, examples):
     page.locator("#lc-force-1").get_by_text("image", exact=True).click()
     page.locator("#run-intervention").click()
     expect(page.locator("#intervention-summary")).to_contain_text(
-        "expert 1 knocked out; stage 1 LC-Gate forced to the image path"
+        describe_overrides(RoutingOverrides(gm_disabled_experts=(0,), lc_forced_paths={0: "image"}))
     )
     expect(page.locator("#intervention-baseline")).to_contain_text(top)
     expect(page.locator("#intervention-result")).to_contain_text("(")
@@ -126,14 +127,14 @@ def test_an_example_case_loads_and_diagnoses_in_the_browser(page, predictor, exa
     expect(page.locator("#probabilities")).to_contain_text(top)
     page.locator("#field-age input").fill("31")  # a new diagnosis of the example's photo, with the age changed
     page.locator("#diagnose").click()
-    expect(page.locator("#diagnose-status")).to_contain_text("All views are ready")
+    expect(page.locator("#diagnose-status")).to_contain_text(VIEWS_READY)
     page.locator("#compute-importance").click()
     expect(page.locator("#field-importance")).to_contain_text("Age = 31")
     expect(page.get_by_text("send the photo as an uploaded file")).to_have_count(0)
     page.locator("#diagnose").click()  # the same case again: its field importance is stale until asked for
     expect(bars(page, "field-importance")).to_have_count(0)
     expect(page.locator("#importance-status")).to_have_text(IMPORTANCE_ON_REQUEST.replace("**", ""))
-    expect(page.locator("#diagnose-status")).to_contain_text("All views are ready")
+    expect(page.locator("#diagnose-status")).to_contain_text(VIEWS_READY)
 
 
 def test_on_a_phone_the_result_comes_into_view_and_nothing_scrolls_sideways(demo_app, browser, predictor, examples):

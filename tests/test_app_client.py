@@ -15,7 +15,9 @@ from helpers import DEMO_CHECKPOINT, ROOT
 from PIL import Image
 
 from mhdf.app.form import empty_form, form_from_record
+from mhdf.app.texts import describe_overrides, importance_status
 from mhdf.app.views import view_names
+from mhdf.routing import RoutingOverrides
 
 pytestmark = pytest.mark.slow
 
@@ -109,7 +111,7 @@ def test_field_importance_endpoint_streams_every_filled_field(client, predictor,
         handle_file(str(example.image)), *form_from_record(predictor.schema, example.metadata),
         api_name="/field_importance",
     )  # fmt: skip
-    assert status == f"All {len(example.metadata)} filled fields done."
+    assert status == importance_status(len(example.metadata), len(example.metadata))
     expected = diagnose_reference(predictor, example)
     assert [row[0] for row in frame["data"]] == [f"{f.label} = {f.value}" for f in expected]
 
@@ -231,9 +233,8 @@ def test_intervention_and_case_comparison_endpoints(client, predictor, examples)
         *form_from_record(schema, example.metadata),
         api_name="/intervene",
     )
-    assert (
-        "all GM-Gate weight forced onto expert 3; expert 1 knocked out; stage 1 LC-Gate forced to the fused" in summary
-    )
+    overrides = RoutingOverrides(gm_forced_expert=2, gm_disabled_experts=(0,), lc_forced_paths={0: "fused"})
+    assert describe_overrides(overrides) in summary
     plain = predictor.predict(example.image, example.metadata)
     assert baseline["label"].endswith(f"({plain.prediction})")
     assert figure["type"] == "matplotlib"

@@ -17,6 +17,7 @@ from mhdf.app.texts import (
     banner,
     comparison_summary,
     describe_overrides,
+    importance_status,
     ood_warning,
     prediction_set_text,
     result_note,
@@ -78,6 +79,7 @@ def test_the_diagnosis_streams_routing_first_then_grad_cam_then_the_modality_com
     assert last["modality"] is not None and not last["status"].startswith("⏳")
 
 
+@pytest.mark.slow
 def test_field_importance_on_request_streams_in_bounded_batches(predictor, examples, monkeypatch):
     import mhdf.inference.explain
 
@@ -97,7 +99,7 @@ def test_field_importance_on_request_streams_in_bounded_batches(predictor, examp
     filled = len(case.metadata)
     assert batches == [1, *[2] * (filled // 2), *([1] if filled % 2 else [])]
     assert [len(frame) for frame, _ in steps] == [min(2 * (i + 1), filled) for i in range(len(steps))]
-    assert steps[-1][1] == f"All {filled} filled fields done." and steps[0][1].startswith("⏳")
+    assert steps[-1][1] == importance_status(filled, filled) and steps[0][1] == importance_status(2, filled)
     frame = steps[-1][0]
     diagnosis = diagnose(predictor, case.image, case.metadata)
     assert frame["change"].tolist() == pytest.approx([100 * f.change for f in diagnosis.field_importance], abs=1e-3)
@@ -147,6 +149,7 @@ def test_intervention_view_reports_what_moved(predictor, examples):
     assert isinstance(view.figure, Figure)
 
 
+@pytest.mark.slow
 def test_comparison_summary_with_and_without_fused_stages(predictor, examples, tiny_checkpoint):
     first, second = (predictor.predict(e.image, e.metadata) for e in examples[:2])
     summary = comparison_summary(first, second)

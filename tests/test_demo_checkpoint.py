@@ -74,6 +74,7 @@ def test_the_routing_is_worth_teaching(card):
         assert fused_bacc >= card["metrics"][baseline]["balanced_accuracy"] + 0.10, baseline
 
 
+@pytest.mark.slow
 def test_the_cards_balanced_accuracy_holds_on_the_regenerated_held_out_fold(card, tmp_path):
     synthetic, split = card["synthetic"], card["evaluation"]
     data = tmp_path / "data"

@@ -114,6 +114,7 @@ def run_evaluate(*argv):
     evaluate.main(evaluate.get_args_parser().parse_args([*argv, "--workers", "0", "--threads", "1"]))
 
 
+@pytest.mark.slow
 def test_evaluating_a_run_writes_metrics_figures_atlas_and_predictions(trained_run, synthetic_data, tmp_path):
     out = tmp_path / "eval"
     run_evaluate("--checkpoint", str(trained_run / "best"), "--data", str(synthetic_data), "--dataset", "pad-ufes-20",
@@ -141,6 +142,7 @@ def test_evaluating_a_run_writes_metrics_figures_atlas_and_predictions(trained_r
                      "pad-ufes-20", "--fold", "1", "--out", str(tmp_path / "wrong"))  # fmt: skip
 
 
+@pytest.mark.slow
 def test_folds_all_reports_mean_and_std_over_the_folds(synthetic_data, tmp_path):
     for fold in range(3):
         torch.manual_seed(fold)

@@ -123,6 +123,7 @@ def run_cli(*args):
     )
 
 
+@pytest.mark.slow
 def test_cli_prints_the_json_document(tiny_checkpoint, photo, tmp_path, predictor):
     meta = tmp_path / "meta.json"
     meta.write_text(json.dumps(RECORD))
@@ -134,6 +135,7 @@ def test_cli_prints_the_json_document(tiny_checkpoint, photo, tmp_path, predicto
     assert doc["probabilities"] == pytest.approx(expected["probabilities"], abs=1e-6)
 
 
+@pytest.mark.slow
 def test_cli_reports_bad_input(tiny_checkpoint, photo, tmp_path):
     bad_meta, good_meta = tmp_path / "bad.json", tmp_path / "good.json"
     bad_meta.write_text(json.dumps({"age": 500}))

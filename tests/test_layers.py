@@ -92,6 +92,7 @@ def loaded_after(statement: str) -> set[str]:
     return set(result.stdout.split())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("statement", ["import mhdf", "from mhdf import MHDFConfig, MHDFNet", "import mhdf.metadata"])
 def test_importing_the_core_loads_no_part_of_the_demo_stack(statement):
     loaded = {name.split(".")[0] for name in loaded_after(statement)}
@@ -103,6 +104,7 @@ def test_importing_the_core_loads_no_part_of_the_demo_stack(statement):
     assert loaded - baseline <= {"mhdf"}, f"{statement} loads more than torch and timm do: {sorted(loaded - baseline)}"
 
 
+@pytest.mark.slow
 def test_importing_inference_loads_no_ui():
     loaded = {name.split(".")[0] for name in loaded_after("from mhdf.inference import Predictor")}
     assert not loaded & {"gradio", "matplotlib"}

@@ -349,6 +349,7 @@ def test_a_field_describes_its_values_as_a_person_reads_them():
     assert DERM7PT.field("location").describe("head neck") == "Head and neck"
 
 
+@pytest.mark.slow
 def test_the_package_keeps_every_public_name_and_has_no_import_cycle():
     import subprocess
     import sys

@@ -71,7 +71,16 @@ def test_config_rejects_bad_values(kwargs, message):
         MHDFConfig(**kwargs)
 
 
-@pytest.mark.parametrize("backbone", ["resnet18", "efficientnet_b0", "vgg16", "convnext_atto", "mobilenetv3_small_100"])
+@pytest.mark.parametrize(
+    "backbone",
+    [
+        "resnet18",
+        "efficientnet_b0",
+        pytest.param("vgg16", marks=pytest.mark.slow),
+        "convnext_atto",
+        "mobilenetv3_small_100",
+    ],
+)
 @pytest.mark.parametrize("size", [64, 96])
 def test_trace_shapes_gates_and_sparsity(backbone, size):
     torch.manual_seed(0)
@@ -226,6 +235,7 @@ def test_fusion_stages_pick_the_backbone_stages():
         MHDFNet(MHDFConfig(backbone="resnet18", fusion_stages=[1, 9], **SMALL))
 
 
+@pytest.mark.slow
 def test_paper_preset_builds_the_published_model_and_runs_at_224():
     config = MHDFConfig.from_preset("paper")
     assert (config.backbone, config.fusion_stages, config.image_size) == ("vgg16", [1, 2, 3, 4], 224)

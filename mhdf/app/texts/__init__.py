@@ -30,6 +30,7 @@ OOD_WARNING = "This photo is unlike the images the model was trained on; its out
 CANNOT_TELL_APART = "A set with more than one class means the model cannot tell these apart."
 PENDING = "⏳ computing…"
 IMPORTANCE_ON_REQUEST = "Field importance is computed on request: press **Compute field importance**."
+VIEWS_READY = "All views are ready."
 NOTHING_TO_REMOVE = "No clinical field is filled in, so there is nothing to remove."
 
 
@@ -116,7 +117,7 @@ def subgroup_table(card: Mapping[str, Any]) -> str:
 def diagnosis_status(pending: Sequence[str]) -> str:
     if pending:
         return f"{PENDING} still computing: {', '.join(pending)}. The views above are final."
-    return f"All views are ready. {IMPORTANCE_ON_REQUEST}"
+    return f"{VIEWS_READY} {IMPORTANCE_ON_REQUEST}"
 
 
 def importance_status(done: int, filled: int) -> str:
