@@ -75,8 +75,6 @@ def test_text_reads_as_english_and_renders_in_portuguese():
     assert text == "Age (years)"
     assert text.in_language("pt-BR") == "Idade (anos)"
     assert text.in_language("de") == "Age (years)"  # unknown languages fall back to English
-    import copy
-    import pickle
 
     for clone in (copy.deepcopy(text), pickle.loads(pickle.dumps(text))):
         assert isinstance(clone, Text) and clone.in_language("pt-BR") == "Idade (anos)"
