@@ -24,15 +24,15 @@ from mhdf.app.components import (
     SCROLL_TO_RESULT,
     clinical_form,
     importance_plot,
-    intervention_controls,
     view_components,
 )
-from mhdf.app.figures import routing_atlas_figure, routing_atlas_summary
 from mhdf.app.form import form_from_record
+from mhdf.app.i18n import language_events, language_switch, localize, markdown
 from mhdf.app.session import DEFAULT_CHECKPOINT, DemoSession, load_session, served_handlers
-from mhdf.app.texts import CURRENT_CASE, IMPORTANCE_ON_REQUEST, api_help, banner, routing_explained, subgroup_table
+from mhdf.app.teaching import teaching_tab
+from mhdf.app.texts import Text, api_help, banner
 from mhdf.app.uploads import DEFAULT_MAX_FILE_SIZE, upload_middleware
-from mhdf.app.views import case_choices, cleared_field_importance, stage_view
+from mhdf.app.views import cleared_field_importance, example_title, stage_view
 
 CONCURRENCY_LIMIT = 2  # forward passes at once: the 2-core CPU gains nothing from more
 QUEUE_SIZE = 128  # waiting events past the 2 running; beyond that a client gets "Queue is full! Please try again."
@@ -61,7 +61,7 @@ def get_args_parser() -> argparse.ArgumentParser:
 def diagnose_inputs(session: DemoSession, handlers: SimpleNamespace, outputs: list) -> tuple[Any, list, Any, Any]:
     """The photo, the form, the buttons and the example cases; returns (photo, form, clear, diagnose)."""
     image = gr.Image(
-        label="Lesion photo",
+        label=Text("photo.label"),
         sources=["upload", "webcam", "clipboard"],
         type="filepath",
         image_mode=None,
@@ -70,8 +70,8 @@ def diagnose_inputs(session: DemoSession, handlers: SimpleNamespace, outputs: li
     )
     form = clinical_form(session.schema)
     with gr.Row():
-        clear = gr.Button("Clear", elem_id="clear")
-        diagnose = gr.Button("Diagnose", variant="primary", elem_id="diagnose")
+        clear = localize(gr.Button("Clear", elem_id="clear"), value=Text("button.clear"))
+        diagnose = localize(gr.Button("Diagnose", variant="primary", elem_id="diagnose"), value=Text("button.diagnose"))
     if session.examples:
         example_name = gr.Textbox(visible=False)
         gr.Examples(
@@ -79,18 +79,18 @@ def diagnose_inputs(session: DemoSession, handlers: SimpleNamespace, outputs: li
             inputs=[example_name, image, *form],
             outputs=outputs,
             fn=handlers.diagnose_example,
-            cache_examples=True,
-            cache_mode="lazy",
+            cache_examples=False,  # the session keeps each example's views per language instead
+            run_on_click=True,
             preprocess=False,
-            example_labels=[e.title for e in session.examples],
-            label="Example cases: click one to load and diagnose it",
+            example_labels=[example_title(e) for e in session.examples],
+            label=Text("examples.label"),
         )
     return image, form, clear, diagnose
 
 
 def routing_views(session: DemoSession, views: dict[str, Any]) -> None:
     """The gates, the expert contributions and the TKCA views of every fused stage, two stages a row."""
-    gr.Markdown("## Routing")
+    markdown(Text("routing.heading"))
     with gr.Row():
         with gr.Column(scale=1):
             views["lc_gate"].render()
@@ -100,10 +100,7 @@ def routing_views(session: DemoSession, views: dict[str, Any]) -> None:
             views["contributions"].render()
     stages = session.predictor.config.num_fused_stages
     if stages:
-        gr.Markdown(
-            "## TKCA per stage\nBoxes: the image locations the clinical-field queries kept (top-k, numbered "
-            "strongest first) over their attention heat map. Bars: the clinical fields the image attended to."
-        )
+        markdown(Text("tkca.heading"))
         for first in range(0, stages, 2):
             with gr.Row():
                 for s in range(first, min(first + 2, stages)):
@@ -123,15 +120,17 @@ def diagnose_tab(session: DemoSession, handlers: SimpleNamespace, views: dict[st
         with gr.Column(scale=2):
             for name in ("status", "note", "ood_warning", "probabilities", "prediction_set"):
                 views[name].render()
-            report_button = gr.Button("Download report (PDF)", elem_id="report")
-            report_file = gr.File(label="Case report (PDF)", elem_id="report-file", interactive=False)
+            report_button = localize(gr.Button("", elem_id="report"), value=Text("button.report"))
+            report_file = gr.File(label=Text("report.label"), elem_id="report-file", interactive=False)
             views["gradcam"].render()
     routing_views(session, views)
-    gr.Markdown("## What the clinical data changed")
+    markdown(Text("modality.heading"))
     views["modality"].render()
     with gr.Row():
-        importance_button = gr.Button("Compute field importance", elem_id="compute-importance", scale=0)
-        importance_status = gr.Markdown(IMPORTANCE_ON_REQUEST, elem_id="importance-status")
+        importance_button = localize(
+            gr.Button("", elem_id="compute-importance", scale=0), value=Text("button.importance")
+        )
+        importance_status = markdown(Text("importance.on_request"), elem_id="importance-status")
     importance = importance_plot()
     inputs = [image, *form]
     report_button.click(handlers.report, inputs, report_file, api_name="report", preprocess=False)
@@ -152,79 +151,26 @@ def diagnose_tab(session: DemoSession, handlers: SimpleNamespace, views: dict[st
     return image, form, clear, [report_file, importance, importance_status]
 
 
-def side_by_side(button: str, labels: tuple[str, str], plot: str, ids: tuple[str, ...]) -> list[Any]:
-    """A button and two runs side by side; returns [button, first label, second label, plot, summary]."""
-    run = gr.Button(button, variant="primary", elem_id=ids[0])
-    text = gr.Markdown(elem_id=ids[1])
-    with gr.Row():
-        first = gr.Label(label=labels[0], elem_id=ids[2])
-        second = gr.Label(label=labels[1], elem_id=ids[3])
-    return [run, first, second, gr.Plot(label=plot, elem_id=ids[4]), text]
-
-
-def teaching_tab(
-    session: DemoSession, handlers: SimpleNamespace, views: dict[str, Any], image: Any, form: list
-) -> None:
-    """The routing explained, the atlas, routing interventions and the two-case comparison."""
-    gr.Markdown(routing_explained())
-    views["narrative"].render()
-    gr.Markdown("### Results per patient subgroup (held-out test fold)")
-    gr.Markdown(subgroup_table(session.predictor.card), elem_id="subgroups")
-    gr.Markdown("### Routing atlas of this checkpoint")
-    if session.atlas is not None:
-        gr.Plot(routing_atlas_figure(session.atlas), label="Routing atlas", elem_id="routing-atlas")
-        gr.Markdown(routing_atlas_summary(session.atlas))
-    else:
-        gr.Markdown("This checkpoint has no `routing_atlas.json` (written by `training.evaluate`).")
-    gr.Markdown(
-        "### Routing interventions\nOverride the gates for one run of the current case (photo and form of the "
-        "Diagnose tab) and compare with the unmodified run."
-    )
-    controls = intervention_controls(session.predictor.config)
-    run, *intervention = side_by_side(
-        "Run intervention",
-        ("Unmodified run", "With intervention"),
-        "Routing: unmodified vs intervened",
-        (
-            "run-intervention",
-            "intervention-summary",
-            "intervention-baseline",
-            "intervention-result",
-            "intervention-plot",
-        ),
-    )
-    run.click(handlers.intervene, [image, *controls, *form], intervention, api_name="intervene", preprocess=False)
-    gr.Markdown("### Compare two cases")
-    choices = case_choices(session.examples)
-    with gr.Row():
-        case_a = gr.Dropdown(choices, value=CURRENT_CASE, label="Case A", elem_id="case-a")
-        case_b = gr.Dropdown(choices, value=choices[min(1, len(choices) - 1)], label="Case B", elem_id="case-b")
-    compare, *comparison = side_by_side(
-        "Compare cases",
-        ("Case A", "Case B"),
-        "Routing of case A vs case B",
-        ("compare", "comparison-summary", "case-a-probabilities", "case-b-probabilities", "comparison-plot"),
-    )
-    compare.click(handlers.compare, [case_a, case_b, image, *form], comparison, api_name="compare", preprocess=False)
-
-
 def build_demo(session: DemoSession) -> gr.Blocks:
     """The Blocks app for one loaded checkpoint."""
     handlers = served_handlers(session)
     views = view_components(session.predictor)
     outputs = [views[name] for name in session.view_names]
-    with gr.Blocks(title="MHDF-Net skin-lesion routing demo", delete_cache=DELETE_CACHE) as demo:
-        gr.Markdown("# MHDF-Net: photo + clinical data, and the expert routing behind every answer")
-        gr.Markdown(banner(session.predictor), elem_id="banner")
+    with gr.Blocks(title=Text("app.title"), delete_cache=DELETE_CACHE) as demo:
+        with gr.Row():
+            markdown(Text("app.heading"))
+            switch = language_switch()
+        markdown(lambda lang: banner(session.predictor, lang), elem_id="banner")
         with gr.Tabs():
-            with gr.Tab("Diagnose", id="diagnose"):
+            with gr.Tab(Text("tab.diagnose"), id="diagnose"):
                 image, form, clear, extra_outputs = diagnose_tab(session, handlers, views)
-            with gr.Tab("Teaching", id="teaching"):
+            with gr.Tab(Text("tab.teaching"), id="teaching"):
                 teaching_tab(session, handlers, views, image, form)
-            with gr.Tab("API", id="api"):
-                gr.Markdown(api_help(session.schema, session.uploads.max_bytes / 1024**2))
+            with gr.Tab(Text("tab.api"), id="api"):
+                markdown(lambda lang: api_help(session.schema, session.uploads.max_bytes / 1024**2, lang))
         clear.click(handlers.clear, outputs=[image, *form, *outputs, *extra_outputs], api_visibility="private")
         gr.api(handlers.predict, api_name="predict")
+        language_events(demo, switch)
     return demo
 
 

@@ -90,11 +90,26 @@ def test_served_handlers_wrap_every_event_once(session, case):
     photo, form, _ = case
     bad_form = list(form)
     bad_form[session.schema.field_names.index("age")] = "-4"
+    # events that write sentences take the request first (Gradio passes it); None reads as English
     with pytest.raises(gr.Error, match="age"):  # a streaming event
-        list(handlers.diagnose(photo, *bad_form))
-    with pytest.raises(gr.Error, match="age"):  # a plain event
-        handlers.report(photo, *bad_form)
+        list(handlers.diagnose(None, photo, *bad_form))
+    with pytest.raises(gr.Error, match="age") as error:  # a plain event
+        handlers.report(None, photo, *bad_form)
+    assert error.value.title == "Cannot diagnose this case"
     assert inspect.isgeneratorfunction(handlers.diagnose) and inspect.isgeneratorfunction(handlers.field_importance)
+    assert list(inspect.signature(handlers.diagnose).parameters)[0] == "request"
+    assert "request" not in inspect.signature(handlers.predict).parameters  # /predict is language-neutral
+
+
+def test_handlers_answer_in_the_visitors_language(session, case):
+    photo, form, example = case
+    english = session.diagnose_example(example.name)
+    portuguese = session.diagnose_example(example.name, lang="pt-BR")
+    narrative = session.view_names.index("narrative")
+    assert english[narrative] != portuguese[narrative]
+    assert "Predição" in portuguese[narrative] and "Prediction" in english[narrative]
+    # kept per language: the English result is served again, never the Portuguese one
+    assert session.diagnose_example(example.name)[narrative] == english[narrative]
 
 
 def test_served_handlers_run_without_autograd(session, case, monkeypatch):

@@ -9,10 +9,11 @@ from typing import Any
 
 import gradio as gr
 
-from mhdf.app.figures import expert_name, stage_name
-from mhdf.app.form import NOT_RECORDED_LABEL, FormField, empty_form, grouped_form_fields
+from mhdf.app.figures import effect_colors, lc_path_colors
+from mhdf.app.form import GROUP_TITLES, FormField, empty_form, grouped_form_fields
 from mhdf.app.gradio_compat import bar_plot
-from mhdf.app.texts import MODEL_CHOICE, NARRATIVE_PLACEHOLDER
+from mhdf.app.i18n import localize
+from mhdf.app.texts import EN, MODEL_CHOICE, Text, field_label, schema_text
 from mhdf.app.views import stage_view
 from mhdf.config import MHDFConfig
 from mhdf.inference import Predictor
@@ -24,37 +25,44 @@ FORM_COLUMNS = 3
 SCROLL_TO_RESULT = (Path(__file__).resolve().parent / "static" / "scroll_to_result.js").read_text()
 
 
-def form_component(field: FormField, value: Any) -> gr.components.Component:
+def form_component(schema: MetadataSchema, field: FormField, value: Any) -> gr.components.Component:
+    spec = schema.field(field.name)
+    label = schema_text(schema, spec.label, "field", spec.name)
+    info = schema_text(schema, spec.description, "info", spec.name)
     if field.widget == "number":
         # a textbox, not gr.Number: Gradio's number input shows and sends 0 for an empty value, and 0 mm is not
         # "unknown"; the schema parses the text and names the field when it is not a valid number
+        if spec.unit:
+            label = Text("form.number_label", label=label, unit=schema_text(schema, spec.unit, "unit", spec.unit))
         return gr.Textbox(
             value=value,
             max_lines=1,
-            label=field.label,
-            info=field.info,
-            placeholder=NOT_RECORDED_LABEL,
+            label=label,
+            info=Text("form.number_info", description=info, allowed=spec.allowed),
+            placeholder=Text("form.not_recorded"),
             elem_id=f"field-{field.name}",
         )
+    choices = [(Text("form.not_recorded"), field.choices[0][1])]
+    choices += [(schema_text(schema, text, "value", spec.name, value), value) for text, value in field.choices[1:]]
     component = gr.Radio if field.widget == "radio" else gr.Dropdown
-    return component(
-        choices=list(field.choices), value=value, label=field.label, info=field.info, elem_id=f"field-{field.name}"
-    )
+    return component(choices=choices, value=value, label=label, info=info, elem_id=f"field-{field.name}")
 
 
 def view_components(predictor: Predictor) -> dict[str, gr.components.Component]:
     """One output component per view of a diagnosis, keyed like `mhdf.app.views.view_names`; created unrendered
     and placed by the tabs (the examples under the inputs need them first)."""
     config, schema = predictor.config, predictor.schema
-    field_labels = [spec.label for spec in schema.fields]
+
     views = {
         "status": gr.Markdown(elem_id="diagnose-status", render=False),
         "note": gr.Markdown(elem_id="result-note", render=False),
         "ood_warning": gr.Markdown(elem_id="ood-warning", render=False),
         "probabilities": gr.Label(
-            label="Class probabilities"
-            + (" (calibrated)" if predictor.trust.calibration is not None else "")
-            + (" (synthetic-data model)" if config.synthetic_data else ""),
+            label=Text(
+                "view.probabilities.full",
+                calibrated=Text("view.probabilities.calibrated") if predictor.trust.calibration is not None else "",
+                synthetic=Text("view.probabilities.synthetic") if config.synthetic_data else "",
+            ),
             num_top_classes=len(config.class_names),
             elem_id="probabilities",
             render=False,
@@ -65,8 +73,12 @@ def view_components(predictor: Predictor) -> dict[str, gr.components.Component]:
             y="weight",
             color="route",
             y_lim=[0, 1],
-            label="LC-Gate per stage",
-            caption="Weight of the image path vs the path fused with the clinical fields, per stage.",
+            x_title=Text("axis.stage"),
+            y_title=Text("axis.weight"),
+            color_title=Text("axis.route"),
+            color_map=lc_path_colors(EN),
+            label=Text("view.lc_gate"),
+            caption=Text("view.lc_gate.caption"),
             elem_id="lc-gate",
             render=False,
         ),
@@ -74,13 +86,15 @@ def view_components(predictor: Predictor) -> dict[str, gr.components.Component]:
             x="expert",
             y="weight",
             y_lim=[0, 1],
-            label="GM-Gate",
-            caption="Weight of each expert in the final mixture.",
+            x_title=Text("axis.expert"),
+            y_title=Text("axis.weight"),
+            label=Text("view.gm_gate"),
+            caption=Text("view.gm_gate.caption"),
             elem_id="gm-gate",
             render=False,
         ),
         "contributions": gr.HTML(
-            label="Expert → class contributions",  # the table's caption shows it
+            label=Text("view.contributions"),  # the table's caption shows it
             apply_default_css=False,
             container=True,
             padding=True,
@@ -90,76 +104,91 @@ def view_components(predictor: Predictor) -> dict[str, gr.components.Component]:
     }
     for s in range(config.num_fused_stages):  # the outputs take their order from `view_names`, not from here
         views[stage_view("image", s)] = gr.Image(
-            label=f"{stage_name(s)}: top-k locations", height=240, elem_id=f"tkca-image-{s + 1}", render=False
+            label=Text("view.tkca_image", stage=s + 1), height=240, elem_id=f"tkca-image-{s + 1}", render=False
         )
         views[stage_view("fields", s)] = bar_plot(
             x="field",
             y="weight",
-            label=f"{stage_name(s)}: fields attended",
+            x_title=Text("axis.field"),
+            y_title=Text("axis.weight"),
+            label=Text("view.tkca_fields", stage=s + 1),
             x_label_angle=-50,
-            sort=field_labels,
+            sort=[field_label(schema, spec) for spec in schema.fields],
             height=240,
             elem_id=f"tkca-fields-{s + 1}",
             render=False,
         )
-    views["gradcam"] = gr.Image(label="Grad-CAM: final stage, predicted class", elem_id="gradcam", render=False)
-    views["modality"] = gr.Plot(label="Modality comparison", elem_id="modality-comparison", render=False)
-    views["narrative"] = gr.Markdown(NARRATIVE_PLACEHOLDER, elem_id="teaching-narrative", render=False)
+        localize(
+            views[stage_view("fields", s)],
+            sort=lambda lang: [field_label(schema, spec, lang) for spec in schema.fields],
+        )
+    views["gradcam"] = gr.Image(label=Text("view.gradcam"), elem_id="gradcam", render=False)
+    views["modality"] = gr.Plot(label=Text("view.modality"), elem_id="modality-comparison", render=False)
+    views["narrative"] = gr.Markdown(elem_id="teaching-narrative", render=False)
+    localize(views["lc_gate"], color_map=lc_path_colors)
+    # the placeholder only: a narrative written for a case stays until the next diagnosis writes it anew
+    localize(views["narrative"], value=Text("narrative.placeholder"))
     return views
 
 
 def importance_plot() -> gr.BarPlot:
     """Field importance: computed on request by its own event, not part of Diagnose's views."""
-    return bar_plot(
+    plot = bar_plot(
         x="field",
         y="magnitude",
         color="effect",
         sort="-y",
         x_label_angle=-40,
-        label="Field importance",
-        caption="Change of the predicted class's probability (percentage points) when the field is set to unknown.",
+        x_title=Text("axis.field"),
+        y_title=Text("axis.magnitude"),
+        color_title=Text("axis.effect"),
+        color_map=effect_colors(EN),
+        label=Text("view.importance"),
+        caption=Text("view.importance.caption"),
         elem_id="field-importance",
     )
+    return localize(plot, color_map=effect_colors)
 
 
 def clinical_form(schema: MetadataSchema) -> list[gr.components.Component]:
     """The clinical form in groups and rows; returns its inputs in schema order."""
     blank = empty_form(schema)
     placed = []
+    titles = {title: group for group, title in GROUP_TITLES.items()}
     for title, fields in grouped_form_fields(schema).items():
-        with gr.Accordion(f"{title} (any field may stay not recorded)", open=True):
+        with gr.Accordion(Text("form.group", title=Text(f"form.group.{titles[title]}")), open=True):
             for start in range(0, len(fields), FORM_COLUMNS):
                 with gr.Row():
                     for field in fields[start : start + FORM_COLUMNS]:
                         index = schema.field_names.index(field.name)
-                        placed.append((index, form_component(field, blank[index])))
+                        placed.append((index, form_component(schema, field, blank[index])))
     return [component for _, component in sorted(placed, key=lambda item: item[0])]
 
 
 def intervention_controls(config: MHDFConfig) -> list[Any]:
     """The widgets that override the gates: [knocked-out experts, forced expert, temperature, hard, *LC paths]."""
-    experts = [(expert_name(e), e) for e in range(config.experts)]
+    experts = [(Text("expert", expert=e + 1), e) for e in range(config.experts)]
     with gr.Row():
-        disabled = gr.CheckboxGroup(experts, label="Knock out experts", elem_id="knock-out")
+        disabled = gr.CheckboxGroup(experts, label=Text("controls.knock_out"), elem_id="knock-out")
         forced = gr.Dropdown(
-            [("none", -1), *experts], value=-1, label="Force all GM-Gate weight onto", elem_id="force-expert"
+            [(Text("controls.none"), -1), *experts], value=-1, label=Text("controls.force"), elem_id="force-expert"
         )
         temperature = gr.Slider(
             0.1,
             5.0,
             value=config.gate_temperature,
             step=0.1,
-            label="GM-Gate temperature",
-            info="Below 1 sharpens the expert mix, above 1 flattens it.",
+            label=Text("controls.temperature"),
+            info=Text("controls.temperature.info"),
             elem_id="temperature",
         )
-        hard = gr.Checkbox(value=config.hard_gate, label="Hard top-1 GM routing", elem_id="hard")
+        hard = gr.Checkbox(value=config.hard_gate, label=Text("controls.hard"), elem_id="hard")
     with gr.Row():
         lc_paths = [
             gr.Radio(
-                [MODEL_CHOICE, *LC_PATHS],
+                [(Text("controls.model_choice"), MODEL_CHOICE), *((Text(f"controls.path.{p}"), p) for p in LC_PATHS)],
                 value=MODEL_CHOICE,
-                label=f"LC-Gate, {stage_name(s)}",
+                label=Text("controls.lc", stage=s + 1),
                 elem_id=f"lc-force-{s + 1}",
             )
             for s in range(config.num_fused_stages)

@@ -16,6 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from PIL import Image, ImageDraw
 
+from mhdf.app.texts import EN, class_name, field_label, translate, value_label
 from mhdf.inference import Prediction, class_display_name
 from mhdf.inference.explain import FieldImportance
 from mhdf.metadata import MetadataSchema
@@ -25,9 +26,10 @@ OVERLAY_SIZE = 256  # pixels per side of the photo overlays: the model input is 
 OVERLAY_ALPHA = 0.45
 BOX_COLOR = (0, 229, 255)  # cyan stands out on skin tones and on the inferno colormap
 DPI = 90  # figures are read on screen; a low dpi keeps their rendering off the critical path
-COMPARISON_COLORS = ("#4C72B0", "#DD8452")
-LC_PATH_LABELS = {"image": "image path", "fused": "fused path"}
-SUPPORTS, OPPOSES = "supported the prediction", "opposed the prediction"
+# Okabe-Ito, safe for the common colour-vision deficiencies: blue and vermillion apart, then bluish green.
+OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#56B4E9", "#CC79A7", "#F0E442", "#000000")
+COMPARISON_COLORS = OKABE_ITO[:2]
+SUPPORTS, OPPOSES = translate(EN, "effect.supports"), translate(EN, "effect.against")
 # The columns of each bar plot's data frame (an empty frame with them clears a plot).
 LC_GATE_COLUMNS = ("stage", "route", "weight")
 GM_GATE_COLUMNS = ("expert", "weight")
@@ -35,59 +37,87 @@ FIELD_ATTENTION_COLUMNS = ("field", "weight")
 FIELD_IMPORTANCE_COLUMNS = ("field", "magnitude", "effect", "change")
 
 
-def probability_label(prediction: Prediction) -> dict[str, float]:
-    """{full name with code: probability} for `gr.Label`, in class order."""
+def probability_label(prediction: Prediction, schema: MetadataSchema | None = None, lang: str = EN) -> dict[str, float]:
+    """{full name with code: probability} for `gr.Label`, in class order (English names without a `schema`)."""
     return {
-        class_display_name(code, prediction.class_labels): float(p)
+        class_name(schema, code, lang)
+        if schema is not None
+        else class_display_name(code, prediction.class_labels): float(p)
         for code, p in zip(prediction.classes, prediction.probabilities, strict=True)
     }
 
 
-def stage_name(stage: int) -> str:
-    return f"Stage {stage + 1}"
+def stage_name(stage: int, lang: str = EN) -> str:
+    return translate(lang, "stage", stage=stage + 1)
 
 
-def expert_name(expert: int) -> str:
-    return f"Expert {expert + 1}"
+def expert_name(expert: int, lang: str = EN) -> str:
+    return translate(lang, "expert", expert=expert + 1)
 
 
-def lc_gate_frame(prediction: Prediction) -> pd.DataFrame:
+def lc_path_colors(lang: str = EN) -> dict[str, str]:
+    """The LC-Gate plot's colour per route label (Okabe-Ito blue for the image, vermillion for the fused path)."""
+    return {translate(lang, f"path.{path}"): color for path, color in zip(LC_PATHS, OKABE_ITO, strict=False)}
+
+
+def effect_colors(lang: str = EN) -> dict[str, str]:
+    """The field-importance plot's colour per effect label (Okabe-Ito bluish green / vermillion)."""
+    return {translate(lang, "effect.supports"): OKABE_ITO[2], translate(lang, "effect.against"): OKABE_ITO[1]}
+
+
+def lc_gate_frame(prediction: Prediction, lang: str = EN) -> pd.DataFrame:
     """LC-Gate weights as rows (stage, route, weight), route = "image path" | "fused path"; a stage's weights sum
     to 1. (A column named "path" would make gradio_client take the plot data for a file.)"""
     gate = prediction.trace.lc_gate[0].numpy()
     rows = [
-        {"stage": stage_name(stage), "route": LC_PATH_LABELS[path], "weight": float(gate[stage, index])}
+        {
+            "stage": stage_name(stage, lang),
+            "route": translate(lang, f"path.{path}"),
+            "weight": float(gate[stage, index]),
+        }
         for stage in range(gate.shape[0])
         for index, path in enumerate(LC_PATHS)
     ]
     return pd.DataFrame(rows, columns=list(LC_GATE_COLUMNS))
 
 
-def gm_gate_frame(prediction: Prediction) -> pd.DataFrame:
+def gm_gate_frame(prediction: Prediction, lang: str = EN) -> pd.DataFrame:
     """GM-Gate weights as rows (expert, weight)."""
     gate = prediction.trace.gm_gate[0].numpy()
-    experts = [expert_name(e) for e in range(len(gate))]
+    experts = [expert_name(e, lang) for e in range(len(gate))]
     return pd.DataFrame(dict(zip(GM_GATE_COLUMNS, (experts, gate.astype(float)), strict=True)))
 
 
-def field_attention_frame(prediction: Prediction, stage: int, schema: MetadataSchema) -> pd.DataFrame:
+def field_attention_frame(prediction: Prediction, stage: int, schema: MetadataSchema, lang: str = EN) -> pd.DataFrame:
     """How much the image tokens attended to each clinical field at one stage: rows (field, weight) in schema
     order, fields by their form label."""
     weights = prediction.field_attention(stage)
-    labels = [schema.field(name).label for name in weights]
+    labels = [field_label(schema, schema.field(name), lang) for name in weights]
     return pd.DataFrame(dict(zip(FIELD_ATTENTION_COLUMNS, (labels, list(map(float, weights.values()))), strict=True)))
 
 
-def field_importance_frame(importance: Sequence[FieldImportance]) -> pd.DataFrame:
+def field_importance_frame(
+    importance: Sequence[FieldImportance],
+    schema: MetadataSchema | None = None,
+    record: Mapping[str, Any] | None = None,
+    lang: str = EN,
+) -> pd.DataFrame:
     """Rows (field, magnitude, effect, change) in the order given (largest |change| first): field reads
     "Label = value"; change is the predicted class's probability as entered minus with the field unknown, in
     percentage points; magnitude its absolute value; effect whether the field supported or opposed the class."""
     change = [100.0 * item.change for item in importance]
+
+    def field(item: FieldImportance) -> str:
+        if schema is None or record is None:
+            return f"{item.label} = {item.value}"
+        spec = schema.field(item.name)
+        return f"{field_label(schema, spec, lang)} = {value_label(schema, spec, record.get(item.name), lang)}"
+
     return pd.DataFrame(
         {
-            "field": [f"{item.label} = {item.value}" for item in importance],
+            "field": [field(item) for item in importance],
             "magnitude": [abs(c) for c in change],
-            "effect": [SUPPORTS if c >= 0 else OPPOSES for c in change],
+            "effect": [translate(lang, "effect.supports" if c >= 0 else "effect.against") for c in change],
             "change": change,
         },
         columns=list(FIELD_IMPORTANCE_COLUMNS),
@@ -137,21 +167,22 @@ def gradcam_overlay(view: np.ndarray, cam: np.ndarray) -> np.ndarray:
     return np.asarray(_blend(view, _heat_rgb(cam, (OVERLAY_SIZE, OVERLAY_SIZE), Image.Resampling.BILINEAR)))
 
 
-def logit_decomposition(prediction: Prediction) -> tuple[np.ndarray, list[tuple[str, str]]]:
+def logit_decomposition(prediction: Prediction, lang: str = EN) -> tuple[np.ndarray, list[tuple[str, str]]]:
     """The exact logit decomposition as a (experts + 2, C) table and its rows' (name, detail): each expert's
     gated contribution to every class logit (detail: its gate weight), the bias, and the logits they sum to."""
     trace = prediction.trace
     bias = trace.logit_bias.detach().numpy()
     table = np.vstack([trace.expert_logits[0].numpy(), bias[None], prediction.logits[None]])
     gates = trace.gm_gate[0].numpy()
-    rows = [(expert_name(e), f"gate {g:.2f}") for e, g in enumerate(gates)] + [("bias", ""), ("= logit", "")]
+    rows = [(expert_name(e, lang), translate(lang, "contributions.gate", weight=g)) for e, g in enumerate(gates)]
+    rows += [(translate(lang, "contributions.bias"), ""), (translate(lang, "contributions.logit"), "")]
     return table, rows
 
 
-def expert_contribution_table(prediction: Prediction) -> str:
+def expert_contribution_table(prediction: Prediction, lang: str = EN) -> str:
     """The logit decomposition as an HTML heatmap table, the demo's live view: text, so it costs the server no
     rendering, and narrow enough for a phone. The predicted class's column is outlined."""
-    table, rows = logit_decomposition(prediction)
+    table, rows = logit_decomposition(prediction, lang)
     limit = float(np.abs(table).max()) or 1.0
     colors = matplotlib.colormaps["RdBu_r"]((table / limit + 1) / 2)
     predicted = int(prediction.probabilities.argmax())
@@ -183,16 +214,15 @@ def expert_contribution_table(prediction: Prediction) -> str:
     return (
         '<table class="logit-decomposition" style="border-collapse:collapse;width:100%;font-size:0.8em;'
         'text-align:center;font-variant-numeric:tabular-nums">'
-        '<caption style="caption-side:top;text-align:left;padding-bottom:6px"><strong>Expert → class contributions.'
-        "</strong> Each column sums to the class logit; the predicted class "
-        f"({html.escape(prediction.classes[predicted])}) is outlined.</caption>"
+        '<caption style="caption-side:top;text-align:left;padding-bottom:6px">'
+        f"{translate(lang, 'contributions.caption', code=html.escape(prediction.classes[predicted]))}</caption>"
         f"<thead><tr><th></th>{head}</tr></thead><tbody>{body}</tbody></table>"
     )
 
 
-def expert_contribution_figure(prediction: Prediction) -> Figure:
+def expert_contribution_figure(prediction: Prediction, lang: str = EN) -> Figure:
     """`logit_decomposition` as a matplotlib heatmap (for the PDF report); the predicted class is outlined."""
-    table, rows = logit_decomposition(prediction)
+    table, rows = logit_decomposition(prediction, lang)
     experts = len(rows) - 2
     limit = float(np.abs(table).max()) or 1.0
     figure = Figure(figsize=(1.0 + 0.75 * len(prediction.classes), 0.9 + 0.38 * len(rows)), dpi=DPI)
@@ -212,7 +242,7 @@ def expert_contribution_figure(prediction: Prediction) -> Figure:
     axes.set_xticks(range(len(prediction.classes)), prediction.classes)
     axes.set_yticks(range(len(rows)), [f"{name} ({detail})" if detail else name for name, detail in rows])
     axes.tick_params(length=0, labelsize=9)
-    axes.set_title("Each column sums to the class logit", fontsize=9)
+    axes.set_title(translate(lang, "contributions.sums"), fontsize=9)
     figure.subplots_adjust(left=0.3, right=0.97, top=0.88, bottom=0.12)
     return figure
 
@@ -230,19 +260,23 @@ def _grouped_bars(axes: Any, categories: Sequence[str], series: Sequence[np.ndar
     axes.grid(axis="y", alpha=0.3)
 
 
-def routing_comparison_figure(first: Prediction, second: Prediction, names: tuple[str, str], title: str) -> Figure:
+def routing_comparison_figure(
+    first: Prediction, second: Prediction, names: tuple[str, str], title: str, lang: str = EN
+) -> Figure:
     """Two runs side by side as grouped bars (one colour per run) on one axis, in three sections: the class
     probabilities, the LC-Gate's fused-path weight per stage and the GM-Gate weight per expert."""
     fused = LC_PATHS.index("fused")
-    sections = [("class probability", list(first.classes), [first.probabilities, second.probabilities])]
+    sections = [
+        (translate(lang, "figure.class_probability"), list(first.classes), [first.probabilities, second.probabilities])
+    ]
     stages = first.trace.lc_gate.shape[1]
     if stages:
         lc = [p.trace.lc_gate[0, :, fused].numpy() for p in (first, second)]
-        sections.append(("LC-Gate fused-path weight", [f"S{s + 1}" for s in range(stages)], lc))
+        sections.append((translate(lang, "figure.lc_fused"), [f"S{s + 1}" for s in range(stages)], lc))
     experts = first.trace.gm_gate.shape[1]
     if experts > 1:
         gm = [p.trace.gm_gate[0].numpy() for p in (first, second)]
-        sections.append(("GM-Gate expert weight", [f"E{e + 1}" for e in range(experts)], gm))
+        sections.append((translate(lang, "figure.gm_weight"), [f"E{e + 1}" for e in range(experts)], gm))
     categories = [c for _, labels, _ in sections for c in labels]
     series = [np.concatenate([values[run] for _, _, values in sections]) for run in range(2)]
     figure = Figure(figsize=(1.2 + 0.42 * len(categories), 3.0), dpi=DPI)

@@ -19,124 +19,143 @@ import numpy as np
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
-from mhdf.app.figures import attention_overlay, expert_contribution_figure, expert_name, stage_name
-from mhdf.app.texts import (
-    CANNOT_TELL_APART,
-    NOTICE,
-    OOD_WARNING,
-    SYNTHETIC_WARNING,
-    ood_words,
-    prediction_set_words,
-)
-from mhdf.inference import Prediction, Predictor, class_display_name
+from mhdf.app.figures import OKABE_ITO, attention_overlay, expert_contribution_figure, expert_name, stage_name
+from mhdf.app.texts import EN, class_name, field_label, notice, ood_words, prediction_set_words, translate, value_label
+from mhdf.inference import Prediction, Predictor
 from mhdf.inference.explain import model_view, photo_pixels
 from mhdf.inference.images import ImageSource
 from mhdf.routing import LC_PATHS
 
 A4 = (8.27, 11.69)
 CARD_METRICS = ("balanced_accuracy", "accuracy", "auc", "ece")
-REPORT_NOTICE = f"{NOTICE} These are a model's scores, not a diagnosis."
 
 
-def card_lines(predictor: Predictor) -> list[str]:
+def report_notice(lang: str = EN) -> str:
+    return f"{notice(lang)} {translate(lang, 'report.scores')}"
+
+
+REPORT_NOTICE = report_notice()
+
+
+def card_lines(predictor: Predictor, lang: str = EN) -> list[str]:
     """The checkpoint as the report names it, with the test metrics its model card records."""
     info = predictor.model_info
+    schema = predictor.schema.label
     lines = [
-        f"Checkpoint: {info['name']} ({info['backbone']}, variant {info['variant']}, {predictor.schema.label} schema)",
-        f"Trained on: {info['training_data']}",
-        SYNTHETIC_WARNING.upper() if info["synthetic"] else "",
+        translate(
+            lang,
+            "report.checkpoint",
+            name=info["name"],
+            backbone=info["backbone"],
+            variant=info["variant"],
+            schema=schema,
+        ),
+        translate(lang, "report.trained_on", training_data=info["training_data"]),
+        translate(lang, "synthetic_warning").upper() if info["synthetic"] else "",
     ]
     metrics = predictor.card.get("metrics", {}).get(info["variant"]) or predictor.card.get("metrics", {}).get("mhdf")
     if metrics:
         shown = ", ".join(f"{key} {metrics[key]:.3f}" for key in CARD_METRICS if metrics.get(key) is not None)
-        lines.append(f"Test metrics (model card): {shown}")
+        lines.append(translate(lang, "report.metrics", metrics=shown))
     return [line for line in lines if line]
 
 
-def _record_lines(predictor: Predictor, record: Mapping[str, Any]) -> list[str]:
-    filled = [(spec, record.get(spec.name)) for spec in predictor.schema.fields if record.get(spec.name) is not None]
+def _record_lines(predictor: Predictor, record: Mapping[str, Any], lang: str) -> list[str]:
+    schema = predictor.schema
+    filled = [(spec, record.get(spec.name)) for spec in schema.fields if record.get(spec.name) is not None]
     if not filled:
-        return ["(every clinical field not recorded)"]
-    return [f"{spec.label}: {spec.describe(value)}" for spec, value in filled]
+        return [translate(lang, "report.nothing_recorded")]
+    return [f"{field_label(schema, spec, lang)}: {value_label(schema, spec, value, lang)}" for spec, value in filled]
 
 
-def _summary_page(predictor: Predictor, prediction: Prediction, view: np.ndarray | None, stamp: str) -> Figure:
+def _summary_page(
+    predictor: Predictor, prediction: Prediction, view: np.ndarray | None, stamp: str, lang: str
+) -> Figure:
     figure = Figure(figsize=A4)
-    lines = [f"MHDF-Net case report - {stamp}", REPORT_NOTICE, *card_lines(predictor)]
+    lines = [translate(lang, "report.title_stamp", stamp=stamp), report_notice(lang), *card_lines(predictor, lang)]
     header = [wrapped for line in lines for wrapped in textwrap.wrap(line, 95, subsequent_indent="  ")]
     figure.text(0.06, 0.97, "\n".join(header), va="top", fontsize=8.5, family="monospace")
     if view is not None:
         photo = figure.add_axes((0.04, 0.52, 0.36, 0.3))
         photo.imshow(view)
-        photo.set_title("The photo as the model saw it", fontsize=9)
+        photo.set_title(translate(lang, "report.photo"), fontsize=9)
         photo.axis("off")
     bars = figure.add_axes((0.68, 0.52, 0.27, 0.3))
-    names = [class_display_name(c, prediction.class_labels) for c in prediction.classes]
-    bars.barh(names[::-1], prediction.probabilities[::-1], color="#4C72B0")
+    names = [class_name(predictor.schema, c, lang) for c in prediction.classes]
+    bars.barh(names[::-1], prediction.probabilities[::-1], color=OKABE_ITO[0])
     bars.set_xlim(0, 1)
     bars.tick_params(labelsize=7)
-    kind = "calibrated" if prediction.calibrated else "uncalibrated"
-    bars.set_title(f"Class probabilities ({kind})", fontsize=9)
+    kind = "report.calibrated" if prediction.calibrated else "report.uncalibrated"
+    bars.set_title(translate(lang, kind), fontsize=9)
+    top = class_name(predictor.schema, prediction.prediction, lang)
     verdict = [
-        f"Top class: {class_display_name(prediction.prediction, prediction.class_labels)} "
-        f"({prediction.probabilities.max():.1%})",
-        prediction_set_words(prediction),
-        ood_words(prediction),
+        translate(lang, "report.top_class", top=top, probability=f"{prediction.probabilities.max():.1%}"),
+        prediction_set_words(prediction, lang),
+        ood_words(prediction, lang),
     ]
     if len(prediction.prediction_set or []) > 1:
-        verdict.append(CANNOT_TELL_APART)
+        verdict.append(translate(lang, "set.cannot_tell_apart"))
     if prediction.in_distribution is False:
-        verdict.append(f"WARNING: {OOD_WARNING}")
+        verdict.append(translate(lang, "report.warning", warning=translate(lang, "ood.warning")))
     figure.text(0.06, 0.47, "\n".join(verdict), va="top", fontsize=9, family="monospace")
-    record = ["Clinical record as entered:", *(f"  {line}" for line in _record_lines(predictor, prediction.record))]
+    entered = _record_lines(predictor, prediction.record, lang)
+    record = [translate(lang, "report.record"), *(f"  {line}" for line in entered)]
     figure.text(0.06, 0.37, "\n".join(record), va="top", fontsize=8, family="monospace")
     return figure
 
 
-def _routing_page(prediction: Prediction, view: np.ndarray | None) -> Figure:
+def _routing_page(prediction: Prediction, view: np.ndarray | None, lang: str) -> Figure:
     figure = Figure(figsize=A4)
-    figure.suptitle("Routing of this case", fontsize=11)
+    figure.suptitle(translate(lang, "report.routing"), fontsize=11)
     trace = prediction.trace
     stages = trace.lc_gate.shape[1]
     lc = figure.add_axes((0.08, 0.74, 0.38, 0.18))
     if stages:
         fused = trace.lc_gate[0, :, LC_PATHS.index("fused")].numpy()
-        lc.bar([stage_name(s) for s in range(stages)], fused, color="#DD8452")
+        lc.bar([stage_name(s, lang) for s in range(stages)], fused, color=OKABE_ITO[1])
     lc.set_ylim(0, 1)
-    lc.set_title("LC-Gate: fused-path weight per stage", fontsize=9)
+    lc.set_title(translate(lang, "report.lc_gate"), fontsize=9)
     lc.tick_params(labelsize=7)
     gm = figure.add_axes((0.56, 0.74, 0.38, 0.18))
     gate = trace.gm_gate[0].numpy()
-    gm.bar([expert_name(e) for e in range(len(gate))], gate, color="#4C72B0")
+    gm.bar([expert_name(e, lang) for e in range(len(gate))], gate, color=OKABE_ITO[0])
     gm.set_ylim(0, 1)
-    gm.set_title("GM-Gate: weight per expert", fontsize=9)
+    gm.set_title(translate(lang, "report.gm_gate"), fontsize=9)
     gm.tick_params(labelsize=7)
     if view is not None:
         for stage in range(stages):
             row, col = divmod(stage, 2)
             axes = figure.add_axes((0.08 + 0.46 * col, 0.38 - 0.32 * row, 0.38, 0.28))
             axes.imshow(attention_overlay(view, prediction, stage))
-            axes.set_title(f"{stage_name(stage)}: TKCA top-{prediction.top_k} locations", fontsize=8)
+            title = translate(lang, "report.tkca", stage=stage_name(stage, lang), top_k=prediction.top_k)
+            axes.set_title(title, fontsize=8)
             axes.axis("off")
-    figure.text(0.06, 0.02, REPORT_NOTICE, fontsize=7, wrap=True)
+    figure.text(0.06, 0.02, report_notice(lang), fontsize=7, wrap=True)
     return figure
 
 
-def write_case_report(path: str | Path, predictor: Predictor, prediction: Prediction, view: np.ndarray | None) -> Path:
-    """Write the report of one prediction (`view`: the photo as the model saw it, see `explain.model_view`)."""
+def write_case_report(
+    path: str | Path, predictor: Predictor, prediction: Prediction, view: np.ndarray | None, lang: str = EN
+) -> Path:
+    """Write the report of one prediction in `lang` (`view`: the photo as the model saw it, see
+    `explain.model_view`)."""
     path = Path(path)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    pages = [_summary_page(predictor, prediction, view, stamp), _routing_page(prediction, view)]
-    pages.append(expert_contribution_figure(prediction))
-    with PdfPages(path, metadata={"Title": "MHDF-Net case report", "Subject": REPORT_NOTICE}) as pdf:
+    pages = [_summary_page(predictor, prediction, view, stamp, lang), _routing_page(prediction, view, lang)]
+    pages.append(expert_contribution_figure(prediction, lang))
+    metadata = {"Title": translate(lang, "report.title"), "Subject": report_notice(lang)}
+    with PdfPages(path, metadata=metadata) as pdf:
         for page in pages:
             pdf.savefig(page)
     return path
 
 
-def case_report(path: str | Path, predictor: Predictor, image: ImageSource | None, record: Mapping[str, Any]) -> Path:
+def case_report(
+    path: str | Path, predictor: Predictor, image: ImageSource | None, record: Mapping[str, Any], lang: str = EN
+) -> Path:
     """Predict one photo + record and write its report to `path`. Raises ValueError naming a bad input."""
     validated = predictor.schema.validate(record)
     pixels = photo_pixels(predictor, image)
     (prediction,) = predictor.predict_validated(pixels, [validated])
-    return write_case_report(path, predictor, prediction, model_view(predictor, pixels) if pixels is not None else None)
+    view = model_view(predictor, pixels) if pixels is not None else None
+    return write_case_report(path, predictor, prediction, view, lang)

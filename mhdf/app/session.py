@@ -17,8 +17,9 @@ import gradio as gr
 import torch
 
 from mhdf.app.form import empty_form, record_from_form
+from mhdf.app.i18n import with_language
 from mhdf.app.report import case_report
-from mhdf.app.texts import CURRENT_CASE
+from mhdf.app.texts import CURRENT_CASE, EN, translate
 from mhdf.app.uploads import UploadPolicy, parse_file_size, uploaded_file
 from mhdf.app.views import (
     cleared_field_importance,
@@ -51,16 +52,18 @@ except ImportError:
         return fn
 
 
-# The handlers Gradio events call, each served through `serving`.
+# The handlers Gradio events call, each served through `serving`; all but `predict` (language-neutral JSON) write
+# sentences and take the visitor's language.
 EVENTS = ("diagnose", "field_importance", "diagnose_example", "intervene", "compare", "predict", "report")
+EXAMPLE_CACHE_SIZE = 64  # (example, language) results kept: the bundled six in two languages fit many times over
 
 
 def reports_user_errors(handler: Callable) -> Callable:
     """A ValueError (bad photo, impossible value, refused file) becomes a message for the person at the browser or
     the API client; nothing about the case reaches the logs. Works for plain and for streaming (generator) events."""
 
-    def user_error(error: ValueError) -> gr.Error:
-        return gr.Error(str(error), title="Cannot diagnose this case", print_exception=False)
+    def user_error(error: ValueError, lang: str) -> gr.Error:
+        return gr.Error(str(error), title=translate(lang, "error.title"), print_exception=False)
 
     if inspect.isgeneratorfunction(handler):
 
@@ -69,7 +72,7 @@ def reports_user_errors(handler: Callable) -> Callable:
             try:
                 yield from handler(*args, **kwargs)
             except ValueError as error:
-                raise user_error(error) from None
+                raise user_error(error, kwargs.get("lang", EN)) from None
 
         return streaming
 
@@ -78,7 +81,7 @@ def reports_user_errors(handler: Callable) -> Callable:
         try:
             return handler(*args, **kwargs)
         except ValueError as error:
-            raise user_error(error) from None
+            raise user_error(error, kwargs.get("lang", EN)) from None
 
     return wrapper
 
@@ -101,6 +104,7 @@ class DemoSession:
         self.atlas = atlas
         self.uploads = uploads
         self.view_names = view_names(predictor.config.num_fused_stages)
+        self._example_views: dict[tuple[str, str], list[Any]] = {}
 
     def _in_view_order(self, views: Mapping[str, Any]) -> list[Any]:
         return [views[name] for name in self.view_names]
@@ -111,38 +115,52 @@ class DemoSession:
         example = find_example(self.examples, title=choice)
         return example.image, example.metadata
 
-    def diagnose(self, image: Any, *form_values: Any) -> Iterator[list[Any]]:
+    def diagnose(self, image: Any, *form_values: Any, lang: str = EN) -> Iterator[list[Any]]:
         """Streams the views: the probabilities and every routing view after one forward pass, then the rest."""
         record = record_from_form(self.schema, form_values)
-        for views in progressive_diagnosis(self.predictor, uploaded_file(image, self.uploads), record):
+        for views in progressive_diagnosis(self.predictor, uploaded_file(image, self.uploads), record, lang):
             yield self._in_view_order(views)
 
-    def field_importance(self, image: Any, *form_values: Any) -> Iterator[tuple[Any, str]]:
+    def field_importance(self, image: Any, *form_values: Any, lang: str = EN) -> Iterator[tuple[Any, str]]:
         """Each filled field set to unknown in turn, streamed batch by batch."""
         record = record_from_form(self.schema, form_values)
-        yield from field_importance_views(self.predictor, uploaded_file(image, self.uploads), record)
+        yield from field_importance_views(self.predictor, uploaded_file(image, self.uploads), record, lang)
 
-    def diagnose_example(self, name: str, *shown: Any) -> list[Any]:
+    def diagnose_example(self, name: str, *shown: Any, lang: str = EN) -> list[Any]:
         """An example case, read from the checkpoint folder by name; `shown` (its photo and form as displayed) is
-        not read, so no path a client sends is opened here."""
+        not read, so no path a client sends is opened here. Kept per (example, language): a cached result never
+        answers a visitor in the other language."""
         example = find_example(self.examples, name=name)
-        return self._in_view_order(diagnose_case(self.predictor, example.image, example.metadata))
+        key = (example.name, lang)
+        if key not in self._example_views:
+            if len(self._example_views) >= EXAMPLE_CACHE_SIZE:
+                self._example_views.clear()
+            views = diagnose_case(self.predictor, example.image, example.metadata, lang)
+            self._example_views[key] = self._in_view_order(views)
+        return list(self._example_views[key])
 
     def intervene(
-        self, image: Any, disabled: list[int], forced: int | None, temperature: float, hard: bool, *paths_and_form: Any
+        self,
+        image: Any,
+        disabled: list[int],
+        forced: int | None,
+        temperature: float,
+        hard: bool,
+        *paths_and_form: Any,
+        lang: str = EN,
     ) -> tuple[dict[str, float], dict[str, float], Any, str]:
         stages = self.predictor.config.num_fused_stages
         lc_paths, form_values = paths_and_form[:stages], paths_and_form[stages:]
         overrides = overrides_from_controls(self.predictor.config, disabled, forced, temperature, hard, lc_paths)
         record = record_from_form(self.schema, form_values)
-        view = intervention_view(self.predictor, uploaded_file(image, self.uploads), record, overrides)
+        view = intervention_view(self.predictor, uploaded_file(image, self.uploads), record, overrides, lang)
         return view.first, view.second, view.figure, view.summary
 
     def compare(
-        self, choice_a: str, choice_b: str, image: Any, *form_values: Any
+        self, choice_a: str, choice_b: str, image: Any, *form_values: Any, lang: str = EN
     ) -> tuple[dict[str, float], dict[str, float], Any, str]:
         cases = [self._case(choice, image, form_values) for choice in (choice_a, choice_b)]
-        view = comparison_view(self.predictor, cases)
+        view = comparison_view(self.predictor, cases, lang)
         return view.first, view.second, view.figure, view.summary
 
     def predict(self, image: dict[str, Any] | None, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -156,19 +174,19 @@ class DemoSession:
             raise ValueError("metadata must be a JSON object of clinical fields")
         return self.predictor.predict(path, metadata or {}).to_dict()
 
-    def report(self, image: Any, *form_values: Any) -> str:
+    def report(self, image: Any, *form_values: Any, lang: str = EN) -> str:
         """The case report (PDF) of the current photo and form, written into Gradio's cache folder, which deletes
         it with the uploads (see SECURITY.md); never kept anywhere else."""
         record = record_from_form(self.schema, form_values)
         photo = uploaded_file(image, self.uploads)
         self.uploads.folder.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix="report-", dir=self.uploads.folder))
-        return str(case_report(folder / "mhdf-case-report.pdf", self.predictor, photo, record))
+        return str(case_report(folder / "mhdf-case-report.pdf", self.predictor, photo, record, lang))
 
-    def clear(self) -> list[Any]:
+    def clear(self, lang: str = EN) -> list[Any]:
         """The empty photo and form, every view cleared, no report and no field importance."""
-        cleared = cleared_views(self.predictor.config.num_fused_stages)
-        return [None, *empty_form(self.schema), *self._in_view_order(cleared), None, *cleared_field_importance()]
+        cleared = cleared_views(self.predictor.config.num_fused_stages, lang)
+        return [None, *empty_form(self.schema), *self._in_view_order(cleared), None, *cleared_field_importance(lang)]
 
 
 def load_session(
@@ -184,11 +202,15 @@ def load_session(
 
 
 def serving(handler: Callable) -> Callable:
-    """`handler` as an event runs it: without autograd, its ValueErrors shown to the visitor, and on ZeroGPU with
-    a GPU attached (the bound method is wrapped, so the session and its model are inherited, never pickled)."""
-    return gpu(reports_user_errors(torch.inference_mode()(handler)))
+    """`handler` as an event runs it: in the visitor's language when it takes `lang`, without autograd, its
+    ValueErrors shown to the visitor, and on ZeroGPU with a GPU attached (the bound method is wrapped, so the
+    session and its model are inherited, never pickled)."""
+    served = gpu(reports_user_errors(torch.inference_mode()(handler)))
+    return with_language(served) if "lang" in inspect.signature(handler).parameters else served
 
 
 def served_handlers(session: DemoSession) -> SimpleNamespace:
     """The session's event handlers by name (`EVENTS`), each wrapped once by `serving`; `clear` needs no model."""
-    return SimpleNamespace(**{name: serving(getattr(session, name)) for name in EVENTS}, clear=session.clear)
+    return SimpleNamespace(
+        **{name: serving(getattr(session, name)) for name in EVENTS}, clear=with_language(session.clear)
+    )

@@ -30,8 +30,8 @@ from mhdf.app.figures import (
 )
 from mhdf.app.texts import (
     CURRENT_CASE,
-    IMPORTANCE_ON_REQUEST,
-    NARRATIVE_PLACEHOLDER,
+    EN,
+    Text,
     comparison_summary,
     diagnosis_status,
     importance_status,
@@ -40,6 +40,7 @@ from mhdf.app.texts import (
     ood_warning,
     prediction_set_text,
     result_note,
+    translate,
 )
 from mhdf.config import MHDFConfig
 from mhdf.inference import Prediction, Predictor
@@ -75,25 +76,27 @@ def view_names(num_stages: int) -> list[str]:
     ]  # fmt: skip
 
 
-def prediction_views(predictor: Predictor, prediction: Prediction, view: np.ndarray | None) -> dict[str, Any]:
+def prediction_views(
+    predictor: Predictor, prediction: Prediction, view: np.ndarray | None, lang: str = EN
+) -> dict[str, Any]:
     """The views one forward pass gives: the probabilities, the trust texts and every routing view."""
     views: dict[str, Any] = {
-        "note": result_note(predictor, prediction.prediction),
-        "ood_warning": ood_warning(prediction),
-        "probabilities": probability_label(prediction),
-        "prediction_set": prediction_set_text(prediction),
-        "lc_gate": lc_gate_frame(prediction),
-        "gm_gate": gm_gate_frame(prediction),
-        "contributions": expert_contribution_table(prediction),
+        "note": result_note(predictor, prediction.prediction, lang),
+        "ood_warning": ood_warning(prediction, lang),
+        "probabilities": probability_label(prediction, predictor.schema, lang),
+        "prediction_set": prediction_set_text(prediction, lang),
+        "lc_gate": lc_gate_frame(prediction, lang),
+        "gm_gate": gm_gate_frame(prediction, lang),
+        "contributions": expert_contribution_table(prediction, lang),
     }
     for s in range(predictor.config.num_fused_stages):
         views[stage_view("image", s)] = attention_overlay(view, prediction, s) if view is not None else None
-        views[stage_view("fields", s)] = field_attention_frame(prediction, s, predictor.schema)
+        views[stage_view("fields", s)] = field_attention_frame(prediction, s, predictor.schema, lang)
     return views
 
 
 def progressive_diagnosis(
-    predictor: Predictor, image: ImageSource | None, record: Mapping[str, Any]
+    predictor: Predictor, image: ImageSource | None, record: Mapping[str, Any], lang: str = EN
 ) -> Iterator[dict[str, Any]]:
     """Every view of a diagnosis by name (`view_names`), yielded as it becomes ready, each yield complete (views
     not ready yet are empty and `status` names them):
@@ -107,57 +110,60 @@ def progressive_diagnosis(
     run = run_case(predictor, image, record)
     view = model_view(predictor, run.pixels) if run.pixels is not None else None
     views = cleared_views(predictor.config.num_fused_stages)
-    views |= prediction_views(predictor, run.prediction, view)
-    pending = ["Grad-CAM", "modality comparison"] if view is not None else ["modality comparison"]
-    views["status"] = diagnosis_status(pending)
+    views |= prediction_views(predictor, run.prediction, view, lang)
+    pending = ["gradcam", "modality"] if view is not None else ["modality"]
+    views["status"] = diagnosis_status(pending, lang)
     yield dict(views)
     gradcam = None
     if view is not None:
         gradcam = grad_cam(run, int(run.prediction.probabilities.argmax()))
         views["gradcam"] = gradcam_overlay(view, gradcam)
-        views["status"] = diagnosis_status(["modality comparison"])
+        views["status"] = diagnosis_status(["modality"], lang)
         yield dict(views)
     unknown = without_metadata(predictor, run)
-    views["modality"] = routing_comparison_figure(
-        run.prediction, unknown, ("metadata as entered", "all metadata unknown"), "What the clinical data changed"
-    )
-    views["narrative"] = narrate(Diagnosis(run.prediction, unknown, None, view, gradcam), predictor.schema)
-    views["status"] = diagnosis_status([])
+    names = (translate(lang, "figure.with_metadata"), translate(lang, "figure.without_metadata"))
+    title = translate(lang, "figure.modality_title")
+    views["modality"] = routing_comparison_figure(run.prediction, unknown, names, title, lang)
+    views["narrative"] = narrate(Diagnosis(run.prediction, unknown, None, view, gradcam), predictor.schema, lang)
+    views["status"] = diagnosis_status([], lang)
     yield dict(views)
 
 
-def diagnose_case(predictor: Predictor, image: ImageSource | None, record: Mapping[str, Any]) -> dict[str, Any]:
+def diagnose_case(
+    predictor: Predictor, image: ImageSource | None, record: Mapping[str, Any], lang: str = EN
+) -> dict[str, Any]:
     """All views of `progressive_diagnosis` once every one is ready."""
-    *_, views = progressive_diagnosis(predictor, image, record)
+    *_, views = progressive_diagnosis(predictor, image, record, lang)
     return views
 
 
 def field_importance_views(
-    predictor: Predictor, image: ImageSource | None, record: Mapping[str, Any]
+    predictor: Predictor, image: ImageSource | None, record: Mapping[str, Any], lang: str = EN
 ) -> Iterator[tuple[pd.DataFrame, str]]:
     """Field importance on request: (bar-plot frame, status) after every batch of record variants."""
     run = run_case(predictor, image, record)
     filled = sum(value is not None for value in run.record.values())
     if not filled:
-        yield field_importance_frame([]), importance_status(0, 0)
+        yield field_importance_frame([]), importance_status(0, 0, lang)
         return
     for done in field_importance(predictor, run):
-        yield field_importance_frame(done), importance_status(len(done), filled)
+        frame = field_importance_frame(done, predictor.schema, run.prediction.record, lang)
+        yield frame, importance_status(len(done), filled, lang)
 
 
-def cleared_field_importance() -> tuple[pd.DataFrame, str]:
+def cleared_field_importance(lang: str = EN) -> tuple[pd.DataFrame, str]:
     """The field-importance plot and status before it is asked for (a new case, or Clear)."""
-    return pd.DataFrame(columns=list(FIELD_IMPORTANCE_COLUMNS)), IMPORTANCE_ON_REQUEST
+    return pd.DataFrame(columns=list(FIELD_IMPORTANCE_COLUMNS)), translate(lang, "importance.on_request")
 
 
-def cleared_views(num_stages: int) -> dict[str, Any]:
+def cleared_views(num_stages: int, lang: str = EN) -> dict[str, Any]:
     """The value of each view after Clear: bar plots get an empty frame with their columns (a plot set to None
     cannot be torn down by Gradio's frontend), the narrative its placeholder, texts empty, everything else None."""
     views: dict[str, Any] = dict.fromkeys(view_names(num_stages))
     views |= {"lc_gate": pd.DataFrame(columns=list(LC_GATE_COLUMNS))}
     views |= {"gm_gate": pd.DataFrame(columns=list(GM_GATE_COLUMNS))}
     views |= {stage_view("fields", s): pd.DataFrame(columns=list(FIELD_ATTENTION_COLUMNS)) for s in range(num_stages)}
-    views["narrative"] = NARRATIVE_PLACEHOLDER
+    views["narrative"] = translate(lang, "narrative.placeholder")
     views["status"] = views["ood_warning"] = views["prediction_set"] = views["contributions"] = ""
     return views
 
@@ -193,28 +199,51 @@ class SideBySide:
 
 
 def intervention_view(
-    predictor: Predictor, image: ImageSource | None, record: Mapping[str, Any], overrides: RoutingOverrides
+    predictor: Predictor,
+    image: ImageSource | None,
+    record: Mapping[str, Any],
+    overrides: RoutingOverrides,
+    lang: str = EN,
 ) -> SideBySide:
     """Run a case unmodified and with `overrides`. Raises ValueError naming a problem."""
     result = intervene(predictor, image, record, overrides)
     moved = routing_difference(result.baseline, result.intervened).probabilities
-    summary = intervention_summary(overrides, result.baseline, result.intervened, moved)
-    figure = routing_comparison_figure(
-        result.baseline, result.intervened, ("unmodified", "intervened"), "Unmodified run vs intervention"
-    )
-    return SideBySide(probability_label(result.baseline), probability_label(result.intervened), figure, summary)
+    summary = intervention_summary(overrides, result.baseline, result.intervened, moved, lang)
+    names = (translate(lang, "figure.unmodified"), translate(lang, "figure.intervened"))
+    title = translate(lang, "figure.intervention_title")
+    figure = routing_comparison_figure(result.baseline, result.intervened, names, title, lang)
+    labels = [probability_label(run, predictor.schema, lang) for run in (result.baseline, result.intervened)]
+    return SideBySide(*labels, figure, summary)
 
 
-def comparison_view(predictor: Predictor, cases: Sequence[tuple[ImageSource | None, Mapping[str, Any]]]) -> SideBySide:
+def comparison_view(
+    predictor: Predictor, cases: Sequence[tuple[ImageSource | None, Mapping[str, Any]]], lang: str = EN
+) -> SideBySide:
     """Two (photo, record) cases side by side. Raises ValueError naming a problem."""
     first, second = compare_cases(predictor, cases)
-    figure = routing_comparison_figure(first, second, ("case A", "case B"), "Routing of case A vs case B")
-    return SideBySide(probability_label(first), probability_label(second), figure, comparison_summary(first, second))
+    names = (translate(lang, "figure.case_a"), translate(lang, "figure.case_b"))
+    figure = routing_comparison_figure(first, second, names, translate(lang, "comparison.plot"), lang)
+    labels = [probability_label(run, predictor.schema, lang) for run in (first, second)]
+    return SideBySide(*labels, figure, comparison_summary(first, second, lang))
 
 
 def case_choices(examples: Sequence[ExampleCase]) -> list[str]:
     """What the comparison dropdowns offer: the current case, then every example by title."""
     return [CURRENT_CASE, *(example.title for example in examples)]
+
+
+def example_title(example: ExampleCase) -> Text:
+    """How an example case is listed, in the visitor's language: "bcc_1 (classe verdadeira BCC)"."""
+    return (
+        Text("example.title", name=example.name, label=example.label)
+        if example.label
+        else Text("raw", text=example.name)
+    )
+
+
+def localized_case_choices(examples: Sequence[ExampleCase]) -> list[tuple[Text, str]]:
+    """`case_choices` as (text shown in the visitor's language, value) pairs."""
+    return [(Text("current_case"), CURRENT_CASE), *((example_title(e), e.title) for e in examples)]
 
 
 def find_example(examples: Sequence[ExampleCase], *, name: str | None = None, title: str | None = None) -> ExampleCase:

@@ -1,5 +1,8 @@
 """Every sentence the demo shows a person: notices, warnings, the narrative, status lines and summaries, and the
 Markdown pages beside this module. Views, figures, the report and the handlers take their words from here.
+
+The sentences themselves live in one table per language, `en.py` and `pt_br.py` (`language.py` looks them up; see
+docs/i18n.md for adding one). Functions take the visitor's `lang` ("en" or "pt-BR"); the constants are English.
 """
 
 from __future__ import annotations
@@ -12,26 +15,78 @@ from typing import Any
 
 import numpy as np
 
-from mhdf.inference import Prediction, Predictor, class_display_name
+from mhdf.app.texts.en import schema_key
+from mhdf.app.texts.language import CATALOGUES, DEFAULT_LANGUAGE, LANGUAGES, Text, in_language, translate
+from mhdf.inference import Prediction, Predictor
 from mhdf.inference.explain import Diagnosis, routing_difference
-from mhdf.metadata import MetadataSchema
+from mhdf.metadata import FieldSpec, MetadataSchema
 from mhdf.routing import LC_PATHS, RoutingOverrides
 
+__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "Text", "in_language", "translate"]
+
 PAGES = Path(__file__).resolve().parent
-NOT_A_MEDICAL_DEVICE = "not a medical device"
-NOTICE = f"Research and teaching demo, {NOT_A_MEDICAL_DEVICE}: never use it to diagnose or treat anyone."
+EN = DEFAULT_LANGUAGE
+NOT_A_MEDICAL_DEVICE = translate(EN, "notice.not_a_device")
+NOTICE = translate(EN, "notice", emphasis=NOT_A_MEDICAL_DEVICE)
 # the notice as the app shows it, its key words in bold
 NOTICE_MARKDOWN = NOTICE.replace(NOT_A_MEDICAL_DEVICE, f"**{NOT_A_MEDICAL_DEVICE}**")
-SYNTHETIC_WARNING = "Synthetic-data weights: these numbers say nothing about real patients."
-NARRATIVE_PLACEHOLDER = "*Diagnose a case to see it explained here.*"
-MODEL_CHOICE = "model's choice"  # an LC-Gate left to the model in the intervention controls
-CURRENT_CASE = "Current case (photo and form of the Diagnose tab)"
-OOD_WARNING = "This photo is unlike the images the model was trained on; its output is not meaningful."
-CANNOT_TELL_APART = "A set with more than one class means the model cannot tell these apart."
-PENDING = "⏳ computing…"
-IMPORTANCE_ON_REQUEST = "Field importance is computed on request: press **Compute field importance**."
-VIEWS_READY = "All views are ready."
-NOTHING_TO_REMOVE = "No clinical field is filled in, so there is nothing to remove."
+SYNTHETIC_WARNING = translate(EN, "synthetic_warning")
+NARRATIVE_PLACEHOLDER = translate(EN, "narrative.placeholder")
+MODEL_CHOICE = "model's choice"  # the value of an LC-Gate left to the model in the intervention controls
+CURRENT_CASE = translate(EN, "current_case")  # the comparison dropdowns' value of the current case
+OOD_WARNING = translate(EN, "ood.warning")
+CANNOT_TELL_APART = translate(EN, "set.cannot_tell_apart")
+PENDING = translate(EN, "pending")
+IMPORTANCE_ON_REQUEST = translate(EN, "importance.on_request")
+NOTHING_TO_REMOVE = translate(EN, "importance.nothing")
+VIEWS_READY = translate(EN, "status.ready", on_request="").strip()  # the status line once every view is shown
+
+
+def notice(lang: str = EN, markdown: bool = False) -> str:
+    """The notice in `lang`, its key words in bold when `markdown`."""
+    emphasis = translate(lang, "notice.not_a_device")
+    return translate(lang, "notice", emphasis=f"**{emphasis}**" if markdown else emphasis)
+
+
+def class_name(schema: MetadataSchema, code: str, lang: str = EN) -> str:
+    """A class as the app names it: "Carcinoma basocelular (BCC)"; just the code when it has no longer name."""
+    english = schema.class_labels.get(code, code)
+    label = _schema_word(schema, english, lang, "class", code)
+    return code if label == code else f"{label} ({code})"
+
+
+def field_label(schema: MetadataSchema, spec: FieldSpec, lang: str = EN) -> str:
+    """A clinical field's label in `lang` ("Idade"); the schema's own for a schema the catalogue lacks."""
+    return _schema_word(schema, spec.label, lang, "field", spec.name)
+
+
+def field_info(schema: MetadataSchema, spec: FieldSpec, lang: str = EN) -> str:
+    return _schema_word(schema, spec.description, lang, "info", spec.name)
+
+
+def value_label(schema: MetadataSchema, spec: FieldSpec, value: Any, lang: str = EN) -> str:
+    """A canonical value as a person reads it: "Sim", "67 anos", "Face", "não registrado"."""
+    if value is None:
+        return translate(lang, "form.not_recorded").lower()
+    if spec.kind == "numeric":
+        unit = _schema_word(schema, spec.unit, lang, "unit", spec.unit) if spec.unit else ""
+        return f"{value:g} {unit}".strip()
+    if value not in spec.values:
+        return spec.describe(value)
+    return _schema_word(schema, spec.value_label(value), lang, "value", spec.name, value)
+
+
+def schema_text(schema: MetadataSchema, english: str, kind: str, *names: str) -> str:
+    """A schema's word as a component shows it: a `Text` when the catalogue has it, else the schema's English."""
+    key = schema_key(schema.name, kind, *names)
+    return Text(key) if key in CATALOGUES[EN] else english
+
+
+def _schema_word(schema: MetadataSchema, english: str, lang: str, kind: str, *names: str) -> str:
+    try:
+        return translate(lang, schema_key(schema.name, kind, *names))
+    except KeyError:  # a schema the catalogue does not know: its own English words
+        return english
 
 
 @cache
@@ -39,223 +94,254 @@ def _text(name: str) -> str:
     return (PAGES / name).read_text()
 
 
-def routing_explained() -> str:
+def page(name: str, lang: str = EN) -> str:
+    """A Markdown page beside this module in `lang`: `name.md`, or `name.pt-BR.md` for Portuguese."""
+    return _text(f"{name}.md" if lang == EN else f"{name}.{lang}.md")
+
+
+def routing_explained(lang: str = EN) -> str:
     """The teaching tab's plain-language walk through MHDF-Net's routing (Markdown)."""
-    return _text("routing_explained.md")
+    return page("routing_explained", lang)
 
 
-def api_help(schema: MetadataSchema, max_file_size_mb: float) -> str:
+def api_help(schema: MetadataSchema, max_file_size_mb: float, lang: str = EN) -> str:
     """The API tab: how to call `/predict`, with this checkpoint's fields (Markdown)."""
     fields = ", ".join(f"`{name}`" for name in schema.field_names)
-    return Template(_text("api_help.md")).substitute(
+    return Template(page("api_help", lang)).substitute(
         schema=schema.label, fields=fields, max_file_size=f"{max_file_size_mb:g} MB"
     )
 
 
-def banner(predictor: Predictor) -> str:
+def banner(predictor: Predictor, lang: str = EN) -> str:
     """Which checkpoint answers, what it was trained on, and the notice (Markdown)."""
     info = predictor.model_info
-    text = (
-        f"**Checkpoint:** `{info['name']}` ({info['backbone']}, variant {info['variant']}, "
-        f"{predictor.schema.label} schema) · **Trained on:** {info['training_data']}"
+    text = translate(
+        lang,
+        "banner",
+        name=info["name"],
+        backbone=info["backbone"],
+        variant=info["variant"],
+        schema=predictor.schema.label,
+        training_data=info["training_data"],
     )
     if info["synthetic"]:
-        text += f"  \n⚠️ **{SYNTHETIC_WARNING}**"
-    return f"{text}  \n{NOTICE_MARKDOWN}"
+        text += f"  \n⚠️ **{translate(lang, 'synthetic_warning')}**"
+    return f"{text}  \n{notice(lang, markdown=True)}"
 
 
-def result_note(predictor: Predictor, predicted: str) -> str:
+def result_note(predictor: Predictor, predicted: str, lang: str = EN) -> str:
     """The line above every result: the top class, the checkpoint, the synthetic-data mark and the notice."""
     info = predictor.model_info
-    label = "⚠️ synthetic-data model · " if info["synthetic"] else ""
-    return f"{label}Top class **{predicted}** from `{info['name']}` · {NOTICE_MARKDOWN}"
+    synthetic = translate(lang, "result_note.synthetic") if info["synthetic"] else ""
+    notice_text = notice(lang, markdown=True)
+    return translate(
+        lang, "result_note", synthetic=synthetic, predicted=predicted, name=info["name"], notice=notice_text
+    )
 
 
-def ood_warning(prediction: Prediction) -> str:
+def ood_warning(prediction: Prediction, lang: str = EN) -> str:
     """A prominent warning (Markdown) when the photo is out of distribution; empty otherwise."""
     if prediction.in_distribution is not False:
         return ""
     ood = prediction.ood
-    return (
-        f"## ⚠️ {OOD_WARNING}\n\nIts distance from the training images is {ood['score']:.1f}, past the threshold of "
-        f"{ood['threshold']:.1f}. Whatever the probabilities below say, do not read them as a result."
-    )
+    detail = translate(lang, "ood.detail", score=ood["score"], threshold=ood["threshold"])
+    return f"## ⚠️ {translate(lang, 'ood.warning')}\n\n{detail}"
 
 
-def prediction_set_text(prediction: Prediction) -> str:
+def _percent_text(value: float, lang: str) -> str:
+    """ "90 %" (a space before the sign, as both languages' style guides ask); "90,5 %" style is not needed."""
+    return f"{value:.0%}".replace("%", " %")
+
+
+def prediction_set_text(prediction: Prediction, lang: str = EN) -> str:
     """The conformal set in words (Markdown): "**90 % set: BCC or SCC.** A set with more than one class means..." """
-    text = f"**{prediction_set_words(prediction)}.**"
+    text = f"**{prediction_set_words(prediction, lang)}.**"
     if prediction.prediction_set is not None and len(prediction.prediction_set) > 1:
-        text += f" {CANNOT_TELL_APART}"
+        text += f" {translate(lang, 'set.cannot_tell_apart')}"
     if prediction.prediction_set is not None:
-        text += f" The set holds the true class in {prediction.set_coverage:.0%} of held-out cases.".replace("%", " %")
+        text += " " + translate(lang, "set.coverage", coverage=_percent_text(prediction.set_coverage, lang))
     return text
 
 
-def subgroup_table(card: Mapping[str, Any]) -> str:
+def subgroup_table(card: Mapping[str, Any], lang: str = EN) -> str:
     """The model card's test-fold results per patient subgroup as Markdown tables; says so when it has none."""
     subgroups = card.get("subgroups")
     if not subgroups:
-        return "This checkpoint's model card reports no subgroup results."
-    titles = {"fitzpatrick": "Fitzpatrick skin type", "gender": "Gender", "age_band": "Age (years)"}
+        return translate(lang, "subgroups.none")
     parts = []
     for attribute, groups in subgroups.items():
         rows = [
             f"| {group} | {values['count']} | "
             + (
-                "too small to judge | |"
+                f"{translate(lang, 'subgroups.too_small')} | |"
                 if values["too_small"]
                 else f"{values['balanced_accuracy']:.2f} | {values['accuracy']:.2f} |"
             )
             for group, values in groups.items()
         ]
-        header = f"| {titles.get(attribute, attribute)} | cases | balanced accuracy | accuracy |\n|---|---|---|---|"
+        key = f"subgroups.{attribute}"
+        title = translate(lang, key) if key in SUBGROUP_KEYS else attribute
+        header = f"{translate(lang, 'subgroups.header', attribute=title)}\n|---|---|---|---|"
         parts.append("\n".join([header, *rows]))
     return "\n\n".join(parts)
 
 
-def diagnosis_status(pending: Sequence[str]) -> str:
+SUBGROUP_KEYS = ("subgroups.fitzpatrick", "subgroups.gender", "subgroups.age_band")
+
+
+def diagnosis_status(pending: Sequence[str], lang: str = EN) -> str:
+    """The Diagnose status line; `pending` names views by key ("gradcam", "modality")."""
     if pending:
-        return f"{PENDING} still computing: {', '.join(pending)}. The views above are final."
-    return f"{VIEWS_READY} {IMPORTANCE_ON_REQUEST}"
+        views = ", ".join(translate(lang, f"status.view.{view}") for view in pending)
+        return translate(lang, "status.pending", pending=translate(lang, "pending"), views=views)
+    return translate(lang, "status.ready", on_request=translate(lang, "importance.on_request"))
 
 
-def importance_status(done: int, filled: int) -> str:
+def importance_status(done: int, filled: int, lang: str = EN) -> str:
     """Field importance's progress: `done` of the `filled` fields computed."""
     if not filled:
-        return NOTHING_TO_REMOVE
+        return translate(lang, "importance.nothing")
     if done < filled:
-        return f"{PENDING} {done} of {filled} fields done."
-    return f"All {filled} filled fields done."
+        return translate(lang, "importance.progress", pending=translate(lang, "pending"), done=done, filled=filled)
+    return translate(lang, "importance.done", filled=filled)
 
 
 def intervention_summary(
-    overrides: RoutingOverrides, baseline: Prediction, intervened: Prediction, moved: float
+    overrides: RoutingOverrides, baseline: Prediction, intervened: Prediction, moved: float, lang: str = EN
 ) -> str:
     """What an intervention did, in one Markdown sentence (`moved`: total variation of the probabilities)."""
-    return (
-        f"**Intervention:** {describe_overrides(overrides)}. Top class {baseline.prediction} → "
-        f"**{intervened.prediction}**; the class probabilities moved by {moved:.1%} (total variation)."
+    return translate(
+        lang,
+        "intervention.summary",
+        overrides=describe_overrides(overrides, lang),
+        before=baseline.prediction,
+        after=intervened.prediction,
+        moved=_percent_text(moved, lang) if lang != EN else f"{moved:.1%}",
     )
 
 
-def comparison_summary(first: Prediction, second: Prediction) -> str:
+def comparison_summary(first: Prediction, second: Prediction, lang: str = EN) -> str:
     """How two cases' outputs and routing differ, in one Markdown sentence."""
     difference = routing_difference(first, second)
-    text = (
-        f"Case A: **{first.prediction}**, case B: **{second.prediction}**. GM-Gate weights differ by "
-        f"{difference.gm_gate:.1%} (total variation)"
+    text = translate(
+        lang, "comparison.summary", a=first.prediction, b=second.prediction, gm=f"{difference.gm_gate:.1%}"
     )
     if difference.lc_gate:
         stages = ", ".join(f"{d:.2f}" for d in difference.lc_gate)
-        return f"{text}; LC-Gate fused-path weights differ by {stages} at stages 1 to {len(difference.lc_gate)}."
+        return text + translate(lang, "comparison.lc", stages=stages, last=len(difference.lc_gate))
     return f"{text}."
 
 
-def describe_overrides(overrides: RoutingOverrides) -> str:
+def describe_overrides(overrides: RoutingOverrides, lang: str = EN) -> str:
     """The interventions in words, e.g. "expert 2 knocked out; stage 3 forced to the image path"."""
     parts = []
     if overrides.gm_forced_expert is not None:
-        parts.append(f"all GM-Gate weight forced onto expert {overrides.gm_forced_expert + 1}")
+        parts.append(translate(lang, "overrides.forced", expert=overrides.gm_forced_expert + 1))
     if overrides.gm_disabled_experts:
         experts = ", ".join(str(e + 1) for e in sorted(overrides.gm_disabled_experts))
-        parts.append(f"expert{'s' if len(overrides.gm_disabled_experts) > 1 else ''} {experts} knocked out")
+        key = "overrides.knocked_out_many" if len(overrides.gm_disabled_experts) > 1 else "overrides.knocked_out"
+        parts.append(translate(lang, key, experts=experts))
     if overrides.gm_temperature is not None:
-        parts.append(f"GM-Gate temperature {overrides.gm_temperature:g}")
+        parts.append(translate(lang, "overrides.temperature", temperature=f"{overrides.gm_temperature:g}"))
     if overrides.gm_hard is not None:
-        parts.append("hard top-1 GM routing" if overrides.gm_hard else "soft GM routing")
+        parts.append(translate(lang, "overrides.hard" if overrides.gm_hard else "overrides.soft"))
     for stage, path in sorted(overrides.lc_forced_paths.items()):
-        parts.append(f"stage {stage + 1} LC-Gate forced to the {path} path")
-    return "; ".join(parts) if parts else "no intervention"
+        path_name = translate(lang, f"path.{path}")
+        parts.append(translate(lang, "overrides.lc", stage=stage + 1, path=path_name))
+    return "; ".join(parts) if parts else translate(lang, "overrides.none")
 
 
-def prediction_set_words(prediction: Prediction) -> str:
+def prediction_set_words(prediction: Prediction, lang: str = EN) -> str:
     """ "90 % set: BCC or SCC", or why there is none."""
     if prediction.prediction_set is None:
-        return "no prediction set (the checkpoint has no conformal.json)"
+        return translate(lang, "set.none")
     members = prediction.prediction_set
-    listed = members[0] if len(members) == 1 else f"{', '.join(members[:-1])} or {members[-1]}"
-    return f"{prediction.set_coverage:.0%} set: {listed}".replace("%", " %")
+    listed = (
+        members[0] if len(members) == 1 else translate(lang, "set.or", first=", ".join(members[:-1]), last=members[-1])
+    )
+    return translate(lang, "set.words", coverage=_percent_text(prediction.set_coverage, lang), members=listed)
 
 
-def ood_words(prediction: Prediction) -> str:
+def ood_words(prediction: Prediction, lang: str = EN) -> str:
     """The out-of-distribution status in one line."""
     if prediction.ood is None:
-        return "out-of-distribution check: not available for this checkpoint"
+        return translate(lang, "ood.none")
     ood = prediction.ood
-    verdict = "within the training images' range" if ood["in_distribution"] else "UNLIKE THE TRAINING IMAGES"
-    return f"out-of-distribution score {ood['score']:.2f} (threshold {ood['threshold']:.2f}): {verdict}"
+    verdict = translate(lang, "ood.inside" if ood["in_distribution"] else "ood.outside")
+    return translate(lang, "ood.words", score=ood["score"], threshold=ood["threshold"], verdict=verdict)
 
 
 def _percent(value: float) -> str:
     return f"{100 * value:.0f}%"
 
 
-def narrate(diagnosis: Diagnosis, schema: MetadataSchema) -> str:
+def narrate(diagnosis: Diagnosis, schema: MetadataSchema, lang: str = EN) -> str:
     """The diagnosis walked through in plain language (Markdown), naming the view that shows each step."""
     prediction = diagnosis.prediction
     trace = prediction.trace
     order = np.argsort(prediction.probabilities)[::-1]
     top, runner_up = order[0], order[1] if len(order) > 1 else order[0]
     code = prediction.classes[top]
-    top_name, runner_up_name = (
-        class_display_name(prediction.classes[i], prediction.class_labels) for i in (top, runner_up)
-    )
+    top_name, runner_up_name = (class_name(schema, prediction.classes[i], lang) for i in (top, runner_up))
+
+    def say(key: str, **values: Any) -> str:
+        return translate(lang, f"narrative.{key}", **values)
+
     lines = [
-        f"**Prediction.** {top_name} at {_percent(prediction.probabilities[top])}; runner-up {runner_up_name} at "
-        f"{_percent(prediction.probabilities[runner_up])}. These are a model's scores, not a diagnosis."
+        say(
+            "prediction",
+            top=top_name,
+            top_p=_percent(prediction.probabilities[top]),
+            runner_up=runner_up_name,
+            runner_up_p=_percent(prediction.probabilities[runner_up]),
+        )
     ]
     if trace.lc_gate.shape[1]:
         fused = trace.lc_gate[0, :, LC_PATHS.index("fused")].numpy()
         weights = ", ".join(_percent(w) for w in fused)
-        lines.append(
-            f"**LC-Gate per stage.** After each of the {len(fused)} fused backbone stages a small gate mixes the "
-            f"stage's image features with a summary fused with the clinical fields, and the mix goes on to the "
-            f"experts. The fused path got {weights} of the weight at stages 1 to "
-            f"{len(fused)}: the clinical data steered stage {int(fused.argmax()) + 1} the most."
-        )
+        lines.append(say("lc_gate", stages=len(fused), weights=weights, most=int(fused.argmax()) + 1))
     if trace.tkca:
         last = len(trace.tkca) - 1
         attended = sorted(prediction.field_attention(last).items(), key=lambda item: item[1], reverse=True)[:2]
-        fields = " and ".join(f"{schema.field(field).label} ({_percent(weight)})" for field, weight in attended)
-        lines.append(
-            f"**TKCA per stage.** The clinical fields act as queries over the photo's locations and keep only "
-            f"the {prediction.top_k} strongest per query (the boxes on the photos); in the other direction, image "
-            f"locations read the fields (the bars). At the last stage the image attended most to {fields}."
+        fields = translate(lang, "narrative.and").join(
+            f"{field_label(schema, schema.field(field), lang)} ({_percent(weight)})" for field, weight in attended
         )
+        lines.append(say("tkca", top_k=prediction.top_k, fields=fields))
     gate = trace.gm_gate[0].numpy()
     contributions = trace.expert_logits[0, :, top].numpy()
     if len(gate) > 1:
-        lines.append(
-            f"**GM-Gate.** The head has {len(gate)} experts, each reading all stages; the gate gave expert "
-            f"{int(gate.argmax()) + 1} {_percent(gate.max())} of the weight."
-        )
+        lines.append(say("gm_gate", experts=len(gate), expert=int(gate.argmax()) + 1, weight=_percent(gate.max())))
     lines.append(
-        f"**Expert → class contributions.** The logits are exactly the sum of each expert's gated contribution "
-        f"plus a bias; expert {int(contributions.argmax()) + 1} added the most to {code} "
-        f"({contributions.max():+.2f})."
+        say("contributions", expert=int(contributions.argmax()) + 1, code=code, value=f"{contributions.max():+.2f}")
     )
     without = diagnosis.without_metadata
     lines.append(
-        f"**Modality comparison.** With every clinical field unknown the model gives {code} "
-        f"{_percent(without.probabilities[top])} (top class {without.prediction}); the entered data moved it to "
-        f"{_percent(prediction.probabilities[top])}, and moved the GM-Gate weights by "
-        f"{_percent(routing_difference(prediction, without).gm_gate)} (total variation)."
+        say(
+            "modality",
+            code=code,
+            without=_percent(without.probabilities[top]),
+            without_top=without.prediction,
+            with_=_percent(prediction.probabilities[top]),
+            moved=_percent(routing_difference(prediction, without).gm_gate),
+        )
     )
     if diagnosis.field_importance is None:
-        lines.append("**Field importance.** Computed on request: press *Compute field importance* under the form.")
+        lines.append(say("importance.on_request"))
     elif diagnosis.field_importance:
         most = diagnosis.field_importance[0]
-        verb = "supported" if most.change > 0 else "argued against"
+        spec = schema.field(most.name)
         lines.append(
-            f"**Field importance.** {most.label} = {most.value} {verb} {code} the most: set to unknown, the {code} "
-            f"probability becomes {_percent(most.probability)} ({-100 * most.change:+.1f} percentage points)."
+            say(
+                "importance.supported" if most.change > 0 else "importance.argued",
+                field=field_label(schema, spec, lang),
+                value=value_label(schema, spec, prediction.record.get(most.name), lang),
+                code=code,
+                probability=_percent(most.probability),
+                points=f"{-100 * most.change:+.1f}",
+            )
         )
     else:
-        lines.append(f"**Field importance.** {NOTHING_TO_REMOVE}")
+        lines.append(say("importance.nothing", nothing=translate(lang, "importance.nothing")))
     if diagnosis.gradcam is not None:
-        lines.append(
-            f"**Grad-CAM.** Bright areas are where the final stage's features pushed the {code} logit up (gradient "
-            f"of that logit times the feature map, summed over channels)."
-        )
+        lines.append(say("gradcam", code=code))
     return "\n\n".join(lines)

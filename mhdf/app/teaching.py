@@ -1,0 +1,71 @@
+"""The Teaching tab: the routing explained, the case narrative, subgroup results, the routing atlas, routing
+interventions and the two-case comparison. `app.py` calls `teaching_tab` inside its tab.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import gradio as gr
+
+from mhdf.app.components import intervention_controls
+from mhdf.app.figures import routing_atlas_figure, routing_atlas_summary
+from mhdf.app.i18n import localize, markdown
+from mhdf.app.session import DemoSession
+from mhdf.app.texts import CURRENT_CASE, Text, routing_explained, subgroup_table
+from mhdf.app.views import localized_case_choices
+
+
+def side_by_side(button: Text, labels: tuple[Text, Text], plot: Text, ids: tuple[str, ...]) -> list[Any]:
+    """A button and two runs side by side; returns [button, first label, second label, plot, summary]."""
+    run = localize(gr.Button(button, variant="primary", elem_id=ids[0]), value=button)
+    text = gr.Markdown(elem_id=ids[1])
+    with gr.Row():
+        first = gr.Label(label=labels[0], elem_id=ids[2])
+        second = gr.Label(label=labels[1], elem_id=ids[3])
+    return [run, first, second, gr.Plot(label=plot, elem_id=ids[4]), text]
+
+
+def teaching_tab(
+    session: DemoSession, handlers: SimpleNamespace, views: dict[str, Any], image: Any, form: list
+) -> None:
+    """The routing explained, the atlas, routing interventions and the two-case comparison."""
+    markdown(routing_explained)
+    views["narrative"].render()
+    markdown(Text("subgroups.heading"))
+    markdown(lambda lang: subgroup_table(session.predictor.card, lang), elem_id="subgroups")
+    markdown(Text("atlas.heading"))
+    if session.atlas is not None:
+        gr.Plot(routing_atlas_figure(session.atlas), label=Text("atlas.label"), elem_id="routing-atlas")
+        gr.Markdown(routing_atlas_summary(session.atlas))
+    else:
+        markdown(Text("atlas.missing"))
+    markdown(Text("interventions.heading"))
+    controls = intervention_controls(session.predictor.config)
+    run, *intervention = side_by_side(
+        Text("button.intervene"),
+        (Text("run.unmodified"), Text("run.intervened")),
+        Text("intervention.plot"),
+        (
+            "run-intervention",
+            "intervention-summary",
+            "intervention-baseline",
+            "intervention-result",
+            "intervention-plot",
+        ),
+    )
+    run.click(handlers.intervene, [image, *controls, *form], intervention, api_name="intervene", preprocess=False)
+    markdown(Text("compare.heading"))
+    choices = localized_case_choices(session.examples)
+    with gr.Row():
+        case_a = gr.Dropdown(choices, value=CURRENT_CASE, label=Text("case_a"), elem_id="case-a")
+        second = choices[min(1, len(choices) - 1)][1]
+        case_b = gr.Dropdown(choices, value=second, label=Text("case_b"), elem_id="case-b")
+    compare, *comparison = side_by_side(
+        Text("button.compare"),
+        (Text("case_a"), Text("case_b")),
+        Text("comparison.plot"),
+        ("compare", "comparison-summary", "case-a-probabilities", "case-b-probabilities", "comparison-plot"),
+    )
+    compare.click(handlers.compare, [case_a, case_b, image, *form], comparison, api_name="compare", preprocess=False)
