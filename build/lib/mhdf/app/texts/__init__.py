@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 
 from mhdf.inference import Prediction, Predictor, class_display_name
-from mhdf.inference.batch import BatchSummary
 from mhdf.inference.explain import Diagnosis, routing_difference
 from mhdf.metadata import MetadataSchema
 from mhdf.routing import LC_PATHS, RoutingOverrides
@@ -259,11 +258,3 @@ def narrate(diagnosis: Diagnosis, schema: MetadataSchema) -> str:
             f"of that logit times the feature map, summed over channels)."
         )
     return "\n\n".join(lines)
-
-
-def batch_summary(summary: BatchSummary, out: Path, seconds: float) -> str:
-    """The last line of `mhdf-predict --csv`: what was written where, and how fast."""
-    rate = f", {summary.written / seconds:.1f} cases/s" if summary.written and seconds > 0 else ""
-    skipped = f"; {summary.skipped} already in {out} were skipped" if summary.skipped else ""
-    errors = f" ({summary.failed} with an error: see the error column)" if summary.failed else ""
-    return f"{summary.written} of {summary.total} rows written to {out}{errors}{skipped}{rate}."
