@@ -20,7 +20,7 @@ from pathlib import Path
 from PIL import Image
 
 from mhdf.inference.checkpoint import DEFAULT_CHECKPOINT as DEMO_CHECKPOINT
-from training import train
+from training import evaluate, train
 from training.datasets import PAD_UFES_20_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,3 +178,9 @@ TRAIN_TINY = ["--backbone", "mobilenetv3_small_050", "--image-size", "32", "--to
 def train_tiny(data, out, *extra, dataset="pad-ufes-20"):
     argv = ["--data", str(data), "--dataset", dataset, "--out", str(out), *TRAIN_TINY, *extra]
     train.main(train.get_args_parser().parse_args(argv))
+
+
+def evaluate_tiny(checkpoint, data, out, *extra, dataset="pad-ufes-20"):
+    """`training.evaluate` of a tiny run's checkpoint on its held-out fold 0, in this process."""
+    argv = ["--checkpoint", str(checkpoint), "--data", str(data), "--dataset", dataset, "--out", str(out)]
+    evaluate.main(evaluate.get_args_parser().parse_args([*argv, "--workers", "0", "--threads", "1", *extra]))

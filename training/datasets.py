@@ -109,11 +109,41 @@ class LesionDataset(torch.utils.data.Dataset):
         return image, self.metadata[index], sample.label
 
 
+@dataclass(frozen=True)
+class DataLicense:
+    """Under what terms a dataset's photos and records may be copied: read before publishing any of them."""
+
+    hub_id: str  # the Hugging Face Hub licence identifier ("cc-by-4.0"), "other" when none fits
+    name: str
+    url: str
+    citation: str  # the attribution every copy must carry
+    redistributable: bool  # its photos may be copied into a public repository (e.g. as a model's examples)
+
+
+PAD_UFES_20_LICENSE = DataLicense(
+    hub_id="cc-by-4.0",
+    name="CC BY 4.0",
+    url="https://creativecommons.org/licenses/by/4.0/",
+    citation="Pacheco, A. G. C. et al. (2020), PAD-UFES-20, Mendeley Data, V1, doi:10.17632/zr7vgbcyr2.1",
+    redistributable=True,
+)
+# Derm7pt is handed out by its authors to registered users for research; its terms grant no redistribution.
+DERM7PT_LICENSE = DataLicense(
+    hub_id="other",
+    name="Derm7pt terms of use (registered research use, no redistribution)",
+    url="https://derm.cs.sfu.ca/",
+    citation="Kawahara, J. et al. (2019), Seven-point checklist and skin lesion classification using multitask "
+    "multimodal neural nets, IEEE JBHI 23(2):538-546",
+    redistributable=False,
+)
+
+
 class LesionSource(ABC):
     """A dataset as downloaded: its samples, schema and classes; subclasses read one dataset's layout."""
 
     name: str
     schema: MetadataSchema
+    license: DataLicense
 
     def __init__(self, root: Path, table: pd.DataFrame, samples: list[Sample], allow_missing_images: bool):
         self.root = root
@@ -192,6 +222,7 @@ class PadUfes20(LesionSource):
 
     name = "pad-ufes-20"
     schema = PAD_UFES_20
+    license = PAD_UFES_20_LICENSE
 
     def __init__(self, root: str | Path, *, fold_column: str = "fold", allow_missing_images: bool = False) -> None:
         root = Path(root)
@@ -278,6 +309,7 @@ class Derm7pt(LesionSource):
 
     name = "derm7pt"
     schema = DERM7PT
+    license = DERM7PT_LICENSE
 
     def __init__(self, root: str | Path, *, image_column: str = "derm", allow_missing_images: bool = False) -> None:
         root = Path(root)

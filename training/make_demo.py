@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
-import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -32,18 +31,17 @@ import timm
 import torch
 
 from mhdf.inference.checkpoint import (
-    EXAMPLES_DIR,
     MODEL_FILES,
     copy_model_files,
     read_config,
     read_routing_atlas,
-    write_example,
     write_model_card,
     write_routing_atlas,
 )
 from training import evaluate, train
 from training.datasets import PAD_UFES_20_METADATA, PadUfes20
 from training.engine import run_cli
+from training.examples import write_examples
 from training.metrics import SCALAR_METRICS
 from training.run_folder import EvalFolder, RunFolder
 from training.synthetic import generate_for_records
@@ -84,27 +82,6 @@ def evaluate_command(data: Path, checkpoint: Path, out: Path, args: argparse.Nam
         *("--val-fraction", str(VAL_FRACTION), "--out", str(out), "--device", "cpu"),
         *("--workers", str(args.workers), "--threads", str(args.threads)),
     ]
-
-
-def write_examples(source: PadUfes20, predictions: pd.DataFrame, checkpoint: Path) -> list[str]:
-    """One held-out case per class: the one the fused model gets right most confidently (or, failing that,
-    the one it gives the highest probability of its true class), named `<class>_1`."""
-    shutil.rmtree(checkpoint / EXAMPLES_DIR, ignore_errors=True)
-    position = {sample.image_id: i for i, sample in enumerate(source.samples)}
-    names = []
-    for cls in source.classes:
-        cases = predictions[predictions["label"] == cls]
-        if cases.empty:
-            continue
-        ranked = cases.assign(right=cases["predicted"] == cls).sort_values(["right", f"p_{cls}"], ascending=False)
-        index = position[ranked["img_id"].iloc[0]]
-        row = source.table.iloc[index]
-        raw = source.schema.clinical_fields_of(row)
-        name = f"{cls.lower()}_1"
-        metadata = {field: value for field, value in raw.items() if value.strip()}
-        write_example(checkpoint, name, source.samples[index].image_path, metadata, cls)
-        names.append(name)
-    return names
 
 
 def main(args: argparse.Namespace) -> None:

@@ -1,6 +1,10 @@
 """`mhdf-predict IMAGE --meta META.json [--checkpoint PATH] [--report case.pdf]` (or `python -m mhdf.predict`): print
 the prediction JSON; with --report, also write the case report (PDF, `mhdf.app.report`).
 
+`mhdf-predict --csv cases.csv --images DIR --out predictions.csv [--batch-size N] [--device cuda]`: predict every
+row of a table in batches, with a progress bar (`mhdf.inference.batch` has the column contract); run it again with
+the same --out to resume.
+
 Run from the repository, it defaults to the bundled checkpoint; an installed package has none, so there it needs
 `--checkpoint` (a folder, a training run folder or a Hugging Face Hub repo id).
 """
@@ -10,10 +14,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
+from tqdm import tqdm
+
 from mhdf.app.report import case_report
+from mhdf.app.texts import batch_summary
 from mhdf.inference import Predictor
+from mhdf.inference.batch import IMAGE_COLUMN, BatchPredictor, count_rows
 from mhdf.inference.checkpoint import DEFAULT_CHECKPOINT
 
 
@@ -21,7 +30,7 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mhdf-predict", description="Classify a skin-lesion photo with its clinical metadata."
     )
-    parser.add_argument("image", help="lesion photo (JPEG, PNG, WebP, ...)")
+    parser.add_argument("image", nargs="?", help="lesion photo (JPEG, PNG, WebP, ...); not needed with --csv")
     parser.add_argument("--meta", help="JSON file with the clinical record; omit for all fields unknown")
     bundled = DEFAULT_CHECKPOINT.is_dir()
     parser.add_argument(
@@ -33,6 +42,12 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--indent", type=int, default=2)
     parser.add_argument("--report", type=Path, default=None, help="also write the case report to this PDF file")
+    batch = parser.add_argument_group("batch prediction (--csv)")
+    batch.add_argument("--csv", type=Path, default=None, help="table of cases: an image column and clinical fields")
+    batch.add_argument("--images", type=Path, default=None, help="folder the image column's file names are under")
+    batch.add_argument("--out", type=Path, default=None, help="output CSV; an existing one is resumed")
+    batch.add_argument("--image-column", default=IMAGE_COLUMN, help="the column naming each photo")
+    batch.add_argument("--batch-size", type=int, default=32, help="cases per forward pass")
     return parser
 
 
@@ -42,6 +57,11 @@ def main(args: argparse.Namespace) -> int:
             "error: no checkpoint: pass --checkpoint (a checkpoint folder or a Hugging Face Hub repo id)",
             file=sys.stderr,
         )
+        return 2
+    if args.csv is not None:
+        return predict_csv(args)
+    if args.image is None:
+        print("error: name a photo, or a table of cases with --csv", file=sys.stderr)
         return 2
     try:
         record = json.loads(Path(args.meta).read_text()) if args.meta else {}
@@ -55,6 +75,33 @@ def main(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(json.dumps(prediction.to_dict(), indent=args.indent))
+    return 0
+
+
+def predict_csv(args: argparse.Namespace) -> int:
+    """`--csv`: every row of the table into `--out`, batched, with a progress bar on stderr."""
+    if args.images is None or args.out is None:
+        print("error: --csv needs --images (the photos' folder) and --out (the output CSV)", file=sys.stderr)
+        return 2
+    if args.batch_size < 1:
+        print("error: --batch-size must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        if not args.csv.is_file():
+            raise ValueError(f"no CSV file at {args.csv}")
+        if not args.images.is_dir():
+            raise ValueError(f"no images folder at {args.images}")
+        predictor = Predictor.from_pretrained(args.checkpoint, device=args.device)
+        batch = BatchPredictor(predictor, args.images, args.image_column)
+        started = time.perf_counter()
+        with tqdm(total=count_rows(args.csv), unit="case", dynamic_ncols=True, file=sys.stderr) as progress:
+            summary = batch.predict_csv(
+                args.csv, args.out, args.batch_size, progress, warn=lambda text: progress.write(f"warning: {text}")
+            )
+    except (ValueError, OSError, UnicodeDecodeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(batch_summary(summary, args.out, time.perf_counter() - started), file=sys.stderr)
     return 0
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from mhdf.app.texts.en import schema_key
 from mhdf.app.texts.language import CATALOGUES, DEFAULT_LANGUAGE, LANGUAGES, Text, in_language, translate
 from mhdf.inference import Prediction, Predictor
+from mhdf.inference.batch import BatchSummary
 from mhdf.inference.explain import Diagnosis, routing_difference
 from mhdf.metadata import FieldSpec, MetadataSchema
 from mhdf.routing import LC_PATHS, RoutingOverrides
@@ -345,3 +346,11 @@ def narrate(diagnosis: Diagnosis, schema: MetadataSchema, lang: str = EN) -> str
     if diagnosis.gradcam is not None:
         lines.append(say("gradcam", code=code))
     return "\n\n".join(lines)
+
+
+def batch_summary(summary: BatchSummary, out: Path, seconds: float) -> str:
+    """The last line of `mhdf-predict --csv`: what was written where, and how fast."""
+    rate = f", {summary.written / seconds:.1f} cases/s" if summary.written and seconds > 0 else ""
+    skipped = f"; {summary.skipped} already in {out} were skipped" if summary.skipped else ""
+    errors = f" ({summary.failed} with an error: see the error column)" if summary.failed else ""
+    return f"{summary.written} of {summary.total} rows written to {out}{errors}{skipped}{rate}."
