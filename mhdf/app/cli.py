@@ -33,6 +33,7 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--indent", type=int, default=2)
     parser.add_argument("--report", type=Path, default=None, help="also write the case report to this PDF file")
+    parser.add_argument("--debug", action="store_true", help="print the traceback of an error, not just its line")
     return parser
 
 
@@ -51,7 +52,9 @@ def main(args: argparse.Namespace) -> int:
         prediction = predictor.predict(args.image, record)
         if args.report is not None:
             case_report(args.report, predictor, args.image, record)
-    except (ValueError, OSError) as error:
+    except (ValueError, OSError) as error:  # a bad input or a broken checkpoint (`CheckpointError`): one line
+        if args.debug:
+            raise
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(json.dumps(prediction.to_dict(), indent=args.indent))
