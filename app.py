@@ -26,12 +26,14 @@ from mhdf.app.components import (
     importance_plot,
     view_components,
 )
+from mhdf.app.feedback import feedback_from_settings, feedback_section
 from mhdf.app.form import form_from_record
+from mhdf.app.hosting import add_host_arguments
 from mhdf.app.i18n import language_events, language_switch, localize, markdown
 from mhdf.app.session import DEFAULT_CHECKPOINT, DemoSession, load_session, served_handlers
 from mhdf.app.teaching import teaching_tab
 from mhdf.app.texts import Text, api_help, banner
-from mhdf.app.uploads import DEFAULT_MAX_FILE_SIZE, upload_middleware
+from mhdf.app.uploads import upload_middleware
 from mhdf.app.views import cleared_field_importance, example_title, stage_view
 
 CONCURRENCY_LIMIT = 2  # forward passes at once: the 2-core CPU gains nothing from more
@@ -50,11 +52,7 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=None, help="port (default: env GRADIO_SERVER_PORT or 7860)")
     parser.add_argument("--host", default=None, help="interface to bind, e.g. 0.0.0.0 (default: 127.0.0.1)")
     parser.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda")
-    parser.add_argument(
-        "--max-file-size",
-        default=os.environ.get("MHDF_MAX_FILE_SIZE", DEFAULT_MAX_FILE_SIZE),
-        help=f"largest upload accepted, e.g. 20mb or 500kb (env MHDF_MAX_FILE_SIZE; default {DEFAULT_MAX_FILE_SIZE})",
-    )
+    add_host_arguments(parser)
     return parser
 
 
@@ -120,6 +118,7 @@ def diagnose_tab(session: DemoSession, handlers: SimpleNamespace, views: dict[st
         with gr.Column(scale=2):
             for name in ("status", "note", "ood_warning", "probabilities", "prediction_set"):
                 views[name].render()
+            feedback_section(session.feedback, session.predictor, handlers.send_feedback, [image, *form])
             report_button = localize(gr.Button("", elem_id="report"), value=Text("button.report"))
             report_file = gr.File(label=Text("report.label"), elem_id="report-file", interactive=False)
             views["gradcam"].render()
@@ -176,10 +175,11 @@ def build_demo(session: DemoSession) -> gr.Blocks:
 
 def main(args: argparse.Namespace) -> None:
     try:
-        session = load_session(Path(get_upload_folder()), args.max_file_size, args.checkpoint, args.device)
+        feedback = feedback_from_settings(args.feedback, args.feedback_dataset)
+        session = load_session(Path(get_upload_folder()), args.max_file_size, args.checkpoint, args.device, feedback)
         demo = build_demo(session)
-    except (ValueError, OSError) as error:
-        raise SystemExit(f"error: {error}") from None
+    except (ValueError, OSError) as error:  # a broken checkpoint or setting: one line, the traceback with --debug
+        raise error if args.debug else SystemExit(f"error: {error}") from None
     demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)
     demo.launch(
         server_name=args.host,

@@ -44,6 +44,20 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 
+# The settings that shape the weights: a checkpoint's config.json must state them, since a default would build
+# another network than the one its weights belong to. Every other field may be left out (older checkpoints lack
+# later ones) and takes its default.
+ARCHITECTURE_KEYS = (
+    "backbone",
+    "variant",
+    "num_classes",
+    "fusion_stages",
+    "token_dim",
+    "num_heads",
+    "num_experts",
+    "expert_hidden",
+)
+
 
 @dataclass
 class MHDFConfig:

@@ -208,8 +208,28 @@ class MHDFNet(
                 local_files_only=local_files_only,
                 token=token,
             )
+        if strict and (mismatches := weight_mismatches(model, weights)):
+            shown = "; ".join(mismatches[:3]) + ("; …" if len(mismatches) > 3 else "")
+            raise ValueError(
+                f"{weights}: {len(mismatches)} tensors do not match the model its config describes ({shown})"
+            )
         safetensors.torch.load_model(model, weights, strict=strict, device=str(map_location))
         return model.eval()
+
+
+def weight_mismatches(model: nn.Module, weights: str | os.PathLike) -> list[str]:
+    """How the tensors of a safetensors file differ from `model`'s state dict, one phrase per tensor: a shape that
+    differs, a tensor the file lacks or one the model has no place for. Reads the file's header only."""
+    expected = {name: tuple(tensor.shape) for name, tensor in model.state_dict().items()}
+    with safetensors.safe_open(weights, framework="pt") as file:
+        found = {name: tuple(file.get_slice(name).get_shape()) for name in file.keys()}  # noqa: SIM118
+    mismatches = [
+        f"{name}: {list(found[name])} in the file, {list(shape)} in the model"
+        for name, shape in expected.items()
+        if name in found and found[name] != shape
+    ]
+    mismatches += [f"{name}: missing from the file" for name in expected if name not in found]
+    return mismatches + [f"{name}: not in the model" for name in found if name not in expected]
 
 
 def _build_empty(cls: type[MHDFNet], model_kwargs: dict[str, Any], device: torch.device) -> MHDFNet:

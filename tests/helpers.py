@@ -24,6 +24,15 @@ from training import evaluate, train
 from training.datasets import PAD_UFES_20_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
+# Chromium for the Playwright tests (/usr/bin/chromium, never `playwright install`): quiet, no sandbox in containers.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @dataclass

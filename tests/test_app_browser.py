@@ -4,6 +4,7 @@ probabilities and every routing view render, run one routing intervention, and s
 import re
 
 import pytest
+from helpers import CHROMIUM_ARGS
 from playwright.sync_api import expect, sync_playwright
 
 from mhdf.app.texts import IMPORTANCE_ON_REQUEST, VIEWS_READY, describe_overrides, importance_status
@@ -12,14 +13,6 @@ from training.non_lesion import non_lesion_images
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 STATUS_AT_THE_TOP = "() => Math.abs(document.getElementById('diagnose-status').getBoundingClientRect().top) < 2"
 TIMEOUT_MS = 60_000  # generous: the CI machine has 2 shared cores
 

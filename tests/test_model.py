@@ -319,7 +319,7 @@ def test_loading_is_strict(resnet, tmp_path):
     resnet.save_pretrained(tmp_path)
     other = MHDFConfig(**{**asdict(resnet.config), "num_experts": 3})
     (tmp_path / "config.json").write_text(json.dumps(asdict(other)))
-    with pytest.raises(RuntimeError):
+    with pytest.raises(ValueError, match=r"gm_moe\.router\.weight: \[4, \d+\] in the file, \[3, \d+\] in the model"):
         MHDFNet.from_pretrained(tmp_path)
 
 

@@ -42,6 +42,7 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--indent", type=int, default=2)
     parser.add_argument("--report", type=Path, default=None, help="also write the case report to this PDF file")
+    parser.add_argument("--debug", action="store_true", help="print the traceback of an error, not just its line")
     batch = parser.add_argument_group("batch prediction (--csv)")
     batch.add_argument("--csv", type=Path, default=None, help="table of cases: an image column and clinical fields")
     batch.add_argument("--images", type=Path, default=None, help="folder the image column's file names are under")
@@ -71,7 +72,9 @@ def main(args: argparse.Namespace) -> int:
         prediction = predictor.predict(args.image, record)
         if args.report is not None:
             case_report(args.report, predictor, args.image, record)
-    except (ValueError, OSError) as error:
+    except (ValueError, OSError) as error:  # a bad input or a broken checkpoint (`CheckpointError`): one line
+        if args.debug:
+            raise
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(json.dumps(prediction.to_dict(), indent=args.indent))

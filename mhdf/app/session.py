@@ -16,10 +16,11 @@ from typing import Any
 import gradio as gr
 import torch
 
+from mhdf.app.feedback import Feedback
 from mhdf.app.form import empty_form, record_from_form
 from mhdf.app.i18n import with_language
 from mhdf.app.report import case_report
-from mhdf.app.texts import CURRENT_CASE, EN, translate
+from mhdf.app.texts import CURRENT_CASE, EN, FEEDBACK_OFF, translate
 from mhdf.app.uploads import UploadPolicy, parse_file_size, uploaded_file
 from mhdf.app.views import (
     cleared_field_importance,
@@ -52,9 +53,18 @@ except ImportError:
         return fn
 
 
-# The handlers Gradio events call, each served through `serving`; all but `predict` (language-neutral JSON) write
-# sentences and take the visitor's language.
-EVENTS = ("diagnose", "field_importance", "diagnose_example", "intervene", "compare", "predict", "report")
+# The handlers Gradio events call, each served through `serving`; those that write sentences take the visitor's
+# language (`predict` returns language-neutral JSON).
+EVENTS = (
+    "diagnose",
+    "field_importance",
+    "diagnose_example",
+    "intervene",
+    "compare",
+    "predict",
+    "report",
+    "send_feedback",
+)
 EXAMPLE_CACHE_SIZE = 64  # (example, language) results kept: the bundled six in two languages fit many times over
 
 
@@ -96,13 +106,19 @@ class DemoSession:
     """
 
     def __init__(
-        self, predictor: Predictor, examples: list[ExampleCase], atlas: dict[str, Any] | None, uploads: UploadPolicy
+        self,
+        predictor: Predictor,
+        examples: list[ExampleCase],
+        atlas: dict[str, Any] | None,
+        uploads: UploadPolicy,
+        feedback: Feedback | None = None,
     ) -> None:
         self.predictor = predictor
         self.schema = predictor.schema
         self.examples = examples
         self.atlas = atlas
         self.uploads = uploads
+        self.feedback = feedback  # None: the host has not turned visitor feedback on
         self.view_names = view_names(predictor.config.num_fused_stages)
         self._example_views: dict[tuple[str, str], list[Any]] = {}
 
@@ -183,6 +199,17 @@ class DemoSession:
         folder = Path(tempfile.mkdtemp(prefix="report-", dir=self.uploads.folder))
         return str(case_report(folder / "mhdf-case-report.pdf", self.predictor, photo, record, lang))
 
+    def send_feedback(
+        self, image: Any, believed: Any, comment: Any, consent: Any, *form_values: Any
+    ) -> tuple[str, str, bool]:
+        """A visitor's "this result looks wrong" report on the current photo and form (`mhdf.app.feedback`);
+        returns what the visitor is told, and the emptied comment and photo consent."""
+        if self.feedback is None:
+            raise ValueError(FEEDBACK_OFF)
+        record = record_from_form(self.schema, form_values)
+        photo = uploaded_file(image, self.uploads)
+        return self.feedback.send(self.predictor, photo, record, believed, comment, consent), "", False
+
     def clear(self, lang: str = EN) -> list[Any]:
         """The empty photo and form, every view cleared, no report and no field importance."""
         cleared = cleared_views(self.predictor.config.num_fused_stages, lang)
@@ -190,15 +217,21 @@ class DemoSession:
 
 
 def load_session(
-    upload_folder: Path, max_file_size: str | int, checkpoint: str | Path = DEFAULT_CHECKPOINT, device: str = "auto"
+    upload_folder: Path,
+    max_file_size: str | int,
+    checkpoint: str | Path = DEFAULT_CHECKPOINT,
+    device: str = "auto",
+    feedback: Feedback | None = None,
 ) -> DemoSession:
     """The session of a checkpoint (folder, run folder or Hub id), with its examples and atlas; uploads are read
-    from `upload_folder` up to `max_file_size` ("20mb"). Raises ValueError or OSError naming what is wrong."""
+    from `upload_folder` up to `max_file_size` ("20mb"); visitors' reports go to `feedback` (None: off). Raises
+    ValueError or OSError naming what is wrong (`CheckpointError` for a broken checkpoint)."""
     uploads = UploadPolicy(upload_folder, parse_file_size(max_file_size))
     folder = checkpoint_folder(checkpoint)
     # loaded on the CPU, then moved: on ZeroGPU the main process may not initialise CUDA itself
     predictor = Predictor.from_pretrained(folder, device="cpu").to(device)
-    return DemoSession(predictor, read_examples(folder, predictor.schema), read_routing_atlas(folder), uploads)
+    examples, atlas = read_examples(folder, predictor.schema), read_routing_atlas(folder)
+    return DemoSession(predictor, examples, atlas, uploads, feedback)
 
 
 def serving(handler: Callable) -> Callable:

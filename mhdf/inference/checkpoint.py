@@ -16,21 +16,31 @@
 
 A checkpoint is named by a local folder, a training run folder (whose `best/` holds the checkpoint) or a Hugging
 Face Hub repo id, which is downloaded once into the local Hugging Face cache, so the same files are read either way.
+
+Whatever is wrong with a checkpoint raises `CheckpointError`: one line naming the file, what is wrong with it (for
+config.json, the key and the type it must have) and what to do about it.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import shutil
-from dataclasses import dataclass
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import safetensors.numpy
-from huggingface_hub import snapshot_download
+from huggingface_hub import constants, snapshot_download
 from huggingface_hub.constants import CONFIG_NAME
+from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError, RepositoryNotFoundError
+from safetensors import SafetensorError
 
+from mhdf.config import ARCHITECTURE_KEYS, MHDFConfig
 from mhdf.inference.uncertainty import (
     ConformalSets,
     MahalanobisOOD,
@@ -40,7 +50,7 @@ from mhdf.inference.uncertainty import (
     as_json,
 )
 from mhdf.metadata import MetadataSchema
-from mhdf.model import WEIGHTS_NAME
+from mhdf.model import WEIGHTS_NAME, MHDFNet
 
 # The checkpoint bundled with the repository; an installed package has no copy, so its users name one.
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "assets" / "demo"
@@ -54,21 +64,141 @@ OOD_STATISTICS_NAME = "ood.safetensors"
 RUN_BEST_DIR = "best"  # where `training.train` keeps a run's selected checkpoint
 MODEL_FILES = (CONFIG_NAME, WEIGHTS_NAME)
 TRUST_FILES = (CALIBRATION_NAME, CONFORMAL_NAME, OOD_NAME, OOD_STATISTICS_NAME)
+SAVE_AGAIN = "write the checkpoint again with `MHDFNet.save_pretrained`, or take this file from the same checkpoint"
+T = TypeVar("T")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be served; the message is one line: the file, what is wrong, what to do."""
 
 
 def checkpoint_folder(path_or_hub_id: str | Path) -> Path:
     """The local folder of a checkpoint: the folder itself, a run folder's `best/`, or a Hub repo downloaded to
-    the local cache. Raises ValueError for a local path that holds no checkpoint."""
+    the local cache. Raises CheckpointError for a local path that holds no checkpoint or a Hub repo out of reach."""
     path = Path(path_or_hub_id)
     for folder in (path, path / RUN_BEST_DIR):
         if (folder / CONFIG_NAME).is_file():
             return folder
     if path.exists():
-        raise ValueError(f"{path} holds no checkpoint: expected {CONFIG_NAME} and {WEIGHTS_NAME}")
+        raise CheckpointError(
+            f"{path} holds no checkpoint: expected {CONFIG_NAME} and {WEIGHTS_NAME} in it or in {path / RUN_BEST_DIR}"
+        )
     text = str(path_or_hub_id)
     if path.is_absolute() or text.startswith((".", "~")) or text.count("/") > 1:
-        raise ValueError(f"no checkpoint folder at {path}")
-    return Path(snapshot_download(text))
+        raise CheckpointError(
+            f"no checkpoint folder at {path}: name a checkpoint folder, a training run folder or a Hub repo id"
+        )
+    return _download(text)
+
+
+def _download(repo_id: str) -> Path:
+    """A Hub repo's files, from the local Hugging Face cache or downloaded into it."""
+    try:
+        return Path(snapshot_download(repo_id))
+    except HFValidationError:
+        raise CheckpointError(f"{repo_id}: neither a local folder nor a Hugging Face Hub repo id (user/name)") from None
+    except RepositoryNotFoundError:
+        raise CheckpointError(
+            f"{repo_id}: no such Hugging Face Hub repo, or a private one: check the name, or log in "
+            "(`hf auth login` or HF_TOKEN) with an account that may read it"
+        ) from None
+    except LocalEntryNotFoundError:
+        if constants.is_offline_mode():
+            raise CheckpointError(
+                f"{repo_id}: this Hugging Face Hub repo is not in the local cache and HF_HUB_OFFLINE is set: "
+                f"download it once with network access (`hf download {repo_id}`), or name a local checkpoint folder"
+            ) from None
+        raise CheckpointError(
+            f"{repo_id}: the Hugging Face Hub cannot be reached and this repo is not in the local cache: check the "
+            "network, or name a local checkpoint folder"
+        ) from None
+    except OSError as error:  # an HTTP error from the Hub, or a cache folder that cannot be written
+        raise CheckpointError(f"{repo_id}: cannot download it from the Hugging Face Hub ({one_line(error)})") from None
+
+
+def one_line(error: BaseException) -> str:
+    """An exception's message on one line (safetensors' and torch's span several)."""
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def _describe(hint: Any) -> str:
+    """A dataclass field's type in JSON words: "an integer", "a list of numbers or null"."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return " or ".join(_describe(arg) for arg in typing.get_args(hint))
+    if typing.get_origin(hint) is list:
+        (item,) = typing.get_args(hint)
+        return "a list of " + {str: "strings", int: "integers", float: "numbers"}[item]
+    names = {type(None): "null", bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+    return names.get(hint, "an object")
+
+
+def _matches(value: Any, hint: Any) -> bool:
+    """Whether a JSON value fits a dataclass field's type (an integer fits a float; true/false fits only a bool)."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, arg) for arg in typing.get_args(hint))
+    if origin is list:
+        return isinstance(value, list) and all(_matches(item, typing.get_args(hint)[0]) for item in value)
+    if hint is type(None):
+        return value is None
+    if hint in (int, float):
+        return isinstance(value, int if hint is int else (int, float)) and not isinstance(value, bool)
+    return isinstance(value, origin or hint)
+
+
+def read_model_config(folder: str | Path) -> MHDFConfig:
+    """The checkpoint's config.json as an MHDFConfig, each key checked against MHDFConfig's fields: a missing
+    architecture key (`mhdf.config.ARCHITECTURE_KEYS`), an unknown key or a value of the wrong type raises
+    CheckpointError naming the key and the type it must have."""
+    path = Path(folder) / CONFIG_NAME
+    document = _read_json(path)
+    if not isinstance(document, dict):
+        raise CheckpointError(f"{path}: expected a JSON object of MHDFConfig settings; {SAVE_AGAIN}")
+    hints = typing.get_type_hints(MHDFConfig)
+    known = [field.name for field in fields(MHDFConfig)]
+    for key in ARCHITECTURE_KEYS:
+        if key not in document:
+            raise CheckpointError(
+                f"{path}: the key {key!r} is missing; it must be {_describe(hints[key])} and shapes the weights: add "
+                f"the value they were trained with, or {SAVE_AGAIN}"
+            )
+    for key, value in document.items():
+        if key not in hints:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise CheckpointError(
+                f"{path}: unknown key {key!r}; {hint}remove or rename it (MHDFConfig has no such field)"
+            )
+        if not _matches(value, hints[key]):
+            raise CheckpointError(
+                f"{path}: the key {key!r} must be {_describe(hints[key])}, got {json.dumps(value)[:60]}; correct it, "
+                f"or {SAVE_AGAIN}"
+            )
+    try:
+        return MHDFConfig(**document)
+    except ValueError as error:
+        raise CheckpointError(f"{path}: {one_line(error)}; correct it, or {SAVE_AGAIN}") from None
+
+
+def load_model(folder: str | Path, map_location: str = "cpu") -> MHDFNet:
+    """The model of a checkpoint folder: config.json checked by `read_model_config`, then the weights, checked
+    against it. Raises CheckpointError naming the file that is broken and what to do."""
+    folder = Path(folder)
+    config = read_model_config(folder)
+    weights = folder / WEIGHTS_NAME
+    if not weights.is_file():
+        raise CheckpointError(f"{weights}: missing; copy the weights saved with {CONFIG_NAME} into {folder}")
+    try:
+        return MHDFNet.from_pretrained(str(folder), config=config, map_location=map_location)
+    except SafetensorError as error:
+        raise CheckpointError(
+            f"{weights}: not a readable safetensors file ({one_line(error)}); it is truncated or corrupt: copy or "
+            "download it again (in a Git clone, `git lfs pull`)"
+        ) from None
+    except ValueError as error:  # `MHDFNet._from_pretrained`: tensors that do not fit the model of config.json
+        raise CheckpointError(
+            f"{one_line(error)}; put the {CONFIG_NAME} saved with these weights beside them"
+        ) from None
 
 
 def copy_model_files(source: str | Path, destination: str | Path) -> None:
@@ -87,8 +217,8 @@ def copy_model_files(source: str | Path, destination: str | Path) -> None:
 def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path}: not valid JSON ({error})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise CheckpointError(f"{path}: not valid JSON ({error}); {SAVE_AGAIN}") from None
 
 
 def _write_json(path: Path, document: Any) -> None:
@@ -192,24 +322,48 @@ def write_trust(folder: str | Path, trust: TrustFiles) -> None:
         safetensors.numpy.save_file(statistics, folder / OOD_STATISTICS_NAME)
 
 
-def read_trust(folder: str | Path) -> TrustFiles:
-    """The calibration, conformal and out-of-distribution files of a checkpoint; None for each one it lacks."""
-    folder = Path(folder)
-    trust = TrustFiles()
-    if (folder / CALIBRATION_NAME).is_file():
-        trust.calibration = TemperatureScaling(**_read_json(folder / CALIBRATION_NAME))
-    if (folder / CONFORMAL_NAME).is_file():
-        trust.conformal = ConformalSets(**_read_json(folder / CONFORMAL_NAME))
-    if (folder / OOD_NAME).is_file():
-        summary = _read_json(folder / OOD_NAME)
-        statistics = safetensors.numpy.load_file(folder / OOD_STATISTICS_NAME)
-        stages = [
+def _read_trust_file(path: Path, read: Callable[[], T]) -> T:
+    """`read()` of one trust file, whatever breaks in it (bad JSON, a missing or extra key, a truncated statistics
+    file) reported as a CheckpointError naming the file."""
+    try:
+        return read()
+    except (ValueError, TypeError, KeyError, IndexError, OSError, SafetensorError) as error:
+        reason = f"the key {error} is missing" if isinstance(error, KeyError) else one_line(error)
+        raise CheckpointError(
+            f"{path}: cannot be read ({reason}); fit it again with `python -m training.trust --run RUN`, or delete "
+            "the calibration, conformal and ood files to serve without them"
+        ) from None
+
+
+def _read_ood(folder: Path) -> MahalanobisOOD:
+    summary_path, statistics_path = folder / OOD_NAME, folder / OOD_STATISTICS_NAME
+    summary = _read_trust_file(summary_path, lambda: json.loads(summary_path.read_text()))
+    keys = ("stage_thresholds", "acceptance", "num_samples", "feature")
+    thresholds, acceptance, num_samples, feature = _read_trust_file(summary_path, lambda: [summary[k] for k in keys])
+    statistics = _read_trust_file(statistics_path, lambda: safetensors.numpy.load_file(statistics_path))
+    stages = _read_trust_file(
+        statistics_path,
+        lambda: [
             StageMahalanobis(
                 statistics[f"stage{index}.means"].astype(np.float64),
                 statistics[f"stage{index}.precision"].astype(np.float64),
                 threshold,
             )
-            for index, threshold in enumerate(summary["stage_thresholds"])
-        ]
-        trust.ood = MahalanobisOOD(stages, summary["acceptance"], summary["num_samples"], summary["feature"])
+            for index, threshold in enumerate(thresholds)
+        ],
+    )
+    return MahalanobisOOD(stages, acceptance, num_samples, feature)
+
+
+def read_trust(folder: str | Path) -> TrustFiles:
+    """The calibration, conformal and out-of-distribution files of a checkpoint; None for each one it lacks.
+    Raises CheckpointError for one that is present but cannot be read."""
+    folder = Path(folder)
+    trust = TrustFiles()
+    if (path := folder / CALIBRATION_NAME).is_file():
+        trust.calibration = _read_trust_file(path, lambda: TemperatureScaling(**json.loads(path.read_text())))
+    if (path := folder / CONFORMAL_NAME).is_file():
+        trust.conformal = _read_trust_file(path, lambda: ConformalSets(**json.loads(path.read_text())))
+    if (folder / OOD_NAME).is_file():
+        trust.ood = _read_ood(folder)
     return trust

@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 
 from mhdf.config import MHDFConfig
-from mhdf.inference.checkpoint import checkpoint_folder, read_model_card, read_trust
+from mhdf.inference.checkpoint import checkpoint_folder, load_model, read_model_card, read_trust
 from mhdf.inference.images import ImageSource, load_image
 from mhdf.inference.transforms import eval_transform
 from mhdf.inference.uncertainty import TrustFiles, stage_features
@@ -156,9 +156,10 @@ class Predictor:
 
     @classmethod
     def from_pretrained(cls, path_or_hub_id: str | Path, device: str = "auto") -> Predictor:
-        """Load a checkpoint folder, a training run folder or a Hub repo (see `mhdf.inference.checkpoint`)."""
+        """Load a checkpoint folder, a training run folder or a Hub repo (see `mhdf.inference.checkpoint`). Raises
+        `CheckpointError`, one line naming the file and what to do, for a checkpoint that is missing or broken."""
         folder = checkpoint_folder(path_or_hub_id)
-        model = MHDFNet.from_pretrained(str(folder), map_location=str(resolve_device(device)))
+        model = load_model(folder, map_location=str(resolve_device(device)))
         card = read_model_card(folder)
         name = card.get("name") or Path(str(path_or_hub_id).rstrip("/")).name
         return cls(model, name=name, card=card, trust=read_trust(folder))

@@ -354,3 +354,34 @@ def batch_summary(summary: BatchSummary, out: Path, seconds: float) -> str:
     skipped = f"; {summary.skipped} already in {out} were skipped" if summary.skipped else ""
     errors = f" ({summary.failed} with an error: see the error column)" if summary.failed else ""
     return f"{summary.written} of {summary.total} rows written to {out}{errors}{skipped}{rate}."
+
+
+# Feedback from visitors (`mhdf.app.feedback`), shown only where the host has turned it on.
+FEEDBACK_OPEN = "This result looks wrong"
+FEEDBACK_EXPLAINED = (
+    "Tell the host of this demo what you believe this lesion is. **Send** keeps, for the host: the time, the model, "
+    "its prediction and probabilities for the photo and form as they are now, the form's values, your class and "
+    "your comment. The photo is kept only if you tick **Include the photo**. Leave names and other details that "
+    "identify a patient out of the comment."
+)
+FEEDBACK_BELIEVED = "What I believe it is"
+FEEDBACK_COMMENT = "Comment (optional)"
+FEEDBACK_CONSENT = "Include the photo"
+FEEDBACK_SEND = "Send"
+FEEDBACK_OFF = "feedback is not turned on for this demo"
+FEEDBACK_NO_PHOTO = "no photo: upload the lesion photo the result is about, then send the report"
+FEEDBACK_NO_CLASS = "choose what you believe it is before sending"
+FEEDBACK_BAD_COMMENT = "the comment must be text"
+FEEDBACK_BAD_CONSENT = "'include the photo' must be true or false"
+
+
+def feedback_sent(photo_included: bool) -> str:
+    return "Thank you: your report was sent" + (" with the photo." if photo_included else ", without the photo.")
+
+
+def feedback_bad_class(value: Any, classes: Sequence[str]) -> str:
+    return f"{str(value)[:40]!r} is not one of the classes {', '.join(classes)}"
+
+
+def feedback_comment_too_long(limit: int) -> str:
+    return f"the comment is too long: at most {limit} characters"
