@@ -20,15 +20,9 @@ from typing import Any
 import gradio as gr
 from gradio.utils import get_upload_folder
 
-from mhdf.app.components import (
-    SCROLL_TO_RESULT,
-    clinical_form,
-    importance_plot,
-    intervention_controls,
-    view_components,
-)
+from mhdf.app.components import SCROLL_TO_RESULT, importance_plot, intervention_controls, view_components
 from mhdf.app.figures import routing_atlas_figure, routing_atlas_summary
-from mhdf.app.form import form_from_record
+from mhdf.app.inputs import diagnose_inputs
 from mhdf.app.session import DEFAULT_CHECKPOINT, DemoSession, load_session, served_handlers
 from mhdf.app.texts import CURRENT_CASE, IMPORTANCE_ON_REQUEST, api_help, banner, routing_explained, subgroup_table
 from mhdf.app.uploads import DEFAULT_MAX_FILE_SIZE, upload_middleware
@@ -56,36 +50,6 @@ def get_args_parser() -> argparse.ArgumentParser:
         help=f"largest upload accepted, e.g. 20mb or 500kb (env MHDF_MAX_FILE_SIZE; default {DEFAULT_MAX_FILE_SIZE})",
     )
     return parser
-
-
-def diagnose_inputs(session: DemoSession, handlers: SimpleNamespace, outputs: list) -> tuple[Any, list, Any, Any]:
-    """The photo, the form, the buttons and the example cases; returns (photo, form, clear, diagnose)."""
-    image = gr.Image(
-        label="Lesion photo",
-        sources=["upload", "webcam", "clipboard"],
-        type="filepath",
-        image_mode=None,
-        height=300,
-        elem_id="photo",
-    )
-    form = clinical_form(session.schema)
-    with gr.Row():
-        clear = gr.Button("Clear", elem_id="clear")
-        diagnose = gr.Button("Diagnose", variant="primary", elem_id="diagnose")
-    if session.examples:
-        example_name = gr.Textbox(visible=False)
-        gr.Examples(
-            examples=[[e.name, str(e.image), *form_from_record(session.schema, e.metadata)] for e in session.examples],
-            inputs=[example_name, image, *form],
-            outputs=outputs,
-            fn=handlers.diagnose_example,
-            cache_examples=True,
-            cache_mode="lazy",
-            preprocess=False,
-            example_labels=[e.title for e in session.examples],
-            label="Example cases: click one to load and diagnose it",
-        )
-    return image, form, clear, diagnose
 
 
 def routing_views(session: DemoSession, views: dict[str, Any]) -> None:
@@ -117,15 +81,13 @@ def diagnose_tab(session: DemoSession, handlers: SimpleNamespace, views: dict[st
     """Inputs, results, routing views and the report, with their events; returns (photo, form, clear button, [the
     other outputs that Clear resets: report file, field-importance plot and status])."""
     outputs = [views[name] for name in session.view_names]
-    with gr.Row():
-        with gr.Column(scale=3):
-            image, form, clear, diagnose = diagnose_inputs(session, handlers, outputs)
-        with gr.Column(scale=2):
-            for name in ("status", "note", "ood_warning", "probabilities", "prediction_set"):
-                views[name].render()
-            report_button = gr.Button("Download report (PDF)", elem_id="report")
-            report_file = gr.File(label="Case report (PDF)", elem_id="report-file", interactive=False)
-            views["gradcam"].render()
+    image, form, clear, diagnose, results = diagnose_inputs(session, handlers, outputs)
+    with results:
+        for name in ("synthetic_notice", "status", "note", "ood_warning", "probabilities", "prediction_set"):
+            views[name].render()
+        report_button = gr.Button("Download report (PDF)", elem_id="report")
+        report_file = gr.File(label="Case report (PDF)", elem_id="report-file", interactive=False)
+        views["gradcam"].render()
     routing_views(session, views)
     gr.Markdown("## What the clinical data changed")
     views["modality"].render()

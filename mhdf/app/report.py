@@ -24,6 +24,7 @@ from mhdf.app.texts import (
     CANNOT_TELL_APART,
     NOTICE,
     OOD_WARNING,
+    SYNTHETIC_MODEL_OWN_PHOTO,
     SYNTHETIC_WARNING,
     ood_words,
     prediction_set_words,
@@ -77,7 +78,8 @@ def _summary_page(predictor: Predictor, prediction: Prediction, view: np.ndarray
     bars.tick_params(labelsize=7)
     kind = "calibrated" if prediction.calibrated else "uncalibrated"
     bars.set_title(f"Class probabilities ({kind})", fontsize=9)
-    verdict = [
+    verdict = [f"WARNING: {SYNTHETIC_MODEL_OWN_PHOTO}"] if prediction.synthetic_model_own_photo else []
+    verdict += [
         f"Top class: {class_display_name(prediction.prediction, prediction.class_labels)} "
         f"({prediction.probabilities.max():.1%})",
         prediction_set_words(prediction),

@@ -25,7 +25,10 @@ NOTICE_MARKDOWN = NOTICE.replace(NOT_A_MEDICAL_DEVICE, f"**{NOT_A_MEDICAL_DEVICE
 SYNTHETIC_WARNING = "Synthetic-data weights: these numbers say nothing about real patients."
 NARRATIVE_PLACEHOLDER = "*Diagnose a case to see it explained here.*"
 MODEL_CHOICE = "model's choice"  # an LC-Gate left to the model in the intervention controls
+EXAMPLES_LABEL = "Example cases: click one to load and diagnose it"
 CURRENT_CASE = "Current case (photo and form of the Diagnose tab)"
+# a contract (issue 19): shown above the probabilities of any photo a synthetic-photo model did not ship as an example
+SYNTHETIC_MODEL_OWN_PHOTO = "This model was trained only on synthetic photos: its answer says nothing about your photo."
 OOD_WARNING = "This photo is unlike the images the model was trained on; its output is not meaningful."
 CANNOT_TELL_APART = "A set with more than one class means the model cannot tell these apart."
 PENDING = "⏳ computing…"
@@ -68,6 +71,17 @@ def result_note(predictor: Predictor, predicted: str) -> str:
     info = predictor.model_info
     label = "⚠️ synthetic-data model · " if info["synthetic"] else ""
     return f"{label}Top class **{predicted}** from `{info['name']}` · {NOTICE_MARKDOWN}"
+
+
+def synthetic_model_notice(prediction: Prediction) -> str:
+    """The notice (Markdown) for a photo of the visitor's own on a synthetic-photo model; empty for an example or a
+    model trained on real photos."""
+    if not prediction.synthetic_model_own_photo:
+        return ""
+    return (
+        f"## ⚠️ {SYNTHETIC_MODEL_OWN_PHOTO}\n\nIt has never seen a real photo. The example cases above show what "
+        "the demo does; the routing views below show how this model reasons, not what your photo shows."
+    )
 
 
 def ood_warning(prediction: Prediction) -> str:
