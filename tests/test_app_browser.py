@@ -228,6 +228,7 @@ def test_an_own_photo_gets_the_synthetic_model_notice_above_the_numbers_and_an_e
     own = tmp_path / "my-photo.png"
     Image.fromarray(pixels).save(own)
     page.locator("#clear").click()
+    expect(page.locator("#photo img")).to_have_count(0)  # cleared before the upload, not after it
     page.set_input_files("#photo input[type=file]", str(own))
     expect(page.locator("#photo img")).to_have_count(1)
     page.locator("#diagnose").click()
