@@ -20,21 +20,16 @@ from typing import Any
 import gradio as gr
 from gradio.utils import get_upload_folder
 
-from mhdf.app.components import (
-    SCROLL_TO_RESULT,
-    clinical_form,
-    importance_plot,
-    view_components,
-)
+from mhdf.app.components import SCROLL_TO_RESULT, importance_plot, view_components
 from mhdf.app.feedback import feedback_from_settings, feedback_section
-from mhdf.app.form import form_from_record
 from mhdf.app.hosting import add_host_arguments
 from mhdf.app.i18n import language_events, language_switch, localize, markdown
+from mhdf.app.inputs import diagnose_inputs
 from mhdf.app.session import DEFAULT_CHECKPOINT, DemoSession, load_session, served_handlers
 from mhdf.app.teaching import teaching_tab
 from mhdf.app.texts import Text, api_help, banner
 from mhdf.app.uploads import upload_middleware
-from mhdf.app.views import cleared_field_importance, example_title, stage_view
+from mhdf.app.views import cleared_field_importance, stage_view
 
 CONCURRENCY_LIMIT = 2  # forward passes at once: the 2-core CPU gains nothing from more
 QUEUE_SIZE = 128  # waiting events past the 2 running; beyond that a client gets "Queue is full! Please try again."
@@ -54,36 +49,6 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda")
     add_host_arguments(parser)
     return parser
-
-
-def diagnose_inputs(session: DemoSession, handlers: SimpleNamespace, outputs: list) -> tuple[Any, list, Any, Any]:
-    """The photo, the form, the buttons and the example cases; returns (photo, form, clear, diagnose)."""
-    image = gr.Image(
-        label=Text("photo.label"),
-        sources=["upload", "webcam", "clipboard"],
-        type="filepath",
-        image_mode=None,
-        height=300,
-        elem_id="photo",
-    )
-    form = clinical_form(session.schema)
-    with gr.Row():
-        clear = localize(gr.Button("Clear", elem_id="clear"), value=Text("button.clear"))
-        diagnose = localize(gr.Button("Diagnose", variant="primary", elem_id="diagnose"), value=Text("button.diagnose"))
-    if session.examples:
-        example_name = gr.Textbox(visible=False)
-        gr.Examples(
-            examples=[[e.name, str(e.image), *form_from_record(session.schema, e.metadata)] for e in session.examples],
-            inputs=[example_name, image, *form],
-            outputs=outputs,
-            fn=handlers.diagnose_example,
-            cache_examples=False,  # the session keeps each example's views per language instead
-            run_on_click=True,
-            preprocess=False,
-            example_labels=[example_title(e) for e in session.examples],
-            label=Text("examples.label"),
-        )
-    return image, form, clear, diagnose
 
 
 def routing_views(session: DemoSession, views: dict[str, Any]) -> None:
@@ -112,16 +77,14 @@ def diagnose_tab(session: DemoSession, handlers: SimpleNamespace, views: dict[st
     """Inputs, results, routing views and the report, with their events; returns (photo, form, clear button, [the
     other outputs that Clear resets: report file, field-importance plot and status])."""
     outputs = [views[name] for name in session.view_names]
-    with gr.Row():
-        with gr.Column(scale=3):
-            image, form, clear, diagnose = diagnose_inputs(session, handlers, outputs)
-        with gr.Column(scale=2):
-            for name in ("status", "note", "ood_warning", "probabilities", "prediction_set"):
-                views[name].render()
-            feedback_section(session.feedback, session.predictor, handlers.send_feedback, [image, *form])
-            report_button = localize(gr.Button("", elem_id="report"), value=Text("button.report"))
-            report_file = gr.File(label=Text("report.label"), elem_id="report-file", interactive=False)
-            views["gradcam"].render()
+    image, form, clear, diagnose, results = diagnose_inputs(session, handlers, outputs)
+    with results:
+        for name in ("synthetic_notice", "status", "note", "ood_warning", "probabilities", "prediction_set"):
+            views[name].render()
+        feedback_section(session.feedback, session.predictor, handlers.send_feedback, [image, *form])
+        report_button = localize(gr.Button("", elem_id="report"), value=Text("button.report"))
+        report_file = gr.File(label=Text("report.label"), elem_id="report-file", interactive=False)
+        views["gradcam"].render()
     routing_views(session, views)
     markdown(Text("modality.heading"))
     views["modality"].render()

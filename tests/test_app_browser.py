@@ -3,11 +3,19 @@ probabilities and every routing view render, run one routing intervention, and s
 
 import re
 
+import numpy as np
 import pytest
 from helpers import CHROMIUM_ARGS
+from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
-from mhdf.app.texts import IMPORTANCE_ON_REQUEST, VIEWS_READY, describe_overrides, importance_status
+from mhdf.app.texts import (
+    IMPORTANCE_ON_REQUEST,
+    SYNTHETIC_MODEL_OWN_PHOTO,
+    VIEWS_READY,
+    describe_overrides,
+    importance_status,
+)
 from mhdf.routing import RoutingOverrides
 from training.non_lesion import non_lesion_images
 
@@ -193,3 +201,43 @@ def test_the_set_the_ood_warning_and_the_pdf_report_in_the_browser(page, tmp_pat
     )
     warning, probabilities = (page.locator(f"#{view}").bounding_box()["y"] for view in ("ood-warning", "probabilities"))
     assert warning < probabilities  # above the probabilities
+
+
+@pytest.mark.parametrize(("width", "height"), [(1440, 900), (390, 844)])
+def test_the_example_cases_are_on_the_first_screen(demo_app, browser, examples, width, height):
+    """Desktop: the examples sit above the photo, in view without scrolling; phone: within the first screen, right
+    after the title and banner."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    try:
+        page.goto(demo_app.url)
+        buttons = page.locator("#examples").get_by_text(examples[0].title, exact=True)
+        expect(buttons).to_be_visible(timeout=TIMEOUT_MS)
+        box = page.locator("#examples").bounding_box()
+        assert box["y"] >= page.locator("#banner").bounding_box()["y"]
+        assert box["y"] + box["height"] <= height, f"the examples end {box['y'] + box['height']:.0f} px down"
+        assert box["y"] < page.locator("#photo").bounding_box()["y"]
+    finally:
+        page.close()
+
+
+def test_an_own_photo_gets_the_synthetic_model_notice_above_the_numbers_and_an_example_does_not(
+    page, tmp_path, examples
+):
+    example = examples[0]
+    pixels = np.asarray(Image.open(example.image).convert("RGB"))[::-1].copy()  # upside down: not the example
+    own = tmp_path / "my-photo.png"
+    Image.fromarray(pixels).save(own)
+    page.locator("#clear").click()
+    expect(page.locator("#photo img")).to_have_count(0)  # cleared before the upload, not after it
+    page.set_input_files("#photo input[type=file]", str(own))
+    expect(page.locator("#photo img")).to_have_count(1)
+    page.locator("#diagnose").click()
+    notice = page.locator("#synthetic-notice")
+    expect(notice).to_contain_text(SYNTHETIC_MODEL_OWN_PHOTO)
+    expect(page.locator("#diagnose-status")).to_contain_text("All views are ready")
+    assert notice.bounding_box()["y"] < page.locator("#probabilities").bounding_box()["y"]
+
+    page.locator("#clear").click()
+    page.locator("#examples").get_by_text(example.title, exact=True).click()
+    expect(page.locator("#diagnose-status")).to_contain_text("All views are ready")
+    expect(notice).not_to_contain_text(SYNTHETIC_MODEL_OWN_PHOTO)

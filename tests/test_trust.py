@@ -21,8 +21,9 @@ from training import evaluate, trust
 from training.datasets import load_dataset
 from training.engine import read_splits_csv, runtime_session
 from training.non_lesion import KINDS, non_lesion_images
+from training.photo_shift import KINDS as SHIFT_KINDS
 
-UNCERTAINTY_KEYS = {"calibrated", "temperature", "prediction_set", "set_coverage", "ood"}
+UNCERTAINTY_KEYS = {"calibrated", "temperature", "prediction_set", "set_coverage", "ood", "synthetic_model_own_photo"}
 
 
 def sampled_logits(rng, n, classes=4, temperature=2.5):
@@ -108,6 +109,7 @@ def test_a_checkpoint_without_trust_files_reports_nulls(tiny_checkpoint):
     document = predictor.predict(np.zeros((64, 64, 3), np.uint8), {"age": 50}).to_dict()
     assert document["uncertainty"] == {
         "calibrated": False, "temperature": None, "prediction_set": None, "set_coverage": None, "ood": None,
+        "synthetic_model_own_photo": None,  # the folder has no model card to say what its photos were
     }  # fmt: skip
     assert sum(document["probabilities"].values()) == pytest.approx(1.0)
 
@@ -178,6 +180,10 @@ def test_evaluate_reports_calibration_coverage_ood_and_subgroups(trained_run, sy
     ood = metrics["ood"]
     assert 0 <= ood["in_distribution_acceptance"] <= 1 and ood["num_non_lesion"] == 10 * len(KINDS)
     assert set(ood["non_lesion_flagged_per_kind"]) == set(KINDS)
+    assert set(ood["photo_shift_flagged_per_kind"]) == set(SHIFT_KINDS)
+    assert ood["num_photo_shift"] == evaluate.SHIFT_PER_KIND * len(SHIFT_KINDS)
+    rates = list(ood["photo_shift_flagged_per_kind"].values())
+    assert all(0 <= rate <= 1 for rate in rates) and ood["photo_shift_flagged"] == pytest.approx(np.mean(rates))
     subgroups = metrics["subgroups"]
     assert set(subgroups) == {"fitzpatrick", "gender", "age_band"}
     for groups in subgroups.values():

@@ -20,7 +20,16 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from mhdf.app.figures import OKABE_ITO, attention_overlay, expert_contribution_figure, expert_name, stage_name
-from mhdf.app.texts import EN, class_name, field_label, notice, ood_words, prediction_set_words, translate, value_label
+from mhdf.app.texts import (
+    EN,
+    class_name,
+    field_label,
+    notice,
+    ood_words,
+    prediction_set_words,
+    translate,
+    value_label,
+)
 from mhdf.inference import Prediction, Predictor
 from mhdf.inference.explain import model_view, photo_pixels
 from mhdf.inference.images import ImageSource
@@ -88,7 +97,9 @@ def _summary_page(
     kind = "report.calibrated" if prediction.calibrated else "report.uncalibrated"
     bars.set_title(translate(lang, kind), fontsize=9)
     top = class_name(predictor.schema, prediction.prediction, lang)
-    verdict = [
+    warning = translate(lang, "report.warning", warning=translate(lang, "synthetic.own_photo"))
+    verdict = [warning] if prediction.synthetic_model_own_photo else []
+    verdict += [
         translate(lang, "report.top_class", top=top, probability=f"{prediction.probabilities.max():.1%}"),
         prediction_set_words(prediction, lang),
         ood_words(prediction, lang),

@@ -40,6 +40,7 @@ from mhdf.app.texts import (
     ood_warning,
     prediction_set_text,
     result_note,
+    synthetic_model_notice,
     translate,
 )
 from mhdf.config import MHDFConfig
@@ -70,7 +71,8 @@ def view_names(num_stages: int) -> list[str]:
     """The views of one diagnosis, in a fixed order: the names `progressive_diagnosis` yields."""
     stages = range(num_stages)
     return [
-        "status", "note", "ood_warning", "probabilities", "prediction_set", "lc_gate", "gm_gate", "contributions",
+        "synthetic_notice", "status", "note", "ood_warning", "probabilities", "prediction_set", "lc_gate", "gm_gate",
+        "contributions",
         *(stage_view("image", s) for s in stages), *(stage_view("fields", s) for s in stages),
         "gradcam", "modality", "narrative",
     ]  # fmt: skip
@@ -81,6 +83,7 @@ def prediction_views(
 ) -> dict[str, Any]:
     """The views one forward pass gives: the probabilities, the trust texts and every routing view."""
     views: dict[str, Any] = {
+        "synthetic_notice": synthetic_model_notice(prediction, lang),
         "note": result_note(predictor, prediction.prediction, lang),
         "ood_warning": ood_warning(prediction, lang),
         "probabilities": probability_label(prediction, predictor.schema, lang),
@@ -164,7 +167,8 @@ def cleared_views(num_stages: int, lang: str = EN) -> dict[str, Any]:
     views |= {"gm_gate": pd.DataFrame(columns=list(GM_GATE_COLUMNS))}
     views |= {stage_view("fields", s): pd.DataFrame(columns=list(FIELD_ATTENTION_COLUMNS)) for s in range(num_stages)}
     views["narrative"] = translate(lang, "narrative.placeholder")
-    views["status"] = views["ood_warning"] = views["prediction_set"] = views["contributions"] = ""
+    for text in ("synthetic_notice", "status", "ood_warning", "prediction_set", "contributions"):
+        views[text] = ""
     return views
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import torch
 from PIL import Image
 
 from mhdf.config import MHDFConfig
-from mhdf.inference.checkpoint import checkpoint_folder, load_model, read_model_card, read_trust
+from mhdf.inference.checkpoint import checkpoint_folder, load_model, read_examples, read_model_card, read_trust
 from mhdf.inference.images import ImageSource, load_image
 from mhdf.inference.transforms import eval_transform
 from mhdf.inference.uncertainty import TrustFiles, stage_features
@@ -26,6 +27,12 @@ def class_display_name(code: str, class_labels: Mapping[str, str]) -> str:
     """ "Basal cell carcinoma (BCC)"; just the code when it has no longer name."""
     label = class_labels.get(code, code)
     return code if label == code else f"{label} ({code})"
+
+
+def photo_digest(pixels: torch.Tensor) -> str:
+    """A (3, S, S) model input -> the SHA-256 of its values: two files of the same photo (a PNG and its lossless
+    copy, the file renamed or re-sent) give one digest, any change of a pixel another."""
+    return hashlib.sha256(pixels.detach().float().cpu().contiguous().numpy().tobytes()).hexdigest()
 
 
 def resolve_device(device: str = "auto") -> torch.device:
@@ -52,6 +59,9 @@ class Prediction:
     prediction_set: list[str] | None = None  # the conformal set, most probable first
     set_coverage: float | None = None
     ood: dict[str, Any] | None = None  # {"score", "threshold", "in_distribution"}
+    # True: a synthetic-photo model was shown a photo that is none of its examples, so the answer says nothing about
+    # it; False: the model learnt from real photos, or the photo is one of its examples; None: the card does not say
+    synthetic_model_own_photo: bool | None = None
 
     @property
     def calibrated(self) -> bool:
@@ -98,6 +108,7 @@ class Prediction:
                 "prediction_set": self.prediction_set,
                 "set_coverage": self.set_coverage,
                 "ood": self.ood,
+                "synthetic_model_own_photo": self.synthetic_model_own_photo,
             },
             "routing": {
                 "lc_gate": trace.lc_gate[0].tolist(),
@@ -142,7 +153,12 @@ class Predictor:
     """A loaded MHDF-Net checkpoint with its preprocessing; safe to share between threads."""
 
     def __init__(
-        self, model: MHDFNet, name: str, card: Mapping[str, Any] | None = None, trust: TrustFiles | None = None
+        self,
+        model: MHDFNet,
+        name: str,
+        card: Mapping[str, Any] | None = None,
+        trust: TrustFiles | None = None,
+        example_photos: Iterable[ImageSource] = (),
     ) -> None:
         # channels_last convolution weights: exact to float tolerance, and on 2 CPU cores 17 % faster for VGG-16,
         # 9 % for the bundled MobileNetV3, even for ResNet-50 (benchmarks/cpu_settings.py)
@@ -153,6 +169,13 @@ class Predictor:
         self.name = name
         self.card = dict(card or {})  # the checkpoint's model_card.json: its metrics are shown to users
         self.transform = eval_transform(self.config) if self.config.uses_image else None
+        # the checkpoint's own example photos, by content (`photo_digest`), so that an example counts as one
+        # however it arrives (clicked in the app, or sent as a file)
+        self.example_digests = (
+            frozenset(photo_digest(self.preprocess(photo)[1][0]) for photo in example_photos)
+            if self.config.uses_image
+            else frozenset()
+        )
 
     @classmethod
     def from_pretrained(cls, path_or_hub_id: str | Path, device: str = "auto") -> Predictor:
@@ -162,7 +185,8 @@ class Predictor:
         model = load_model(folder, map_location=str(resolve_device(device)))
         card = read_model_card(folder)
         name = card.get("name") or Path(str(path_or_hub_id).rstrip("/")).name
-        return cls(model, name=name, card=card, trust=read_trust(folder))
+        examples = [example.image for example in read_examples(folder, model.schema)]
+        return cls(model, name=name, card=card, trust=read_trust(folder), example_photos=examples)
 
     def to(self, device: str | torch.device) -> Predictor:
         """Move the model to `device` ("auto": CUDA when available); returns self."""
@@ -172,6 +196,19 @@ class Predictor:
     @property
     def device(self) -> torch.device:
         return self.model.device
+
+    @property
+    def synthetic_photos(self) -> bool | None:
+        """The model card's `synthetic_data`: whether the checkpoint learnt from synthetic photos; None if unsaid."""
+        value = self.card.get("synthetic_data")
+        return None if value is None else bool(value)
+
+    def synthetic_model_own_photo(self, pixels: torch.Tensor | None) -> bool | None:
+        """For a (1, 3, S, S) model input: whether a synthetic-photo model is looking at a photo that is none of its
+        examples (`Prediction.synthetic_model_own_photo`); None when the card does not say or there is no photo."""
+        if self.synthetic_photos is None or pixels is None:
+            return None
+        return self.synthetic_photos and photo_digest(pixels[0]) not in self.example_digests
 
     @property
     def model_info(self) -> dict[str, Any]:
@@ -231,7 +268,7 @@ class Predictor:
         the last stage map on (Grad-CAM reuses it instead of running a second pass). Also under inference mode."""
         with torch.inference_mode(False), torch.no_grad():
             out = self.forward(pixels, [record], grad_from_last_stage=pixels is not None)
-        return self._predictions(out, [record])[0], out
+        return self._predictions(out, [record], pixels)[0], out
 
     @torch.inference_mode()
     def predict_validated(
@@ -241,10 +278,13 @@ class Predictor:
         overrides: RoutingOverrides | None = None,
     ) -> list[Prediction]:
         """`predict_records` for a preprocessed photo and records validated already (not validated again)."""
-        return self._predictions(self.forward(pixels, records, overrides), records)
+        return self._predictions(self.forward(pixels, records, overrides), records, pixels)
 
-    def _predictions(self, out: MHDFOutput, records: Sequence[Mapping[str, Value]]) -> list[Prediction]:
+    def _predictions(
+        self, out: MHDFOutput, records: Sequence[Mapping[str, Value]], pixels: torch.Tensor | None
+    ) -> list[Prediction]:
         logits = out.logits.detach().float().cpu().numpy()
+        own_photo = self.synthetic_model_own_photo(pixels)
         features = stage_features(out.stage_maps) if out.stage_maps else None
         assessments = self.trust.assess(logits, features)
         classes = list(self.config.class_names)
@@ -265,6 +305,7 @@ class Predictor:
                 else [classes[c] for c in assessment.prediction_set],
                 set_coverage=assessment.set_coverage,
                 ood=assessment.ood,
+                synthetic_model_own_photo=own_photo,
             )
             for i, assessment in enumerate(assessments)
         ]

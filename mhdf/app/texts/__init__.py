@@ -40,6 +40,8 @@ CANNOT_TELL_APART = translate(EN, "set.cannot_tell_apart")
 PENDING = translate(EN, "pending")
 IMPORTANCE_ON_REQUEST = translate(EN, "importance.on_request")
 NOTHING_TO_REMOVE = translate(EN, "importance.nothing")
+# a contract (issue 19): shown above the probabilities of any photo a synthetic-photo model did not ship as an example
+SYNTHETIC_MODEL_OWN_PHOTO = translate(EN, "synthetic.own_photo")
 VIEWS_READY = translate(EN, "status.ready", on_request="").strip()  # the status line once every view is shown
 
 
@@ -138,6 +140,15 @@ def result_note(predictor: Predictor, predicted: str, lang: str = EN) -> str:
     return translate(
         lang, "result_note", synthetic=synthetic, predicted=predicted, name=info["name"], notice=notice_text
     )
+
+
+def synthetic_model_notice(prediction: Prediction, lang: str = EN) -> str:
+    """The notice (Markdown) for a photo of the visitor's own on a synthetic-photo model; empty for an example or a
+    model trained on real photos."""
+    if not prediction.synthetic_model_own_photo:
+        return ""
+    own_photo, detail = translate(lang, "synthetic.own_photo"), translate(lang, "synthetic.own_photo.detail")
+    return f"## ⚠️ {own_photo}\n\n{detail}"
 
 
 def ood_warning(prediction: Prediction, lang: str = EN) -> str:

@@ -45,6 +45,9 @@ TEXTS = {
     "notice": "Research and teaching demo, {emphasis}: never use it to diagnose or treat anyone.",
     "notice.not_a_device": "not a medical device",
     "synthetic_warning": "Synthetic-data weights: these numbers say nothing about real patients.",
+    "synthetic.own_photo": "This model was trained only on synthetic photos: its answer says nothing about your photo.",
+    "synthetic.own_photo.detail": "It has never seen a real photo. The example cases above show what the demo does; "
+    "the routing views below show how this model reasons, not what your photo shows.",
     "banner": (
         "**Checkpoint:** `{name}` ({backbone}, variant {variant}, {schema} schema) · **Trained on:** {training_data}"
     ),

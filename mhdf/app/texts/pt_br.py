@@ -124,6 +124,10 @@ TEXTS = {
     "notice": "Demonstração para pesquisa e ensino, {emphasis}: nunca a use para diagnosticar ou tratar ninguém.",
     "notice.not_a_device": "não é um dispositivo médico",
     "synthetic_warning": "Pesos treinados com dados sintéticos: estes números nada dizem sobre pacientes reais.",
+    "synthetic.own_photo": "Este modelo foi treinado apenas com fotos sintéticas: a resposta dele nada diz sobre a sua "
+    "foto.",
+    "synthetic.own_photo.detail": "Ele nunca viu uma foto real. Os casos de exemplo acima mostram o que a demonstração "
+    "faz; as visualizações de roteamento abaixo mostram como este modelo raciocina, não o que a sua foto mostra.",
     "banner": (
         "**Checkpoint:** `{name}` ({backbone}, variante {variant}, esquema {schema}) · **Treinado com:** "
         "{training_data}"

@@ -1,0 +1,67 @@
+"""The Diagnose tab's inputs: the example cases first (the quickest way to see what the demo does), then the photo,
+the clinical form and the buttons. `app.py` places them with `diagnose_inputs`."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import gradio as gr
+
+from mhdf.app.components import clinical_form
+from mhdf.app.form import form_from_record
+from mhdf.app.i18n import localize
+from mhdf.app.session import DemoSession
+from mhdf.app.texts import Text
+from mhdf.app.views import example_title
+
+
+def example_cases(session: DemoSession, handlers: SimpleNamespace, inputs: list, outputs: list) -> None:
+    """The checkpoint's example cases as buttons; one click loads a case into `inputs` (the photo and the form) and
+    diagnoses it. The handler reads the case by name from the checkpoint, never a path the browser sends."""
+    if not session.examples:
+        return
+    example_name = gr.Textbox(visible=False)
+    gr.Examples(
+        examples=[[e.name, str(e.image), *form_from_record(session.schema, e.metadata)] for e in session.examples],
+        inputs=[example_name, *inputs],
+        outputs=outputs,
+        fn=handlers.diagnose_example,
+        cache_examples=False,  # the session keeps each example's views per language instead
+        run_on_click=True,
+        preprocess=False,
+        example_labels=[example_title(e) for e in session.examples],
+        label=Text("examples.label"),
+        elem_id="examples",
+    )
+
+
+def diagnose_inputs(
+    session: DemoSession, handlers: SimpleNamespace, outputs: list
+) -> tuple[Any, list, Any, Any, gr.Column]:
+    """The example cases at the top of the tab, then a row of the photo, the form and the buttons beside an empty
+    column for the results; returns (photo, form, clear, diagnose, results column).
+
+    The examples need the photo and form components, so a column is opened for them first and filled once those
+    exist: on a desktop they sit above the photo, on a phone they come right after the title and banner."""
+    top = gr.Column(elem_id="examples-slot")
+    with gr.Row():
+        with gr.Column(scale=3):
+            image = gr.Image(
+                label=Text("photo.label"),
+                sources=["upload", "webcam", "clipboard"],
+                type="filepath",
+                image_mode=None,
+                height=300,
+                elem_id="photo",
+            )
+            form = clinical_form(session.schema)
+            with gr.Row():
+                clear = localize(gr.Button("Clear", elem_id="clear"), value=Text("button.clear"))
+                diagnose = localize(
+                    gr.Button("Diagnose", variant="primary", elem_id="diagnose"), value=Text("button.diagnose")
+                )
+        results = gr.Column(scale=2)
+    with top:
+        example_cases(session, handlers, [image, *form], outputs)
+    return image, form, clear, diagnose, results
