@@ -189,7 +189,8 @@ class _Reader:
         try:
             record = json.loads(record_file.read_text())
         except (OSError, json.JSONDecodeError) as error:
-            raise self.fail(value.key_lines["record"], f"{record_file.name} is not a readable JSON file ({error})")
+            problem = f"{record_file.name} is not a readable JSON file ({error})"
+            raise self.fail(value.key_lines["record"], problem) from None
         if not isinstance(record, dict):
             raise self.fail(value.key_lines["record"], f"{record_file.name} must hold a JSON object of fields")
         try:
