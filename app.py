@@ -25,12 +25,22 @@ from mhdf.app.components import (
     clinical_form,
     importance_plot,
     intervention_controls,
+    side_by_side,
     view_components,
 )
 from mhdf.app.figures import routing_atlas_figure, routing_atlas_summary
 from mhdf.app.form import form_from_record
+from mhdf.app.lesson_tab import lesson_tab, reader_study_tab
 from mhdf.app.session import DEFAULT_CHECKPOINT, DemoSession, load_session, served_handlers
-from mhdf.app.texts import CURRENT_CASE, IMPORTANCE_ON_REQUEST, api_help, banner, routing_explained, subgroup_table
+from mhdf.app.texts import (
+    CURRENT_CASE,
+    IMPORTANCE_ON_REQUEST,
+    TEACHING_START_HERE,
+    api_help,
+    banner,
+    routing_explained,
+    subgroup_table,
+)
 from mhdf.app.uploads import DEFAULT_MAX_FILE_SIZE, upload_middleware
 from mhdf.app.views import case_choices, cleared_field_importance, stage_view
 
@@ -152,59 +162,46 @@ def diagnose_tab(session: DemoSession, handlers: SimpleNamespace, views: dict[st
     return image, form, clear, [report_file, importance, importance_status]
 
 
-def side_by_side(button: str, labels: tuple[str, str], plot: str, ids: tuple[str, ...]) -> list[Any]:
-    """A button and two runs side by side; returns [button, first label, second label, plot, summary]."""
-    run = gr.Button(button, variant="primary", elem_id=ids[0])
-    text = gr.Markdown(elem_id=ids[1])
-    with gr.Row():
-        first = gr.Label(label=labels[0], elem_id=ids[2])
-        second = gr.Label(label=labels[1], elem_id=ids[3])
-    return [run, first, second, gr.Plot(label=plot, elem_id=ids[4]), text]
-
-
 def teaching_tab(
     session: DemoSession, handlers: SimpleNamespace, views: dict[str, Any], image: Any, form: list
 ) -> None:
-    """The routing explained, the atlas, routing interventions and the two-case comparison."""
-    gr.Markdown(routing_explained())
-    views["narrative"].render()
-    gr.Markdown("### Results per patient subgroup (held-out test fold)")
-    gr.Markdown(subgroup_table(session.predictor.card), elem_id="subgroups")
-    gr.Markdown("### Routing atlas of this checkpoint")
-    if session.atlas is not None:
-        gr.Plot(routing_atlas_figure(session.atlas), label="Routing atlas", elem_id="routing-atlas")
-        gr.Markdown(routing_atlas_summary(session.atlas))
-    else:
-        gr.Markdown("This checkpoint has no `routing_atlas.json` (written by `training.evaluate`).")
-    gr.Markdown(
-        "### Routing interventions\nOverride the gates for one run of the current case (photo and form of the "
-        "Diagnose tab) and compare with the unmodified run."
-    )
-    controls = intervention_controls(session.predictor.config)
-    run, *intervention = side_by_side(
-        "Run intervention",
-        ("Unmodified run", "With intervention"),
-        "Routing: unmodified vs intervened",
-        (
-            "run-intervention",
-            "intervention-summary",
-            "intervention-baseline",
-            "intervention-result",
-            "intervention-plot",
-        ),
-    )
+    """A "start here" pointing to the lesson, then collapsible sections: the routing explained, the subgroups, the
+    atlas, routing interventions and the two-case comparison."""
+    gr.Markdown(TEACHING_START_HERE, elem_id="teaching-start")
+    with gr.Accordion("How the routing works, and this case explained", open=False):
+        gr.Markdown(routing_explained())
+        views["narrative"].render()
+    with gr.Accordion("Results per patient subgroup (held-out test fold)", open=False):
+        gr.Markdown(subgroup_table(session.predictor.card), elem_id="subgroups")
+    with gr.Accordion("Routing atlas of this checkpoint", open=False):
+        if session.atlas is not None:
+            gr.Plot(routing_atlas_figure(session.atlas), label="Routing atlas", elem_id="routing-atlas")
+            gr.Markdown(routing_atlas_summary(session.atlas))
+        else:
+            gr.Markdown("This checkpoint has no `routing_atlas.json` (written by `training.evaluate`).")
+    with gr.Accordion("Routing interventions", open=False, elem_id="interventions-section"):
+        gr.Markdown("Override the gates for one run of the current case (photo and form of the Diagnose tab) and "
+                    "compare with the unmodified run.")  # fmt: skip
+        controls = intervention_controls(session.predictor.config)
+        run, *intervention = side_by_side(
+            "Run intervention",
+            ("Unmodified run", "With intervention"),
+            "Routing: unmodified vs intervened",
+            ("run-intervention", "intervention-summary", "intervention-baseline", "intervention-result",
+             "intervention-plot"),
+        )  # fmt: skip
     run.click(handlers.intervene, [image, *controls, *form], intervention, api_name="intervene", preprocess=False)
-    gr.Markdown("### Compare two cases")
-    choices = case_choices(session.examples)
-    with gr.Row():
-        case_a = gr.Dropdown(choices, value=CURRENT_CASE, label="Case A", elem_id="case-a")
-        case_b = gr.Dropdown(choices, value=choices[min(1, len(choices) - 1)], label="Case B", elem_id="case-b")
-    compare, *comparison = side_by_side(
-        "Compare cases",
-        ("Case A", "Case B"),
-        "Routing of case A vs case B",
-        ("compare", "comparison-summary", "case-a-probabilities", "case-b-probabilities", "comparison-plot"),
-    )
+    with gr.Accordion("Compare two cases", open=False):
+        choices = case_choices(session.examples)
+        with gr.Row():
+            case_a = gr.Dropdown(choices, value=CURRENT_CASE, label="Case A", elem_id="case-a")
+            case_b = gr.Dropdown(choices, value=choices[min(1, len(choices) - 1)], label="Case B", elem_id="case-b")
+        compare, *comparison = side_by_side(
+            "Compare cases",
+            ("Case A", "Case B"),
+            "Routing of case A vs case B",
+            ("compare", "comparison-summary", "case-a-probabilities", "case-b-probabilities", "comparison-plot"),
+        )
     compare.click(handlers.compare, [case_a, case_b, image, *form], comparison, api_name="compare", preprocess=False)
 
 
@@ -221,6 +218,10 @@ def build_demo(session: DemoSession) -> gr.Blocks:
                 image, form, clear, extra_outputs = diagnose_tab(session, handlers, views)
             with gr.Tab("Teaching", id="teaching"):
                 teaching_tab(session, handlers, views, image, form)
+            with gr.Tab("Lesson", id="lesson"):
+                lesson_tab(session)
+            with gr.Tab("Reader study", id="reader-study"):
+                reader_study_tab(session)
             with gr.Tab("API", id="api"):
                 gr.Markdown(api_help(session.schema, session.uploads.max_bytes / 1024**2))
         clear.click(handlers.clear, outputs=[image, *form, *outputs, *extra_outputs], api_visibility="private")

@@ -167,9 +167,10 @@ def finished(state: Mapping[str, Any] | None) -> bool:
 
 
 def first_answer(
-    state: Mapping[str, Any], first_class: str, confidence: int, shown: ShownAnswer, started: float, now: float
+    state: Mapping[str, Any], first_class: str, confidence: int, shown: ShownAnswer, started: float
 ) -> dict[str, Any]:
-    """The learner's first answer and what the AI showed for the current case; the phase becomes "revise"."""
+    """The learner's first answer and what the AI showed for the current case (shown at time `started`, in
+    `time.monotonic` seconds); the phase becomes "revise"."""
     case = study_case(state)
     pending = {
         "case": case.name, "true_class": case.label, "first_class": first_class, "first_confidence": int(confidence),

@@ -17,6 +17,7 @@ import gradio as gr
 import torch
 
 from mhdf.app.form import empty_form, record_from_form
+from mhdf.app.lesson import Lesson, read_lessons
 from mhdf.app.report import case_report
 from mhdf.app.texts import CURRENT_CASE
 from mhdf.app.uploads import UploadPolicy, parse_file_size, uploaded_file
@@ -93,13 +94,19 @@ class DemoSession:
     """
 
     def __init__(
-        self, predictor: Predictor, examples: list[ExampleCase], atlas: dict[str, Any] | None, uploads: UploadPolicy
+        self,
+        predictor: Predictor,
+        examples: list[ExampleCase],
+        atlas: dict[str, Any] | None,
+        uploads: UploadPolicy,
+        lessons: list[Lesson] | None = None,
     ) -> None:
         self.predictor = predictor
         self.schema = predictor.schema
         self.examples = examples
         self.atlas = atlas
         self.uploads = uploads
+        self.lessons = lessons or []  # the checkpoint's guided lessons (`mhdf.app.lesson`)
         self.view_names = view_names(predictor.config.num_fused_stages)
 
     def _in_view_order(self, views: Mapping[str, Any]) -> list[Any]:
@@ -180,7 +187,9 @@ def load_session(
     folder = checkpoint_folder(checkpoint)
     # loaded on the CPU, then moved: on ZeroGPU the main process may not initialise CUDA itself
     predictor = Predictor.from_pretrained(folder, device="cpu").to(device)
-    return DemoSession(predictor, read_examples(folder, predictor.schema), read_routing_atlas(folder), uploads)
+    examples = read_examples(folder, predictor.schema)
+    lessons = read_lessons(folder, examples, predictor)
+    return DemoSession(predictor, examples, read_routing_atlas(folder), uploads, lessons)
 
 
 def serving(handler: Callable) -> Callable:

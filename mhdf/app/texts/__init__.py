@@ -260,6 +260,12 @@ def narrate(diagnosis: Diagnosis, schema: MetadataSchema) -> str:
     return "\n\n".join(lines)
 
 
+TEACHING_START_HERE = (
+    "**Start here.** New to expert routing? Take the **Lesson** tab first: ten short steps, each asking what the "
+    "model will do before showing it. Then open the sections below for the details, or run a **Reader study** "
+    "with your class."
+)
+
 # --- The Lesson tab: questions, choices, explanations built from a case's own numbers, and the summary ---------
 
 LESSON_DEFAULT_TITLE = "How MHDF-Net routes a case"
