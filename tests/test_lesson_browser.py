@@ -18,7 +18,7 @@ TIMEOUT_MS = 90_000  # the faulty condition runs up to nine forward passes per c
 def page(demo_app):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 420, "height": 900})  # a phone-sized screen
+        page = browser.new_page(viewport={"width": 900, "height": 1000})
         page.set_default_timeout(TIMEOUT_MS)
         errors = []
         page.on("pageerror", lambda error: errors.append(error.message))
