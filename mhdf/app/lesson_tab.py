@@ -35,6 +35,7 @@ from mhdf.app.texts import (
     READER_NOT_STARTED,
     READER_SOURCE_BUNDLED,
     READER_SOURCE_CSV,
+    TAB_WORDS,
     lesson_case_title,
     lesson_explanation,
     lesson_feedback,
@@ -134,7 +135,7 @@ class LessonHandlers:
             views[2] = gr.update(visible=True, value=gm_gate_frame(run.prediction))
         else:
             names = ("unmodified", f"expert {step.expert + 1} knocked out")
-            figure = routing_comparison_figure(run.prediction, run.knocked_out, names, "Knock-out")
+            figure = routing_comparison_figure(run.prediction, run.knocked_out, names, TAB_WORDS["knockout"])
             views[3] = gr.update(visible=True, value=figure)
         last = progress["step"] + 1 >= len(lesson.steps)
         return [
@@ -157,26 +158,28 @@ def lesson_tab(session: DemoSession) -> None:
     handlers = LessonHandlers(session)
     state = gr.State(lessons_.new_progress())
     titles = [(lesson.title or LESSON_DEFAULT_TITLE, i) for i, lesson in enumerate(session.lessons)]
-    choice = gr.Dropdown(titles, value=0, label="Lesson", visible=len(titles) > 1, elem_id="lesson-choice")
+    choice = gr.Dropdown(titles, value=0, label=TAB_WORDS["lesson"], visible=len(titles) > 1, elem_id="lesson-choice")
     first = handlers.show(lessons_.new_progress())
     progress = gr.Markdown(first[1], elem_id="lesson-progress")
     with gr.Row():
         with gr.Column(scale=2, min_width=260):
             title = gr.Markdown(first[2], elem_id="lesson-case")
-            image = gr.Image(first[3], label="Lesson photo", height=260, interactive=False, elem_id="lesson-photo")
+            image = gr.Image(
+                first[3], label=TAB_WORDS["lesson_photo"], height=260, interactive=False, elem_id="lesson-photo"
+            )
             record = gr.Markdown(first[4], elem_id="lesson-record")
         with gr.Column(scale=3, min_width=280):
             question = gr.Markdown(first[5], elem_id="lesson-question")
-            options = gr.Radio(first[6]["choices"], label="Your answer", elem_id="lesson-choices")
+            options = gr.Radio(first[6]["choices"], label=TAB_WORDS["your_answer"], elem_id="lesson-choices")
             answer = gr.Button(LESSON_ANSWER, variant="primary", elem_id="lesson-answer")
             feedback = gr.Markdown(elem_id="lesson-feedback")
             views = [
-                gr.Label(label="Class probabilities", visible=False, elem_id="lesson-probabilities"),
-                bar_plot(x="stage", y="weight", color="route", y_lim=[0, 1], label="LC-Gate per stage",
+                gr.Label(label=TAB_WORDS["probabilities"], visible=False, elem_id="lesson-probabilities"),
+                bar_plot(x="stage", y="weight", color="route", y_lim=[0, 1], label=TAB_WORDS["lc_gate"],
                          visible=False, elem_id="lesson-lc-gate"),
-                bar_plot(x="expert", y="weight", y_lim=[0, 1], label="GM-Gate", visible=False,
+                bar_plot(x="expert", y="weight", y_lim=[0, 1], label=TAB_WORDS["gm_gate"], visible=False,
                          elem_id="lesson-gm-gate"),
-                gr.Plot(label="Knock-out", visible=False, elem_id="lesson-knockout"),
+                gr.Plot(label=TAB_WORDS["knockout"], visible=False, elem_id="lesson-knockout"),
             ]  # fmt: skip
             next_step = gr.Button(LESSON_NEXT, visible=False, elem_id="lesson-next")
     summary = gr.Markdown(elem_id="lesson-summary")
@@ -216,7 +219,7 @@ class ReaderHandlers:
         paths = [uploaded_file(f, self.session.uploads) for f in files or []]
         tables = [p for p in paths if p.suffix.lower() == ".csv"]
         if len(tables) != 1:
-            raise ValueError("upload exactly one CSV file together with its photos")
+            raise ValueError(TAB_WORDS["one_csv"])
         photos = {p.name: p for p in paths if p.suffix.lower() != ".csv"}
         return study.csv_cases(tables[0].read_text(), photos, self.session.predictor)
 
@@ -234,7 +237,7 @@ class ReaderHandlers:
     def start(self, source: str, files: list[Any] | None, faulty: bool, share: float) -> list[Any]:
         cases = self.uploaded_cases(files) if source == READER_SOURCE_CSV else self.cases
         if not cases:
-            raise ValueError("no labelled case to study: choose the uploaded CSV and photos")
+            raise ValueError(TAB_WORDS["no_cases"])
         state = study.new_study(cases, float(share) if faulty else 0.0)
         view = self.case_view(state)
         return [*view, reader_started(len(cases), sum(state["drawn"]), float(share))]
@@ -296,43 +299,43 @@ def reader_study_tab(session: DemoSession) -> None:
     handlers = ReaderHandlers(session)
     gr.Markdown(READER_INTRO)
     state = gr.State(None)
-    with gr.Accordion("Instructor settings", open=True):
+    with gr.Accordion(TAB_WORDS["instructor"], open=True):
         with gr.Row():
             source = gr.Radio([READER_SOURCE_BUNDLED, READER_SOURCE_CSV], value=READER_SOURCE_BUNDLED,
-                              label="Cases", elem_id="reader-source")  # fmt: skip
-            files = gr.File(file_count="multiple", label="CSV (image, clinical fields, label) and its photos",
+                              label=TAB_WORDS["cases"], elem_id="reader-source")  # fmt: skip
+            files = gr.File(file_count="multiple", label=TAB_WORDS["csv_files"],
                             elem_id="reader-files")  # fmt: skip
         with gr.Row():
-            faulty = gr.Checkbox(label="Faulty-AI condition", elem_id="reader-faulty")
-            share = gr.Slider(0.05, 1.0, value=0.3, step=0.05, label="Share of faulty cases", elem_id="reader-share")
-        start = gr.Button("Start the study", variant="primary", elem_id="reader-start")
+            faulty = gr.Checkbox(label=TAB_WORDS["faulty"], elem_id="reader-faulty")
+            share = gr.Slider(0.05, 1.0, value=0.3, step=0.05, label=TAB_WORDS["share"], elem_id="reader-share")
+        start = gr.Button(TAB_WORDS["start"], variant="primary", elem_id="reader-start")
     status = gr.Markdown(elem_id="reader-status")
     progress = gr.Markdown(elem_id="reader-progress")
     choices = handlers.class_choices()
     with gr.Row():
         with gr.Column(scale=2, min_width=260):
-            image = gr.Image(label="Case photo", height=260, interactive=False, elem_id="reader-photo")
+            image = gr.Image(label=TAB_WORDS["case_photo"], height=260, interactive=False, elem_id="reader-photo")
             record = gr.Markdown(elem_id="reader-record")
         with gr.Column(scale=3, min_width=280):
-            first_class = gr.Radio(choices, label="Your diagnosis", elem_id="reader-first-class")
-            first_confidence = gr.Radio(CONFIDENCES, label="Your confidence", info=CONFIDENCE_INFO,
+            first_class = gr.Radio(choices, label=TAB_WORDS["first_class"], elem_id="reader-first-class")
+            first_confidence = gr.Radio(CONFIDENCES, label=TAB_WORDS["first_confidence"], info=CONFIDENCE_INFO,
                                         elem_id="reader-first-confidence")  # fmt: skip
-            submit = gr.Button("Submit my answer", variant="primary", elem_id="reader-submit")
+            submit = gr.Button(TAB_WORDS["submit"], variant="primary", elem_id="reader-submit")
             ai = [
                 gr.Markdown(visible=False, elem_id="reader-ai-note"),
-                gr.Label(label="The model's probabilities", visible=False, elem_id="reader-ai-probabilities"),
+                gr.Label(label=TAB_WORDS["ai_probabilities"], visible=False, elem_id="reader-ai-probabilities"),
                 gr.Markdown(visible=False, elem_id="reader-ai-set"),
-                bar_plot(x="expert", y="weight", y_lim=[0, 1], label="GM-Gate (routing)", visible=False,
+                bar_plot(x="expert", y="weight", y_lim=[0, 1], label=TAB_WORDS["ai_routing"], visible=False,
                          elem_id="reader-ai-routing"),
             ]  # fmt: skip
-            final_class = gr.Radio(choices, label="Your final diagnosis", visible=False, elem_id="reader-final-class")
-            final_confidence = gr.Radio(CONFIDENCES, label="Your final confidence", info=CONFIDENCE_INFO,
+            final_class = gr.Radio(choices, label=TAB_WORDS["final_class"], visible=False, elem_id="reader-final-class")
+            final_confidence = gr.Radio(CONFIDENCES, label=TAB_WORDS["final_confidence"], info=CONFIDENCE_INFO,
                                         visible=False, elem_id="reader-final-confidence")  # fmt: skip
-            confirm = gr.Button("Confirm and go on", visible=False, elem_id="reader-confirm")
+            confirm = gr.Button(TAB_WORDS["confirm"], visible=False, elem_id="reader-confirm")
     results = gr.Markdown(elem_id="reader-results")
     with gr.Row():
-        csv_file = gr.File(label="Results (CSV)", interactive=False, elem_id="reader-csv")
-        json_file = gr.File(label="Results (JSON)", interactive=False, elem_id="reader-json")
+        csv_file = gr.File(label=TAB_WORDS["csv"], interactive=False, elem_id="reader-csv")
+        json_file = gr.File(label=TAB_WORDS["json"], interactive=False, elem_id="reader-json")
     case = [state, progress, image, record, first_class, first_confidence, submit, *ai, final_class,
             final_confidence, confirm, results, csv_file, json_file]  # fmt: skip
     private = {"api_visibility": "private"}

@@ -473,4 +473,33 @@ def reader_results(table: Sequence[Mapping[str, Any]], faulty_cases: Sequence[st
     return "\n\n".join(parts)
 
 
+# Labels and buttons of the Lesson and Reader study tabs, and their one-line refusals.
+TAB_WORDS = {
+    "lesson": "Lesson",
+    "lesson_photo": "Lesson photo",
+    "your_answer": "Your answer",
+    "probabilities": "Class probabilities",
+    "lc_gate": "LC-Gate per stage",
+    "gm_gate": "GM-Gate",
+    "knockout": "Knock-out",
+    "one_csv": "upload exactly one CSV file together with its photos",
+    "no_cases": "no labelled case to study: choose the uploaded CSV and photos",
+    "instructor": "Instructor settings",
+    "cases": "Cases",
+    "csv_files": "CSV (image, clinical fields, label) and its photos",
+    "faulty": "Faulty-AI condition",
+    "share": "Share of faulty cases",
+    "start": "Start the study",
+    "case_photo": "Case photo",
+    "first_class": "Your diagnosis",
+    "first_confidence": "Your confidence",
+    "submit": "Submit my answer",
+    "ai_probabilities": "The model's probabilities",
+    "ai_routing": "GM-Gate (routing)",
+    "final_class": "Your final diagnosis",
+    "final_confidence": "Your final confidence",
+    "confirm": "Confirm and go on",
+    "csv": "Results (CSV)",
+    "json": "Results (JSON)",
+}
 READER_GROUPS = {"all": "all cases", "faulty": "faulty AI", "faithful": "faithful AI"}
