@@ -25,6 +25,7 @@ from mhdf.app.feedback import feedback_from_settings, feedback_section
 from mhdf.app.hosting import add_host_arguments
 from mhdf.app.i18n import language_events, language_switch, localize, markdown
 from mhdf.app.inputs import diagnose_inputs
+from mhdf.app.lesson_tab import lesson_tab, reader_study_tab
 from mhdf.app.session import DEFAULT_CHECKPOINT, DemoSession, load_session, served_handlers
 from mhdf.app.teaching import teaching_tab
 from mhdf.app.texts import Text, api_help, banner
@@ -128,6 +129,10 @@ def build_demo(session: DemoSession) -> gr.Blocks:
                 image, form, clear, extra_outputs = diagnose_tab(session, handlers, views)
             with gr.Tab(Text("tab.teaching"), id="teaching"):
                 teaching_tab(session, handlers, views, image, form)
+            with gr.Tab(Text("tab.lesson"), id="lesson"):
+                lesson_tab(session)
+            with gr.Tab(Text("tab.reader_study"), id="reader-study"):
+                reader_study_tab(session)
             with gr.Tab(Text("tab.api"), id="api"):
                 markdown(lambda lang: api_help(session.schema, session.uploads.max_bytes / 1024**2, lang))
         clear.click(handlers.clear, outputs=[image, *form, *outputs, *extra_outputs], api_visibility="private")

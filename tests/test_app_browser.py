@@ -86,6 +86,9 @@ def test_diagnose_in_the_browser(page, tmp_path, predictor, examples):
     expect(page.locator("#modality-comparison img")).to_have_attribute("src", re.compile(r"^data:image/"))
 
     page.get_by_role("tab", name="Teaching").click()
+    expect(page.locator("#teaching-start")).to_contain_text("Lesson")
+    for section in ("How the routing works", "Routing atlas", "Routing interventions"):  # collapsed at first
+        page.locator(".label-wrap").filter(has_text=section).first.click()
     expect(page.locator("#teaching-narrative")).to_contain_text(f"({expected.prediction})")
     expect(page.locator("#routing-atlas img")).to_have_attribute("src", re.compile(r"^data:image/"))
     page.locator("#knock-out").get_by_text("Expert 1", exact=True).click()

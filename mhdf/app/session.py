@@ -19,6 +19,7 @@ import torch
 from mhdf.app.feedback import Feedback
 from mhdf.app.form import empty_form, record_from_form
 from mhdf.app.i18n import with_language
+from mhdf.app.lesson import Lesson, read_lessons
 from mhdf.app.report import case_report
 from mhdf.app.texts import CURRENT_CASE, EN, FEEDBACK_OFF, translate
 from mhdf.app.uploads import UploadPolicy, parse_file_size, uploaded_file
@@ -112,6 +113,7 @@ class DemoSession:
         atlas: dict[str, Any] | None,
         uploads: UploadPolicy,
         feedback: Feedback | None = None,
+        lessons: list[Lesson] | None = None,
     ) -> None:
         self.predictor = predictor
         self.schema = predictor.schema
@@ -119,6 +121,7 @@ class DemoSession:
         self.atlas = atlas
         self.uploads = uploads
         self.feedback = feedback  # None: the host has not turned visitor feedback on
+        self.lessons = lessons or []  # the checkpoint's guided lessons (`mhdf.app.lesson`)
         self.view_names = view_names(predictor.config.num_fused_stages)
         self._example_views: dict[tuple[str, str], list[Any]] = {}
 
@@ -231,7 +234,8 @@ def load_session(
     # loaded on the CPU, then moved: on ZeroGPU the main process may not initialise CUDA itself
     predictor = Predictor.from_pretrained(folder, device="cpu").to(device)
     examples, atlas = read_examples(folder, predictor.schema), read_routing_atlas(folder)
-    return DemoSession(predictor, examples, atlas, uploads, feedback)
+    lessons = read_lessons(folder, examples, predictor)
+    return DemoSession(predictor, examples, atlas, uploads, feedback, lessons)
 
 
 def serving(handler: Callable) -> Callable:

@@ -30,42 +30,41 @@ def side_by_side(button: Text, labels: tuple[Text, Text], plot: Text, ids: tuple
 def teaching_tab(
     session: DemoSession, handlers: SimpleNamespace, views: dict[str, Any], image: Any, form: list
 ) -> None:
-    """The routing explained, the atlas, routing interventions and the two-case comparison."""
-    markdown(routing_explained)
-    views["narrative"].render()
-    markdown(Text("subgroups.heading"))
-    markdown(lambda lang: subgroup_table(session.predictor.card, lang), elem_id="subgroups")
-    markdown(Text("atlas.heading"))
-    if session.atlas is not None:
-        gr.Plot(routing_atlas_figure(session.atlas), label=Text("atlas.label"), elem_id="routing-atlas")
-        gr.Markdown(routing_atlas_summary(session.atlas))
-    else:
-        markdown(Text("atlas.missing"))
-    markdown(Text("interventions.heading"))
-    controls = intervention_controls(session.predictor.config)
-    run, *intervention = side_by_side(
-        Text("button.intervene"),
-        (Text("run.unmodified"), Text("run.intervened")),
-        Text("intervention.plot"),
-        (
-            "run-intervention",
-            "intervention-summary",
-            "intervention-baseline",
-            "intervention-result",
-            "intervention-plot",
-        ),
-    )
+    """A "start here" pointing to the lesson, then collapsible sections: the routing explained with this case's
+    narrative, the subgroups, the atlas, routing interventions and the two-case comparison."""
+    markdown(Text("teaching.start_here"), elem_id="teaching-start")
+    with gr.Accordion(Text("teaching.section.explained"), open=False):
+        markdown(routing_explained)
+        views["narrative"].render()
+    with gr.Accordion(Text("teaching.section.subgroups"), open=False):
+        markdown(lambda lang: subgroup_table(session.predictor.card, lang), elem_id="subgroups")
+    with gr.Accordion(Text("teaching.section.atlas"), open=False):
+        if session.atlas is not None:
+            gr.Plot(routing_atlas_figure(session.atlas), label=Text("atlas.label"), elem_id="routing-atlas")
+            gr.Markdown(routing_atlas_summary(session.atlas))
+        else:
+            markdown(Text("atlas.missing"))
+    with gr.Accordion(Text("teaching.section.interventions"), open=False, elem_id="interventions-section"):
+        markdown(Text("interventions.heading"))
+        controls = intervention_controls(session.predictor.config)
+        run, *intervention = side_by_side(
+            Text("button.intervene"),
+            (Text("run.unmodified"), Text("run.intervened")),
+            Text("intervention.plot"),
+            ("run-intervention", "intervention-summary", "intervention-baseline", "intervention-result",
+             "intervention-plot"),
+        )  # fmt: skip
     run.click(handlers.intervene, [image, *controls, *form], intervention, api_name="intervene", preprocess=False)
-    markdown(Text("compare.heading"))
-    choices = localized_case_choices(session.examples)
-    with gr.Row():
-        case_a = gr.Dropdown(choices, value=CURRENT_CASE, label=Text("case_a"), elem_id="case-a")
-        second = choices[min(1, len(choices) - 1)][1]
-        case_b = gr.Dropdown(choices, value=second, label=Text("case_b"), elem_id="case-b")
-    compare, *comparison = side_by_side(
-        Text("button.compare"),
-        (Text("case_a"), Text("case_b")),
-        Text("comparison.plot"),
-        ("compare", "comparison-summary", "case-a-probabilities", "case-b-probabilities", "comparison-plot"),
-    )
+    with gr.Accordion(Text("teaching.section.compare"), open=False):
+        choices = localized_case_choices(session.examples)
+        with gr.Row():
+            case_a = gr.Dropdown(choices, value=CURRENT_CASE, label=Text("case_a"), elem_id="case-a")
+            second = choices[min(1, len(choices) - 1)][1]
+            case_b = gr.Dropdown(choices, value=second, label=Text("case_b"), elem_id="case-b")
+        compare, *comparison = side_by_side(
+            Text("button.compare"),
+            (Text("case_a"), Text("case_b")),
+            Text("comparison.plot"),
+            ("compare", "comparison-summary", "case-a-probabilities", "case-b-probabilities", "comparison-plot"),
+        )
     compare.click(handlers.compare, [case_a, case_b, image, *form], comparison, api_name="compare", preprocess=False)

@@ -6,6 +6,8 @@
     routing_atlas.json   optional: gate statistics over a test set (`training.evaluate`)
     examples/            optional: example cases, <name>.png + <name>.json =
                          {"image": "<name>.png", "metadata": {...}, "label": "BCC"}
+    lessons/             optional: guided lessons, <name>.yaml, with any photos and records they name
+                         (read by `mhdf.app.lesson`; docs/lesson.md)
     calibration.json     optional: {"temperature", "num_samples"}, fitted on the run's validation split
     conformal.json       optional: {"coverage", "mode", "classes", "overall_threshold", "thresholds",
                          "fallback_classes", "num_samples"}: split-conformal prediction sets, same split
@@ -57,6 +59,7 @@ DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "assets" / "demo"
 MODEL_CARD_NAME = "model_card.json"
 ROUTING_ATLAS_NAME = "routing_atlas.json"
 EXAMPLES_DIR = "examples"
+LESSONS_DIR = "lessons"  # the app's guided lessons (`mhdf.app.lesson`)
 CALIBRATION_NAME = "calibration.json"
 CONFORMAL_NAME = "conformal.json"
 OOD_NAME = "ood.json"

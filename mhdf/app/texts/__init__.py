@@ -17,7 +17,7 @@ import numpy as np
 
 from mhdf.app.texts.en import schema_key
 from mhdf.app.texts.language import CATALOGUES, DEFAULT_LANGUAGE, LANGUAGES, Text, in_language, translate
-from mhdf.inference import Prediction, Predictor
+from mhdf.inference import Prediction, Predictor, class_display_name
 from mhdf.inference.batch import BatchSummary
 from mhdf.inference.explain import Diagnosis, routing_difference
 from mhdf.metadata import FieldSpec, MetadataSchema
@@ -396,3 +396,242 @@ def feedback_bad_class(value: Any, classes: Sequence[str]) -> str:
 
 def feedback_comment_too_long(limit: int) -> str:
     return f"the comment is too long: at most {limit} characters"
+
+
+# --- The Lesson tab: questions, choices, explanations built from a case's own numbers, and the summary ---------
+
+LESSON_DEFAULT_TITLE = "How MHDF-Net routes a case"
+LESSON_NONE = "This checkpoint ships no lesson: add a YAML file to its `lessons/` folder (see docs/lesson.md)."
+LESSON_PICK_FIRST = "Pick an answer first: the model's answer is shown only after yours."
+LESSON_INTRO = (
+    "Each step shows a case and asks what the model will do. **Commit to an answer first**: the model's own "
+    "routing is revealed only after you answer."
+)
+LESSON_RIGHT = "✅ **Right.**"
+LESSON_WRONG = "❌ **Not this time.**"
+LESSON_ANSWER = "Answer"
+LESSON_NEXT = "Next step"
+LESSON_FINISH = "See my summary"
+LESSON_RESTART = "Start again"
+CHOICE_CLINICAL = "the clinical data"
+CHOICE_PHOTO = "the photo"
+CHOICE_STAYS = "the class stays"
+CHOICE_CHANGES = "the class changes"
+CHOICE_YES = "yes"
+CHOICE_NO = "no"
+# Where each question type's view lives in the app, for the summary's "revisit" advice.
+LESSON_VIEWS = {
+    "class": "the class probabilities (Diagnose tab)",
+    "leading_expert": "the GM-Gate chart (Diagnose tab, Routing)",
+    "clinical_steering": "the LC-Gate chart (Diagnose tab, Routing)",
+    "knockout": "Routing interventions (Teaching tab)",
+    "ood": "the out-of-distribution warning (Diagnose tab)",
+}
+LESSON_TOPICS = {
+    "class": "predicted class",
+    "leading_expert": "leading expert",
+    "clinical_steering": "clinical steering (LC-Gate)",
+    "knockout": "expert knock-out",
+    "ood": "unlike the training photos",
+}
+
+
+def lesson_question(question: str, stage: int | None, expert: int | None) -> str:
+    """One step's question (Markdown); `stage` and `expert` count from 0."""
+    if question == "class":
+        return "**Which class will the model predict for this case?**"
+    if question == "leading_expert":
+        return "**Which expert will the GM-Gate give the most weight?**"
+    if question == "clinical_steering":
+        return (
+            f"**At stage {stage + 1}, what steers the features more: the clinical data or the photo?** (The LC-Gate "
+            f"mixes an image-only path with a path fused with the clinical fields.)"
+        )
+    if question == "knockout":
+        return f"**If expert {expert + 1} is knocked out, does the predicted class stay or change?**"
+    return "**Is this photo unlike the photos the model was trained on?**"
+
+
+def lesson_progress(step: int, steps: int, right: int, answered: int) -> str:
+    """ "Step 3 of 10 · Score 2 of 2" (`step` counts from 1)."""
+    return f"**Step {step} of {steps}** · Score {right} of {answered}"
+
+
+def lesson_case_title(name: str, label: str | None) -> str:
+    return f"### Case `{name}`" + (f" (true class {label})" if label else "")
+
+
+def lesson_record(schema: MetadataSchema, record: Mapping[str, Any]) -> str:
+    """The filled clinical fields as a Markdown table; says so when none is filled."""
+    filled = [(schema.field(name), value) for name, value in record.items() if value is not None]
+    if not filled:
+        return "*No clinical field is recorded for this case.*"
+    rows = "\n".join(f"| {spec.label} | {spec.describe(value)} |" for spec, value in filled)
+    return f"| Clinical field | Value |\n|---|---|\n{rows}"
+
+
+def lesson_explanation(
+    question: str, prediction: Prediction, stage: int | None, expert: int | None, knocked_out: Prediction | None
+) -> str:
+    """One to three sentences explaining the model's answer from this case's own numbers (Markdown)."""
+    top = int(prediction.probabilities.argmax())
+    name = class_display_name(prediction.classes[top], prediction.class_labels)
+    if question == "class":
+        order = np.argsort(prediction.probabilities)[::-1]
+        second = class_display_name(prediction.classes[order[1]], prediction.class_labels)
+        return (
+            f"The model gives {name} {_percent(prediction.probabilities[top])}; the runner-up, {second}, gets "
+            f"{_percent(prediction.probabilities[order[1]])}. A model's score is not a diagnosis."
+        )
+    if question == "leading_expert":
+        gate = prediction.trace.gm_gate[0].numpy()
+        lead = int(gate.argmax())
+        return (
+            f"The GM-Gate gave expert {lead + 1} {_percent(gate[lead])} of the weight (the experts' weights sum to "
+            f"100%). Its vote counts most in the final mixture."
+        )
+    if question == "clinical_steering":
+        fused = float(prediction.trace.lc_gate[0, stage, LC_PATHS.index("fused")])
+        who = "the clinical data steered" if fused > 0.5 else "the photo alone carried"
+        return (
+            f"At stage {stage + 1} the LC-Gate put {_percent(fused)} of its weight on the fused path and "
+            f"{_percent(1 - fused)} on the image path: {who} this stage's features."
+        )
+    if question == "knockout":
+        changed = knocked_out.prediction != prediction.prediction
+        weight = float(prediction.trace.gm_gate[0, expert])
+        outcome = f"it becomes **{knocked_out.prediction}**" if changed else "it stays"
+        return (
+            f"Expert {expert + 1} had {_percent(weight)} of the GM-Gate weight. Without it the other experts share "
+            f"its weight; the top class was {prediction.prediction} and {outcome} "
+            f"({prediction.prediction} probability {_percent(prediction.probabilities[top])} → "
+            f"{_percent(knocked_out.probabilities[top])})."
+        )
+    ood = prediction.ood
+    far = "past" if not ood["in_distribution"] else "within"
+    return (
+        f"The photo's distance from the training images is {ood['score']:.1f}, {far} the threshold of "
+        f"{ood['threshold']:.1f}. "
+        + (OOD_WARNING if not ood["in_distribution"] else "The model has seen photos like it.")
+    )
+
+
+def lesson_feedback(right: bool, chosen: str, answer: str, explanation: str) -> str:
+    """The reveal after an answer: right or not, the model's answer and why (Markdown)."""
+    verdict = LESSON_RIGHT if right else LESSON_WRONG
+    return f"{verdict} You answered *{chosen}*; the model's answer: **{answer}**.\n\n{explanation}"
+
+
+def lesson_summary(by_topic: Mapping[str, tuple[int, int]], missed: Sequence[str]) -> str:
+    """The end of a lesson: right answers per question type and which views to revisit (Markdown).
+
+    `by_topic`: question type -> (right, asked); `missed`: the question types with a wrong answer."""
+    right = sum(r for r, _ in by_topic.values())
+    asked = sum(n for _, n in by_topic.values())
+    rows = "\n".join(f"| {LESSON_TOPICS[topic]} | {r} of {n} |" for topic, (r, n) in by_topic.items())
+    text = f"## Lesson complete: {right} of {asked} right\n\n| Question | Right |\n|---|---|\n{rows}\n\n"
+    if not missed:
+        return text + "Every answer matched the model's routing. Try the reader study next."
+    views = "\n".join(f"- {LESSON_TOPICS[topic]}: revisit {LESSON_VIEWS[topic]}" for topic in missed)
+    return text + f"**Worth revisiting:**\n{views}"
+
+
+def lesson_error(source: str, line: int | None, problem: str) -> str:
+    """A refused lesson file in one line: "routing.yaml line 12: unknown question type 'x'"."""
+    return f"{source} line {line}: {problem}" if line else f"{source}: {problem}"
+
+
+# --- The Reader study tab ---------------------------------------------------------------------------------------
+
+READER_INTRO = (
+    "A reader study in the style of Tschandl et al. (Nature Medicine 2020): for each case **you answer first** "
+    "(class and confidence), then the model's answer appears and you may revise. The instructor may switch on a "
+    "*faulty-AI* condition; which cases were faulty is revealed only at the end."
+)
+READER_SOURCE_BUNDLED = "Checkpoint examples and lesson cases"
+READER_SOURCE_CSV = "Uploaded CSV and photos"
+READER_NEED_CLASS = "Pick a class and a confidence first."
+READER_NOT_STARTED = "Start a study first."
+READER_DONE = "The study is complete: see the results below."
+CONFIDENCE_INFO = "1 = a guess, 5 = certain"
+
+
+def reader_progress(case: int, cases: int, phase: str) -> str:
+    """ "Case 2 of 12 · your answer first" (`case` counts from 1; `phase` "first" or "revise")."""
+    what = "your answer first" if phase == "first" else "the model's answer is shown: keep or revise yours"
+    return f"**Case {case} of {cases}** · {what}"
+
+
+def reader_ai_note(faulty_condition: bool) -> str:
+    if faulty_condition:
+        return "The model's answer (in this session some answers may be deliberately wrong: judge for yourself)."
+    return "The model's answer."
+
+
+def reader_started(cases: int, faulty: int, share: float) -> str:
+    if faulty:
+        return f"Study started: {cases} cases, faulty-AI condition on (share {share:.0%})."
+    return f"Study started: {cases} cases, the model shown faithfully."
+
+
+def reader_results(table: Sequence[Mapping[str, Any]], faulty_cases: Sequence[str], unfaulted: Sequence[str]) -> str:
+    """The end of a study (Markdown): one row per group with accuracy and balanced accuracy of the learner alone,
+    with AI and the AI as shown, and how often the AI turned an answer; then which cases were faulty."""
+
+    def score(value: float | None) -> str:
+        return "–" if value is None else f"{value:.2f}"
+
+    lines = [
+        "| Cases | n | you alone: acc / bal. acc | you with AI: acc / bal. acc | AI as shown: acc / bal. acc | "
+        "AI turned right → wrong | AI turned wrong → right |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in table:
+        lines.append(
+            f"| {row['group']} | {row['n']} | {score(row['first_accuracy'])} / {score(row['first_balanced'])} | "
+            f"{score(row['final_accuracy'])} / {score(row['final_balanced'])} | {score(row['shown_accuracy'])} / "
+            f"{score(row['shown_balanced'])} | {row['right_to_wrong']} | {row['wrong_to_right']} |"
+        )
+    parts = ["## Results", "\n".join(lines)]
+    if faulty_cases:
+        parts.append(f"**Faulty cases** (the AI's answer came from a routing intervention): {', '.join(faulty_cases)}.")
+    else:
+        parts.append("**No case was shown faulty:** every answer you saw was the model's own.")
+    if unfaulted:
+        parts.append(
+            f"Drawn for the faulty condition but shown faithfully, because no knock-out or forced expert changes "
+            f"their top class: {', '.join(unfaulted)}."
+        )
+    return "\n\n".join(parts)
+
+
+# Labels and buttons of the Lesson and Reader study tabs, and their one-line refusals.
+TAB_WORDS = {
+    "lesson": "Lesson",
+    "lesson_photo": "Lesson photo",
+    "your_answer": "Your answer",
+    "probabilities": "Class probabilities",
+    "lc_gate": "LC-Gate per stage",
+    "gm_gate": "GM-Gate",
+    "knockout": "Knock-out",
+    "one_csv": "upload exactly one CSV file together with its photos",
+    "no_cases": "no labelled case to study: choose the uploaded CSV and photos",
+    "instructor": "Instructor settings",
+    "cases": "Cases",
+    "csv_files": "CSV (image, clinical fields, label) and its photos",
+    "faulty": "Faulty-AI condition",
+    "share": "Share of faulty cases",
+    "start": "Start the study",
+    "case_photo": "Case photo",
+    "first_class": "Your diagnosis",
+    "first_confidence": "Your confidence",
+    "submit": "Submit my answer",
+    "ai_probabilities": "The model's probabilities",
+    "ai_routing": "GM-Gate (routing)",
+    "final_class": "Your final diagnosis",
+    "final_confidence": "Your final confidence",
+    "confirm": "Confirm and go on",
+    "csv": "Results (CSV)",
+    "json": "Results (JSON)",
+}
+READER_GROUPS = {"all": "all cases", "faulty": "faulty AI", "faithful": "faithful AI"}

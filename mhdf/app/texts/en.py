@@ -41,6 +41,18 @@ TEXTS = {
     "tab.diagnose": "Diagnose",
     "tab.teaching": "Teaching",
     "tab.api": "API",
+    "tab.lesson": "Lesson",
+    "tab.reader_study": "Reader study",
+    "teaching.start_here": (
+        "**Start here.** New to expert routing? Take the **Lesson** tab first: ten short steps, each asking "
+        "what the model will do before showing it. Then open the sections below for the details, or run a "
+        "**Reader study** with your class."
+    ),
+    "teaching.section.explained": "How the routing works, and this case explained",
+    "teaching.section.subgroups": "Results per patient subgroup (held-out test fold)",
+    "teaching.section.atlas": "Routing atlas of this checkpoint",
+    "teaching.section.interventions": "Routing interventions",
+    "teaching.section.compare": "Compare two cases",
     # notices
     "notice": "Research and teaching demo, {emphasis}: never use it to diagnose or treat anyone.",
     "notice.not_a_device": "not a medical device",
@@ -150,25 +162,22 @@ TEXTS = {
     "set.or": "{first} or {last}",
     # the Teaching tab
     "narrative.placeholder": "*Diagnose a case to see it explained here.*",
-    "subgroups.heading": "### Results per patient subgroup (held-out test fold)",
     "subgroups.none": "This checkpoint's model card reports no subgroup results.",
     "subgroups.fitzpatrick": "Fitzpatrick skin type",
     "subgroups.gender": "Gender",
     "subgroups.age_band": "Age (years)",
     "subgroups.header": "| {attribute} | cases | balanced accuracy | accuracy |",
     "subgroups.too_small": "too small to judge",
-    "atlas.heading": "### Routing atlas of this checkpoint",
     "atlas.label": "Routing atlas",
     "atlas.missing": "This checkpoint has no `routing_atlas.json` (written by `training.evaluate`).",
     "interventions.heading": (
-        "### Routing interventions\nOverride the gates for one run of the current case (photo and form of the "
+        "Override the gates for one run of the current case (photo and form of the "
         "Diagnose tab) and compare with the unmodified run."
     ),
     "button.intervene": "Run intervention",
     "run.unmodified": "Unmodified run",
     "run.intervened": "With intervention",
     "intervention.plot": "Routing: unmodified vs intervened",
-    "compare.heading": "### Compare two cases",
     "case_a": "Case A",
     "case_b": "Case B",
     "button.compare": "Compare cases",

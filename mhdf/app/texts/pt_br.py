@@ -120,6 +120,18 @@ TEXTS = {
     "tab.diagnose": "Diagnosticar",
     "tab.teaching": "Ensino",
     "tab.api": "API para programas",
+    "tab.lesson": "Lição",
+    "tab.reader_study": "Estudo de leitores",
+    "teaching.start_here": (
+        "**Comece aqui.** Novo em roteamento por especialistas? Faça primeiro a aba **Lição**: dez passos "
+        "curtos, cada um perguntando o que o modelo fará antes de mostrar. Depois abra as seções abaixo para "
+        "os detalhes, ou conduza um **Estudo de leitores** com a sua turma."
+    ),
+    "teaching.section.explained": "Como o roteamento funciona, e este caso explicado",
+    "teaching.section.subgroups": "Resultados por subgrupo de pacientes (partição de teste separada)",
+    "teaching.section.atlas": "Atlas de roteamento deste checkpoint",
+    "teaching.section.interventions": "Intervenções no roteamento",
+    "teaching.section.compare": "Comparar dois casos",
     # notices
     "notice": "Demonstração para pesquisa e ensino, {emphasis}: nunca a use para diagnosticar ou tratar ninguém.",
     "notice.not_a_device": "não é um dispositivo médico",
@@ -234,25 +246,22 @@ TEXTS = {
     "set.or": "{first} ou {last}",
     # the Teaching tab
     "narrative.placeholder": "*Diagnostique um caso para vê-lo explicado aqui.*",
-    "subgroups.heading": "### Resultados por subgrupo de pacientes (partição de teste separada)",
     "subgroups.none": "O cartão do modelo deste checkpoint não relata resultados por subgrupo.",
     "subgroups.fitzpatrick": "Fototipo de Fitzpatrick",
     "subgroups.gender": "Gênero",
     "subgroups.age_band": "Idade (anos)",
     "subgroups.header": "| {attribute} | casos | acurácia balanceada | acurácia |",
     "subgroups.too_small": "pequeno demais para avaliar",
-    "atlas.heading": "### Atlas de roteamento deste checkpoint",
     "atlas.label": "Atlas de roteamento",
     "atlas.missing": "Este checkpoint não tem `routing_atlas.json` (gerado por `training.evaluate`).",
     "interventions.heading": (
-        "### Intervenções no roteamento\nSobrescreva os portões em uma execução do caso atual (foto e formulário da "
+        "Sobrescreva os portões em uma execução do caso atual (foto e formulário da "
         "aba Diagnosticar) e compare com a execução sem alteração."
     ),
     "button.intervene": "Executar a intervenção",
     "run.unmodified": "Execução sem alteração",
     "run.intervened": "Com a intervenção",
     "intervention.plot": "Roteamento: sem alteração vs com intervenção",
-    "compare.heading": "### Comparar dois casos",
     "case_a": "Caso A",
     "case_b": "Caso B",
     "button.compare": "Comparar os casos",
