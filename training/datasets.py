@@ -26,6 +26,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from mhdf.inference.images import load_image
 from mhdf.metadata import DERM7PT, PAD_UFES_20, MetadataSchema
+from training.leakage import KNOWN_LEAKS, refused_columns
 
 # metadata.csv of PAD-UFES-20, in the order of the download.
 PAD_UFES_20_COLUMNS = (
@@ -67,7 +68,7 @@ class Sample:
     image_path: Path | None  # None when the image is listed but not on disk
     record: dict[str, Any]
     label: int
-    patient: str  # grouping key of the splits: patient_id, or the Derm7pt case
+    patient: str  # grouping key of the splits: patient_id, or the Derm7pt case (a lesion or image without patients)
     lesion: str  # lesion_id, unique only within its patient: (patient, lesion) identifies a lesion
 
 
@@ -110,10 +111,18 @@ class LesionDataset(torch.utils.data.Dataset):
 
 
 class LesionSource(ABC):
-    """A dataset as downloaded: its samples, schema and classes; subclasses read one dataset's layout."""
+    """A dataset as downloaded: its samples, schema and classes; subclasses read one dataset's layout.
+
+    `never_inputs` declares, with a reason, the columns the loader never reads as model inputs (`refused_fields`
+    adds every other column of the table that is not a field); `leaky_inputs` lists inputs that a schema file let
+    through with ``allow_leaky``.
+    """
 
     name: str
     schema: MetadataSchema
+    never_inputs: dict[str, str] = {}
+    leaky_inputs: dict[str, str] = {}
+    has_patients = True  # False: the table has no patient ids, so `patients` holds lesion or image groups
 
     def __init__(self, root: Path, table: pd.DataFrame, samples: list[Sample], allow_missing_images: bool):
         self.root = root
@@ -143,6 +152,21 @@ class LesionSource(ABC):
     def patients(self) -> np.ndarray:
         return np.array([sample.patient for sample in self.samples])
 
+    @property
+    def num_patients(self) -> int | None:
+        """Distinct patients, or None when the table has none."""
+        return len(set(self.patients.tolist())) if self.has_patients else None
+
+    @property
+    def num_lesions(self) -> int:
+        """Distinct lesions: (patient, lesion) pairs, as PAD-UFES-20 reuses lesion ids across patients."""
+        return len({(sample.patient, sample.lesion) for sample in self.samples})
+
+    @property
+    def refused_fields(self) -> dict[str, str]:
+        """{column: reason} of every column of the table that the model never reads."""
+        return refused_columns(list(self.table.columns), self.schema.field_names, self.never_inputs)
+
     def dataset(self, indices: Sequence[int] | np.ndarray | None = None, transform=None) -> LesionDataset:
         """A torch Dataset over the samples at `indices` (all by default)."""
         samples = self.samples if indices is None else [self.samples[i] for i in indices]
@@ -159,6 +183,46 @@ class LesionSource(ABC):
         folds_csv: str | Path | None = None,
     ) -> Split:
         """Sample indices for training, model selection and testing on fold `fold`."""
+
+
+class GroupedSource(LesionSource):
+    """A dataset without an official split: class-stratified folds that keep every group whole.
+
+    The group of a sample is `Sample.patient`: its patient where the table has patients, otherwise its lesion,
+    otherwise the image itself (`group_keys`).
+    """
+
+    def folds(self, num_folds: int = 5, seed: int = 0) -> np.ndarray:
+        """Fold 0..num_folds-1 of every sample (`patient_folds` over the groups)."""
+        return patient_folds(self.labels, self.patients, num_folds=num_folds, seed=seed)
+
+    def split(
+        self,
+        fold: int = 0,
+        *,
+        num_folds: int = 5,
+        seed: int = 0,
+        val_fraction: float = 0.2,
+        folds_csv: str | Path | None = None,
+    ) -> Split:
+        """Fold `fold` is the test set; a group-whole validation set is carved from the other folds.
+
+        With `folds_csv`, the folds are read from it when it exists and written to it otherwise, so a run's
+        evaluation reuses its training folds.
+        """
+        if folds_csv is not None and Path(folds_csv).exists():
+            folds = read_folds_csv(folds_csv, self)
+        else:
+            folds = self.folds(num_folds, seed)
+            if folds_csv is not None:
+                write_folds_csv(folds_csv, self, folds)
+        if fold not in set(folds.tolist()):
+            raise ValueError(f"fold {fold} does not exist; the folds are {sorted(set(folds.tolist()))}")
+        if leaks := leaking_patients(self.patients, folds):
+            warnings.warn(f"patients or lesions in more than one fold: {_listing(leaks)}", stacklevel=2)
+        test = np.flatnonzero(folds == fold)
+        train, val = carve_validation(np.flatnonzero(folds != fold), self.labels, self.patients, val_fraction, seed)
+        return Split(train=train, val=val, test=test)
 
 
 def _parse_records(schema: MetadataSchema, table: pd.DataFrame, ids: Sequence[str]) -> list[dict[str, Any]]:
@@ -183,7 +247,7 @@ def _find_images(folder: Path) -> dict[str, Path]:
     return found
 
 
-class PadUfes20(LesionSource):
+class PadUfes20(GroupedSource):
     """PAD-UFES-20 as downloaded: `root/metadata.csv` and images under `root/images` (any sub-folders).
 
     Folds: a `fold_column` in metadata.csv (default "fold", used when present) gives the user's own folds;
@@ -192,6 +256,13 @@ class PadUfes20(LesionSource):
 
     name = "pad-ufes-20"
     schema = PAD_UFES_20
+    never_inputs = {
+        "biopsed": KNOWN_LEAKS["biopsed"],
+        "diagnostic": "the label",
+        "img_id": "the image file name",
+        "patient_id": "the grouping key of the folds",
+        "lesion_id": "the lesion key",
+    }
 
     def __init__(self, root: str | Path, *, fold_column: str = "fold", allow_missing_images: bool = False) -> None:
         root = Path(root)
@@ -233,34 +304,6 @@ class PadUfes20(LesionSource):
             return self.user_folds
         return patient_folds(self.labels, self.patients, num_folds=num_folds, seed=seed)
 
-    def split(
-        self,
-        fold: int = 0,
-        *,
-        num_folds: int = 5,
-        seed: int = 0,
-        val_fraction: float = 0.2,
-        folds_csv: str | Path | None = None,
-    ) -> Split:
-        """Fold `fold` is the test set; a patient-grouped validation set is carved from the other folds.
-
-        With `folds_csv`, the folds are read from it when it exists and written to it otherwise, so a run's
-        evaluation reuses its training folds.
-        """
-        if folds_csv is not None and Path(folds_csv).exists():
-            folds = read_folds_csv(folds_csv, self)
-        else:
-            folds = self.folds(num_folds, seed)
-            if folds_csv is not None:
-                write_folds_csv(folds_csv, self, folds)
-        if fold not in set(folds.tolist()):
-            raise ValueError(f"fold {fold} does not exist; the folds are {sorted(set(folds.tolist()))}")
-        if leaks := leaking_patients(self.patients, folds):
-            warnings.warn(f"patients in more than one fold: {_listing(leaks)}", stacklevel=2)
-        test = np.flatnonzero(folds == fold)
-        train, val = carve_validation(np.flatnonzero(folds != fold), self.labels, self.patients, val_fraction, seed)
-        return Split(train=train, val=val, test=test)
-
 
 def _read_fold_column(table: pd.DataFrame, column: str, csv: Path) -> np.ndarray:
     values = pd.to_numeric(table[column].str.strip(), errors="coerce")
@@ -278,6 +321,7 @@ class Derm7pt(LesionSource):
 
     name = "derm7pt"
     schema = DERM7PT
+    never_inputs = {"management": KNOWN_LEAKS["management"], "diagnosis": "the label"}
 
     def __init__(self, root: str | Path, *, image_column: str = "derm", allow_missing_images: bool = False) -> None:
         root = Path(root)
@@ -422,7 +466,7 @@ DATASETS = {PadUfes20.name: PadUfes20, Derm7pt.name: Derm7pt}
 
 
 def load_dataset(name: str, root: str | Path, **kwargs: Any) -> LesionSource:
-    """The dataset `name` ("pad-ufes-20" or "derm7pt") read from `root`; kwargs go to its loader."""
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
-    return DATASETS[name](root, **kwargs)
+    """The dataset `name` (any of `training.sources.SOURCES`) read from `root`; kwargs go to its loader."""
+    from training.sources import load_source  # the registry imports the loaders, which import this module
+
+    return load_source(name, root, **kwargs)
