@@ -32,6 +32,8 @@ KNOWN_LEAKS: dict[str, str] = {
     "dx_type": _CONFIRMATION,
     "diagnosis_confirm_type": _CONFIRMATION,
     "biopsed": "every BCC, MEL and SCC lesion was biopsied, so the biopsy reveals the malignant classes",
+    "biopsied": "whether the lesion was biopsied, which reveals the suspected malignant classes",
+    "biopsy": "whether the lesion was biopsied, which reveals the suspected malignant classes",
     "concomitant_biopsy": "whether the lesion was biopsied, which reveals the suspected malignant classes",
     "benign_malignant": "benign or malignant: the label, or its parent class",
     "melanocytic": "melanocytic or not: part of the diagnosis",
