@@ -213,7 +213,7 @@ def main(args: argparse.Namespace) -> int:
 
 def infer_schema_file(args: argparse.Namespace) -> int:
     """--infer-schema: drafts the schema file of a CSV (exit 0), or says why it cannot (exit 2)."""
-    if args.dataset != "csv" or args.label_column is None or args.image_column in (None, "derm"):
+    if args.dataset != "csv" or args.label_column is None or args.image_column is None:
         print("error: --infer-schema needs --dataset csv, --image-column C and --label-column C", file=sys.stderr)
         return 2
     try:

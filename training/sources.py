@@ -40,8 +40,8 @@ def add_dataset_arguments(group: argparse._ActionsContainer, required: bool = Tr
     group.add_argument("--data", required=required, type=Path, help="dataset folder as downloaded (csv: the CSV)")
     group.add_argument("--dataset", required=required, default=None, choices=sorted(SOURCES), help="dataset layout")
     group.add_argument(
-        "--image-column", default="derm",
-        help="derm7pt: the photo to use, derm or clinic; csv with --infer-schema: the column naming the image",
+        "--image-column", default=None,
+        help="derm7pt: derm (default) or clinic photos; csv with --infer-schema: the column naming the image",
     )  # fmt: skip
     group.add_argument("--schema", default=None, type=Path, help="csv: the schema file (YAML or JSON)")
     group.add_argument(

@@ -12,6 +12,7 @@ the source ``dataset``...) are never fields here; `training.leakage` lists them 
 
 from __future__ import annotations
 
+from mhdf.metadata.pad_ufes_20 import FITZPATRICK_LABELS
 from mhdf.metadata.schema import FieldSpec, MetadataSchema, capitalized_labels
 
 # isic-metadata 4.12.0: MetadataRow.sex, AnatomSiteGeneralEnum, FitzpatrickSkinType.
@@ -50,15 +51,6 @@ HAM10000_CLASS_LABELS = {
     "VASC": "Vascular lesion",
 }
 ISIC_2020_TARGET_LABELS = {"benign": "Benign", "malignant": "Malignant"}
-
-_FITZPATRICK_LABELS = {
-    "I": "I (always burns, never tans)",
-    "II": "II (usually burns, tans minimally)",
-    "III": "III (sometimes burns, tans uniformly)",
-    "IV": "IV (burns minimally, always tans well)",
-    "V": "V (rarely burns, tans profusely)",
-    "VI": "VI (never burns)",
-}
 
 
 _SITE_LABELS = {"head/neck": "Head or neck", "palms/soles": "Palms or soles", "oral/genital": "Oral or genital"}
@@ -163,7 +155,7 @@ ISIC_ARCHIVE = MetadataSchema(
             values=ISIC_FITZPATRICK,
             aliases={str(i): roman for i, roman in enumerate(ISIC_FITZPATRICK, start=1)},
             description="Fitzpatrick phototype of the patient's skin.",
-            value_labels=_FITZPATRICK_LABELS,
+            value_labels=dict(zip(ISIC_FITZPATRICK, FITZPATRICK_LABELS.values(), strict=True)),
         ),
         _yes_no("personal_hx_mm", "Personal history of melanoma", "The patient has had a melanoma before."),
         _yes_no("family_hx_mm", "Family history of melanoma", "A first-degree relative has had a melanoma."),
