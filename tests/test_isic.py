@@ -16,7 +16,7 @@ from helpers import (
     write_isic_archive,
 )
 
-from training import check_data
+from training import check_data, synthetic
 from training.datasets import leaking_patients
 from training.isic import ARCHIVE_CLASS_MAP, Ham10000, Isic2019, Isic2020, IsicArchive, archive_class
 from training.leakage import KNOWN_LEAKS
@@ -138,3 +138,15 @@ def test_the_doctor_reports_inputs_refusals_groups_and_no_group_leakage(tmp_path
     assert report["group_leakage"] is False and "patient_leakage" not in report
     assert sum(report["folds"].values()) == len(source.samples)
     assert code == 0 and report["healthy"]
+
+
+@pytest.mark.parametrize("layout", ["ham10000", "isic-2019"])
+def test_the_synthetic_generator_writes_the_ham10000_and_isic_2019_layouts(tmp_path, layout):
+    out = tmp_path / layout
+    synthetic.main(synthetic.get_args_parser().parse_args(["--out", str(out), "--n", "60", "--size", "32",
+                                                            "--layout", layout]))  # fmt: skip
+    source = load_source(layout, out)
+    assert len(source.samples) == 60 and not source.missing_images
+    assert source.num_patients is None and source.num_lesions < 60  # repeat photos of a lesion, as in the real sets
+    assert len({source.classes[label] for label in source.labels}) >= 5
+    assert leaking_patients(source.patients, source.folds(num_folds=3)) == []
