@@ -49,6 +49,8 @@ DERM7PT_GROUPS = {
 DERM7PT_DIAGNOSES = {diagnosis: cls for cls, diagnoses in DERM7PT_GROUPS.items() for diagnosis in diagnoses}
 DERM7PT_SPLITS = ("train", "valid", "test")
 DERM7PT_COLUMNS = ("case_num", "diagnosis", "clinic", "derm")
+DERM7PT_CRITERIA = ("seven_point_score", "pigment_network", "streaks", "pigmentation", "regression_structures",
+                    "dots_and_globules", "blue_whitish_veil", "vascular_structures")  # fmt: skip
 # PAD-UFES-20's real metadata.csv, bundled unchanged (no photos; attribution in training/data/README.md).
 PAD_UFES_20_METADATA = Path(__file__).resolve().parent / "data" / "pad_ufes_20_metadata.csv"
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
@@ -321,7 +323,16 @@ class Derm7pt(LesionSource):
 
     name = "derm7pt"
     schema = DERM7PT
-    never_inputs = {"management": KNOWN_LEAKS["management"], "diagnosis": "the label"}
+    never_inputs = {
+        "management": KNOWN_LEAKS["management"],
+        "diagnosis": "the label",
+        "level_of_diagnostic_difficulty": "rated with the diagnosis",
+        "case_num": "the case id",
+        "clinic": "an image file",
+        "derm": "an image file",
+        **dict.fromkeys(DERM7PT_CRITERIA, "a seven-point checklist criterion read from the photo; it scores melanoma"),
+    }
+    has_patients = False  # one case per lesion, no patient ids
 
     def __init__(self, root: str | Path, *, image_column: str = "derm", allow_missing_images: bool = False) -> None:
         root = Path(root)
