@@ -1,8 +1,19 @@
 """One epoch on every new layout; `Predictor` loads the checkpoint, and the app's form has the schema's fields."""
 
+import json
+import urllib.request
+
 import pytest
 import yaml
-from helpers import train_tiny, write_clinic, write_ham10000, write_isic_2019, write_isic_2020, write_isic_archive
+from helpers import (
+    running_app,
+    train_tiny,
+    write_clinic,
+    write_ham10000,
+    write_isic_2019,
+    write_isic_2020,
+    write_isic_archive,
+)
 
 from mhdf.app.form import form_fields
 from mhdf.inference import Predictor
@@ -60,3 +71,15 @@ def test_a_leaky_schema_trains_only_when_allowed_and_the_model_card_records_it(t
     card = read_model_card(run / "best")
     assert "biopsied" in card["leaky_inputs"]
     assert "allow_leaky" in Predictor.from_pretrained(run / "best", device="cpu").config.training_data
+
+
+@pytest.mark.slow
+def test_the_app_renders_the_form_of_a_checkpoint_trained_on_a_schema_file(tmp_path):
+    root = write_clinic(tmp_path / "data")
+    run = tmp_path / "run"
+    train_tiny(root, run, "--epochs", "1", "--num-folds", "3", "--schema", str(root / "clinic.yaml"), dataset="csv")
+    with running_app(tmp_path / "app", checkpoint=run / "best") as app:
+        config = json.loads(urllib.request.urlopen(app.url + "config", timeout=30).read())
+    labels = {component.get("props", {}).get("label") for component in config["components"]}
+    assert {"Body site", "Smoker"} <= labels and any(str(label).startswith("Age") for label in labels)
+    assert "Body region" not in labels  # PAD-UFES-20's form is not shown
