@@ -473,6 +473,7 @@ def read_folds_csv(path: str | Path, source: LesionSource) -> np.ndarray:
     return np.array([fold_of[image_id] for image_id in ids], dtype=np.int64)
 
 
+# The loaders defined here; training.sources.SOURCES adds the one-table layouts (ISIC family, CSV).
 DATASETS = {PadUfes20.name: PadUfes20, Derm7pt.name: Derm7pt}
 
 

@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from training.csv_dataset import CsvSource
-from training.datasets import Derm7pt, LesionSource, PadUfes20
+from training.datasets import DATASETS, Derm7pt, LesionSource
 from training.isic import ISIC_2020_TASKS, Ham10000, Isic2019, Isic2020, IsicArchive
 
+# The loaders of training.datasets, then the one-table layouts.
 SOURCES: dict[str, type[LesionSource]] = {
-    source.name: source for source in (PadUfes20, Derm7pt, Isic2019, Isic2020, Ham10000, IsicArchive, CsvSource)
+    **DATASETS,
+    **{source.name: source for source in (Isic2019, Isic2020, Ham10000, IsicArchive, CsvSource)},
 }
 # The loader options each dataset takes from the command line (argparse dest -> loader keyword).
 OPTIONS: dict[str, dict[str, str]] = {

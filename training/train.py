@@ -1,4 +1,5 @@
-"""Train MHDF-Net (or one of its baselines / ablations) on PAD-UFES-20 or Derm7pt as downloaded.
+"""Train MHDF-Net (or one of its baselines / ablations) on a dataset as downloaded (`training.sources`: PAD-UFES-20,
+Derm7pt, ISIC 2019, ISIC 2020, HAM10000, an ISIC Archive download, or any CSV with a schema file).
 
     python -m training.train --data DIR --dataset pad-ufes-20 --fold 0 --out runs/pad-fold0
     torchrun --nproc_per_node=4 -m training.train ...   # DistributedDataParallel, one process per GPU
@@ -20,8 +21,9 @@ metadata"):
 * ``--class-weighted``: inverse-frequency class weights in the loss (paper: ``--no-class-weighted``);
 * ``--early-stopping 20``: stop after 20 epochs without a better validation BACC (paper: 0, all 150 epochs).
 
-Model selection is honest: on PAD-UFES-20, fold K is the test fold and is never looked at; the best epoch is
-chosen by balanced accuracy on a patient-grouped validation split carved from the other folds. Derm7pt uses
+Model selection is honest: fold K is the test fold and is never looked at; the best epoch is chosen by balanced
+accuracy on a group-whole validation split carved from the other folds (folds keep every patient whole, else every
+lesion, else every image; docs/datasets.md). Derm7pt uses
 its official train / valid / test split. RUN_DIR receives:
 
 * ``args.json``: the resolved arguments; ``splits.csv``: which image served for train / val / test;
@@ -396,7 +398,7 @@ def fit_trust_files(args: argparse.Namespace, source: LesionSource, split: Split
 
 
 def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
-    parser = PresetArgumentParser(description="Train MHDF-Net on PAD-UFES-20 or Derm7pt", add_help=add_help)
+    parser = PresetArgumentParser(description="Train MHDF-Net on a skin-lesion dataset", add_help=add_help)
     data = parser.add_argument_group("data")
     add_dataset_arguments(data)
     data.add_argument("--fold", default=0, type=int, help="test fold, never used for training (not Derm7pt)")
