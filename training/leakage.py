@@ -109,7 +109,8 @@ def _codes(values: Sequence[Any], numeric: bool) -> np.ndarray:
     missing = series.isna()
     if numeric and (~missing).any():
         numbers = pd.to_numeric(series[~missing], errors="coerce")
-        bins = pd.qcut(numbers.rank(method="first"), min(NUMERIC_BINS, len(numbers)), labels=False)
+        # value deciles; tied values stay in one bin (ranking them apart would follow the table's row order)
+        bins = pd.qcut(numbers, min(NUMERIC_BINS, len(numbers)), labels=False, duplicates="drop")
         series = series.copy()
         series[~missing] = bins.astype(str)
     series = series.where(~missing, "<missing>").astype(str)
