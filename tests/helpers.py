@@ -193,3 +193,172 @@ def evaluate_tiny(checkpoint, data, out, *extra, dataset="pad-ufes-20"):
     """`training.evaluate` of a tiny run's checkpoint on its held-out fold 0, in this process."""
     argv = ["--checkpoint", str(checkpoint), "--data", str(data), "--dataset", dataset, "--out", str(out)]
     evaluate.main(evaluate.get_args_parser().parse_args([*argv, "--workers", "0", "--threads", "1", *extra]))
+
+
+def _photo(path: Path, shade: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (32, 32), (shade % 256, 90, 60)).save(path)
+
+
+ISIC_2019_CLASSES = ("MEL", "NV", "BCC", "AK", "BKL", "DF", "VASC", "SCC")
+SITES_2019 = ("anterior torso", "head/neck", "lower extremity", "posterior torso", "upper extremity", "")
+
+
+def isic_2019_rows(n: int = 48) -> list[tuple[str, str, str]]:
+    """(image, class, lesion_id) of the ISIC 2019 fixture: images 0..31 are pairs of photos of one lesion, the rest
+    have no lesion_id (as 2,400 rows of the real table)."""
+    rows = []
+    for i in range(n):
+        lesion = i // 2 if i < 32 else None
+        cls = ISIC_2019_CLASSES[(lesion if lesion is not None else i) % len(ISIC_2019_CLASSES)]
+        rows.append((f"ISIC_{i:07d}", cls, f"BCN_{lesion:07d}" if lesion is not None else ""))
+    return rows
+
+
+def write_isic_2019(root: Path, rows=None) -> Path:
+    """ISIC_2019_Training_Metadata.csv, the one-hot ISIC_2019_Training_GroundTruth.csv and the JPEGs."""
+    rows = isic_2019_rows() if rows is None else rows
+    meta = ["image,age_approx,anatom_site_general,lesion_id,sex"]
+    truth = ["image," + ",".join(ISIC_2019_CLASSES) + ",UNK"]
+    for i, (image, cls, lesion) in enumerate(rows):
+        age = "" if i % 11 == 5 else f"{20 + 5 * (i % 12)}.0"
+        meta.append(f"{image},{age},{SITES_2019[i % len(SITES_2019)]},{lesion},{('female', 'male', '')[i % 3]}")
+        truth.append(image + "," + ",".join("1.0" if c == cls else "0.0" for c in ISIC_2019_CLASSES) + ",0.0")
+        _photo(root / "ISIC_2019_Training_Input" / f"{image}.jpg", 40 * ISIC_2019_CLASSES.index(cls))
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "ISIC_2019_Training_Metadata.csv").write_text("\n".join(meta) + "\n")
+    (root / "ISIC_2019_Training_GroundTruth.csv").write_text("\n".join(truth) + "\n")
+    return root
+
+
+# diagnosis of ISIC 2020 rows: 3 in 10 melanoma, 1 in 10 unknown, 1 seborrheic keratosis, the rest nevus.
+def isic_2020_diagnosis(i: int) -> str:
+    if i == 7:
+        return "seborrheic keratosis"
+    return ("melanoma", "nevus", "unknown", "nevus", "melanoma", "nevus", "nevus", "melanoma", "nevus", "nevus")[i % 10]
+
+
+def write_isic_2020(root: Path, n: int = 50, folder: str = "train") -> Path:
+    """train.csv (the Kaggle / ISIC 2020 columns) with 12 patients, and one JPEG per row under `folder`."""
+    lines = ["image_name,patient_id,sex,age_approx,anatom_site_general_challenge,diagnosis,benign_malignant,target"]
+    sites = ("torso", "lower extremity", "upper extremity", "head/neck", "", "palms/soles")
+    for i in range(n):
+        diagnosis = isic_2020_diagnosis(i)
+        malignant = diagnosis == "melanoma"
+        lines.append(
+            f"ISIC_{i:07d},IP_{i % 12:07d},{('male', 'female')[i % 12 % 2]},{30 + i % 12 * 4}.0,{sites[i % 6]},"
+            f"{diagnosis},{'malignant' if malignant else 'benign'},{int(malignant)}"
+        )
+        _photo(root / folder / f"ISIC_{i:07d}.jpg", 200 if malignant else 60)
+    (root / "train.csv").write_text("\n".join(lines) + "\n")
+    return root
+
+
+HAM10000_DX = ("akiec", "bcc", "bkl", "df", "mel", "nv", "vasc")
+HAM10000_DX_TYPES = {"akiec": "histo", "bcc": "histo", "bkl": "consensus", "df": "consensus", "mel": "histo",
+                     "nv": "follow_up", "vasc": "consensus"}  # fmt: skip
+
+
+def write_ham10000(root: Path, n_lesions: int = 35, with_dataset: bool = True) -> Path:
+    """HAM10000_metadata.csv and its images over HAM10000_images_part_1/_2: every third lesion photographed twice."""
+    header = "lesion_id,image_id,dx,dx_type,age,sex,localization" + (",dataset" if with_dataset else "")
+    lines, image = [header], 0
+    sites = ("back", "lower extremity", "trunk", "face", "unknown", "upper extremity", "abdomen")
+    for lesion in range(n_lesions):
+        dx = HAM10000_DX[lesion % len(HAM10000_DX)]
+        for _ in range(2 if lesion % 3 == 0 else 1):
+            sex = ("male", "female", "unknown")[lesion % 3]
+            row = (
+                f"HAM_{lesion:07d},ISIC_{image:07d},{dx},{HAM10000_DX_TYPES[dx]},{35 + 5 * (lesion % 9)}.0,{sex},"
+                + (sites[lesion // 7 % len(sites)])
+            )
+            lines.append(row + (",vidir_modern" if with_dataset else ""))
+            part = 1 + image % 2
+            _photo(root / f"HAM10000_images_part_{part}" / f"ISIC_{image:07d}.jpg", 30 * HAM10000_DX.index(dx))
+            image += 1
+    (root / "HAM10000_metadata.csv").write_text("\n".join(lines) + "\n")
+    return root
+
+
+ARCHIVE_HEADER = (
+    "isic_id,attribution,copyright_license,age_approx,anatom_site_general,benign_malignant,clin_size_long_diam_mm,"
+    "concomitant_biopsy,diagnosis_1,diagnosis_2,diagnosis_3,diagnosis_4,diagnosis_5,diagnosis_confirm_type,"
+    "family_hx_mm,fitzpatrick_skin_type,image_type,lesion_id,melanocytic,patient_id,personal_hx_mm,sex"
+)
+ARCHIVE_DIAGNOSES = (  # (diagnosis_1..3, expected ISIC 2019 class or None when left out)
+    ("Malignant", "Malignant melanocytic proliferations (Melanoma)", "Melanoma in situ", "MEL"),
+    ("Benign", "Benign melanocytic proliferations", "Nevus", "NV"),
+    ("Malignant", "Malignant adnexal epithelial proliferations - Follicular", "Basal cell carcinoma", "BCC"),
+    ("Benign", "Benign epidermal proliferations", "Seborrheic keratosis", "BKL"),
+    ("Benign", "Benign soft tissue proliferations - Vascular", "Hemangioma", "VASC"),
+    ("Benign", "Cysts", "", None),
+)
+
+
+def write_isic_archive(root: Path, n: int = 40) -> Path:
+    """A folder as `isic image download` writes it: metadata.csv (the archive's columns) and ISIC_*.jpg beside it.
+    Patient IP_S2 shares lesion IL_0000003 with patient IP_0000003, which the doctor reports."""
+    lines = [ARCHIVE_HEADER]
+    for i in range(n):
+        d1, d2, d3, _ = ARCHIVE_DIAGNOSES[i % len(ARCHIVE_DIAGNOSES)]
+        patient = "IP_S2" if i == 39 else f"IP_{i % 10:07d}"
+        lesion = f"IL_{i % 20:07d}" if i != 39 else "IL_0000003"
+        if i == 39:
+            d1, d2, d3, _ = ARCHIVE_DIAGNOSES[3 % len(ARCHIVE_DIAGNOSES)]
+        lines.append(
+            f"ISIC_{9000000 + i},Hospital {i % 3},CC-BY,{40 + i % 8 * 5},{SITES_2019[i % 5]},"
+            f"{'malignant' if d1 == 'Malignant' else 'benign'},{3 + i % 7}.5,{i % 2 == 0},{d1},{d2},{d3},,,"
+            f"histopathology,{i % 4 == 0},{('I', 'II', 'III', '')[i % 4]},dermoscopic,{lesion},{i % 2 == 1},"
+            f"{patient},False,{('female', 'male')[i % 2]}"
+        )
+        _photo(root / f"ISIC_{9000000 + i}.jpg", 25 * (i % len(ARCHIVE_DIAGNOSES)))
+    (root / "metadata.csv").write_text("\n".join(lines) + "\n")
+    return root
+
+
+CLINIC_SCHEMA = """\
+name: clinic
+label: Our clinic
+image_column: photo
+image_folder: photos
+label_column: diagnosis
+classes:
+  benign: Benign lesion
+  malignant: Malignant lesion
+patient_column: patient
+fields:
+  - name: age
+    kind: numeric
+    unit: years
+    range: [0, 120]
+    label: Age
+    group: patient
+  - name: site
+    kind: categorical
+    values: [face, trunk, limb]
+    label: Body site
+  - name: smoker
+    kind: boolean
+    values: ["False", "True"]
+    aliases: {"no": "False", "yes": "True"}
+    label: Smoker
+    group: patient
+"""
+
+
+def write_clinic(root: Path, n: int = 40) -> Path:
+    """clinic.csv (photo, diagnosis, patient, age, site, smoker, biopsied) and photos/; half the photo cells name
+    the file, half only its id."""
+    lines = ["photo,diagnosis,patient,age,site,smoker,biopsied"]
+    for i in range(n):
+        malignant = i % 3 == 0
+        photo = f"img{i:03d}" + (".jpg" if i % 2 else "")
+        age = "" if i % 9 == 4 else str(30 + i)
+        lines.append(
+            f"{photo},{'malignant' if malignant else 'benign'},P{i % 14},{age},{('face', 'trunk', 'limb')[i % 3]},"
+            f"{('yes', 'no')[i % 2]},{'yes' if malignant else 'no'}"
+        )
+        _photo(root / "photos" / f"img{i:03d}.jpg", 200 if malignant else 50)
+    (root / "clinic.csv").write_text("\n".join(lines) + "\n")
+    (root / "clinic.yaml").write_text(CLINIC_SCHEMA)
+    return root

@@ -1,13 +1,17 @@
-"""Dataset doctor: checks a freshly downloaded PAD-UFES-20 or Derm7pt folder before training on it.
+"""Dataset doctor: checks a freshly downloaded dataset (any `--dataset` of `training.sources`) before training on it.
 
-    python -m training.check_data --data DIR --dataset pad-ufes-20|derm7pt [--json] [--folds K] [--seed S]
+    python -m training.check_data --data DIR --dataset NAME [--json] [--folds K] [--seed S]
     python -m training.check_data --data DIR --dataset pad-ufes-20 --export-onehot81 features.csv
+    python -m training.check_data --data DIR --dataset csv --infer-schema FILE --image-column C --label-column C \
+        [--patient-column C] [--lesion-column C]
 
 Reports counts (images, patients, lesions or cases, per class), images listed in the metadata but absent
-from disk, images that do not decode, missing clinical values per field, and the splits: fold sizes and
-patient leakage across folds for PAD-UFES-20, the official split for Derm7pt. A PAD-UFES-20 lesion is a
-(patient_id, lesion_id) pair, as lesion ids repeat across patients. `--json` prints one JSON
-object instead. Exit status: 0 healthy, 1 problems found, 2 the dataset could not be read at all.
+from disk, images that do not decode, missing clinical values per field, the input fields and the columns
+never read (with the reason), input fields that predict the label on their own (`training.leakage`), lesions
+listed under two patients, and the splits: fold sizes and group leakage across folds (the official split for
+Derm7pt). A PAD-UFES-20 lesion is a (patient_id, lesion_id) pair, as lesion ids repeat across patients.
+`--json` prints one JSON object instead. Exit status: 0 healthy, 1 problems found, 2 the dataset could not be
+read at all. `--infer-schema` drafts a schema file for `--dataset csv` from the table and exits.
 
 `--export-onehot81 OUT.csv` also writes PAD-UFES-20's clinical data as the 81 one-hot features of the published
 preprocessing (`mhdf.metadata.encode_onehot81`), one row per image after `img_id`, `patient_id`, `lesion_id` and
@@ -28,7 +32,10 @@ import pandas as pd
 
 from mhdf.inference.images import load_image
 from mhdf.metadata import ONEHOT81_COLUMNS, encode_onehot81
-from training.datasets import DATASETS, Derm7pt, LesionSource, PadUfes20, leaking_patients, load_dataset
+from training.csv_dataset import write_inferred_schema
+from training.datasets import Derm7pt, GroupedSource, LesionSource, PadUfes20, leaking_patients
+from training.leakage import PREDICTIVE_THRESHOLD, predictive_fields
+from training.sources import add_dataset_arguments, source_from_args
 
 
 def unreadable_images(source: LesionSource) -> list[str]:
@@ -56,25 +63,43 @@ def check_dataset(source: LesionSource, num_folds: int = 5, seed: int = 0) -> di
         report["image_column"] = source.image_column
     else:
         report["images"] = len(source.samples)
-        report["patients"] = len(set(source.patients.tolist()))
-        # a lesion_id is unique only within its patient: PAD-UFES-20 reuses 250 of them across patients
-        report["lesions"] = len({(sample.patient, sample.lesion) for sample in source.samples})
+    report["patients"] = source.num_patients
+    report["lesions"] = source.num_lesions
     report["classes"] = {cls: counts.get(index, 0) for index, cls in enumerate(source.classes)}
+    report["left_out_classes"] = getattr(source, "left_out_classes", {})
+    report["input_fields"] = source.schema.field_names
+    report["refused_fields"] = source.refused_fields
+    report["leaky_inputs"] = source.leaky_inputs
+    report["predictive_fields"] = predictive_fields(source.schema, source.records, source.labels)
+    report["lesions_under_two_patients"] = getattr(source, "shared_lesions", {})
     report["missing_images"] = source.missing_images
     report["unreadable_images"] = unreadable_images(source)
     report["missing_fields"] = {
         name: sum(record[name] is None for record in source.records) for name in source.schema.field_names
     }
-    problems = []
+    problems, warnings = [], []
     if source.missing_images:
         problems.append(f"{len(source.missing_images)} images listed in the metadata are missing on disk")
     if report["unreadable_images"]:
         problems.append(f"{len(report['unreadable_images'])} images cannot be decoded")
-    if isinstance(source, PadUfes20):
+    if report["lesions_under_two_patients"]:
+        warnings.append(
+            f"{len(report['lesions_under_two_patients'])} lesions are listed under two or more patients "
+            "(their patients share one fold group)"
+        )
+    if report["leaky_inputs"]:
+        warnings.append(f"allow_leaky: the inputs {', '.join(report['leaky_inputs'])} give the label away")
+    for name, score in report["predictive_fields"].items():
+        warnings.append(
+            f"input field {name!r} alone explains {score:.0%} of the label's entropy (U >= {PREDICTIVE_THRESHOLD}): "
+            "check that it is recorded before the diagnosis"
+        )
+    if isinstance(source, GroupedSource):
+        user_folds = isinstance(source, PadUfes20) and source.user_folds is not None
         report["fold_source"] = (
             f"column {source.fold_column!r} of metadata.csv"
-            if source.user_folds is not None
-            else f"patient-grouped stratified {num_folds}-fold, seed {seed}"
+            if user_folds
+            else f"{group_kind(source)}-grouped stratified {num_folds}-fold, seed {seed}"
         )
         try:
             folds = source.folds(num_folds, seed)
@@ -84,15 +109,26 @@ def check_dataset(source: LesionSource, num_folds: int = 5, seed: int = 0) -> di
         fold_ids, sizes = np.unique(folds, return_counts=True)
         report["folds"] = {str(fold): int(size) for fold, size in zip(fold_ids, sizes, strict=True)}
         leaks = leaking_patients(source.patients, folds) if len(folds) else []
-        report["patient_leakage"] = bool(leaks)
-        report["leaking_patients"] = leaks
+        report["group_leakage"] = bool(leaks)
+        report["leaking_groups"] = leaks
+        if isinstance(source, PadUfes20):  # the names of the PAD-UFES-20-only report, kept for its readers
+            report["patient_leakage"], report["leaking_patients"] = bool(leaks), leaks
         if leaks:
-            problems.append(f"{len(leaks)} patients have images in more than one fold")
+            problems.append(f"{len(leaks)} {group_kind(source)} groups have images in more than one fold")
     else:
         report["split"] = {name: int((source.official_split == name).sum()) for name in ("train", "valid", "test")}
+        report["group_leakage"] = bool(leaking_patients(source.patients, source.official_split))
+    report["warnings"] = warnings
     report["problems"] = problems
     report["healthy"] = not problems
     return report
+
+
+def group_kind(source: LesionSource) -> str:
+    """What the folds keep whole: "patient", else "lesion" where the table has lesion ids, else "image"."""
+    if source.has_patients:
+        return "patient"
+    return "lesion" if any(sample.lesion != sample.image_id for sample in source.samples) else "image"
 
 
 def onehot81_table(source: PadUfes20) -> pd.DataFrame:
@@ -108,25 +144,32 @@ def format_report(report: dict[str, Any]) -> str:
     if "cases" in report:
         lines.append(f"  cases: {report['cases']} ({report['image_column']} images)")
     else:
-        lines.append(f"  images: {report['images']}  patients: {report['patients']}  lesions: {report['lesions']}")
+        patients = "none in the table" if report["patients"] is None else report["patients"]
+        lines.append(f"  images: {report['images']}  patients: {patients}  lesions: {report['lesions']}")
     total = sum(report["classes"].values()) or 1
     lines.append("  classes:")
     lines += [f"    {cls:<5} {n:>6}  {100 * n / total:5.1f}%" for cls, n in report["classes"].items()]
+    if report["left_out_classes"]:
+        lines.append("  left out: " + ", ".join(f"{cls} ({n})" for cls, n in report["left_out_classes"].items()))
+    lines.append("  input fields: " + ", ".join(report["input_fields"]))
+    lines.append("  never read as inputs:")
+    lines += [f"    {name:<20} {reason}" for name, reason in report["refused_fields"].items()]
     lines.append("  missing clinical values per field:")
     lines += [f"    {name:<20} {n:>6}" for name, n in report["missing_fields"].items()]
     if "folds" in report:
         lines.append(
             f"  folds ({report['fold_source']}): " + ", ".join(f"{k}: {v}" for k, v in report["folds"].items())
         )
-        lines.append(f"  patient leakage across folds: {'YES' if report['patient_leakage'] else 'none'}")
-        if report["leaking_patients"]:
-            lines.append("    " + ", ".join(report["leaking_patients"]))
+        lines.append(f"  group leakage across folds: {'YES' if report['group_leakage'] else 'none'}")
+        if report["leaking_groups"]:
+            lines.append("    " + ", ".join(report["leaking_groups"]))
     else:
         lines.append("  official split: " + ", ".join(f"{k}: {v}" for k, v in report["split"].items()))
     for key, title in (("missing_images", "missing on disk"), ("unreadable_images", "cannot be decoded")):
         if report[key]:
             lines.append(f"  {len(report[key])} images {title}:")
             lines += [f"    {image_id}" for image_id in report[key]]
+    lines += [f"  WARNING: {warning}" for warning in report["warnings"]]
     lines.append(
         "  healthy" if report["healthy"] else "  PROBLEMS:\n" + "\n".join(f"    - {p}" for p in report["problems"])
     )
@@ -135,24 +178,26 @@ def format_report(report: dict[str, Any]) -> str:
 
 def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Check a downloaded skin-lesion dataset", add_help=add_help)
-    parser.add_argument("--data", required=True, type=Path, help="dataset folder as downloaded")
-    parser.add_argument("--dataset", required=True, choices=sorted(DATASETS), help="which dataset it is")
+    add_dataset_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
-    parser.add_argument("--folds", default=5, type=int, help="number of folds to check (PAD-UFES-20)")
-    parser.add_argument("--seed", default=0, type=int, help="seed of the folds (PAD-UFES-20)")
-    parser.add_argument(
-        "--image-column", default="derm", choices=("derm", "clinic"), help="which Derm7pt images to check"
-    )
+    parser.add_argument("--folds", default=5, type=int, help="number of folds to check")
+    parser.add_argument("--seed", default=0, type=int, help="seed of the folds")
     parser.add_argument(
         "--export-onehot81", default=None, type=Path, metavar="OUT.csv", help="write the 81 one-hot features (PAD)"
     )
+    infer = parser.add_argument_group("drafting a schema file for --dataset csv")
+    infer.add_argument("--infer-schema", default=None, type=Path, metavar="FILE", help="write a draft schema file")
+    infer.add_argument("--label-column", default=None, help="the column holding the diagnosis")
+    infer.add_argument("--patient-column", default=None, help="the column holding patient ids (optional)")
+    infer.add_argument("--lesion-column", default=None, help="the column holding lesion ids (optional)")
     return parser
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.infer_schema is not None:
+        return infer_schema_file(args)
     try:
-        options = {"image_column": args.image_column} if args.dataset == "derm7pt" else {}
-        source = load_dataset(args.dataset, args.data, allow_missing_images=True, **options)
+        source = source_from_args(args, allow_missing_images=True)
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -164,6 +209,23 @@ def main(args: argparse.Namespace) -> int:
     report = check_dataset(source, num_folds=args.folds, seed=args.seed)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0 if report["healthy"] else 1
+
+
+def infer_schema_file(args: argparse.Namespace) -> int:
+    """--infer-schema: drafts the schema file of a CSV (exit 0), or says why it cannot (exit 2)."""
+    if args.dataset != "csv" or args.label_column is None or args.image_column is None:
+        print("error: --infer-schema needs --dataset csv, --image-column C and --label-column C", file=sys.stderr)
+        return 2
+    try:
+        out = write_inferred_schema(
+            args.data, args.infer_schema, image_column=args.image_column, label_column=args.label_column,
+            patient_column=args.patient_column, lesion_column=args.lesion_column,
+        )  # fmt: skip
+    except (OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote a draft schema to {out}: check it, then train with --dataset csv --schema {out}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from mhdf.inference.images import load_image
 from mhdf.metadata import DERM7PT, PAD_UFES_20, MetadataSchema
+from training.leakage import KNOWN_LEAKS, refused_columns
 
 # metadata.csv of PAD-UFES-20, in the order of the download.
 PAD_UFES_20_COLUMNS = (
@@ -48,6 +49,8 @@ DERM7PT_GROUPS = {
 DERM7PT_DIAGNOSES = {diagnosis: cls for cls, diagnoses in DERM7PT_GROUPS.items() for diagnosis in diagnoses}
 DERM7PT_SPLITS = ("train", "valid", "test")
 DERM7PT_COLUMNS = ("case_num", "diagnosis", "clinic", "derm")
+DERM7PT_CRITERIA = ("seven_point_score", "pigment_network", "streaks", "pigmentation", "regression_structures",
+                    "dots_and_globules", "blue_whitish_veil", "vascular_structures")  # fmt: skip
 # PAD-UFES-20's real metadata.csv, bundled unchanged (no photos; attribution in training/data/README.md).
 PAD_UFES_20_METADATA = Path(__file__).resolve().parent / "data" / "pad_ufes_20_metadata.csv"
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
@@ -67,7 +70,7 @@ class Sample:
     image_path: Path | None  # None when the image is listed but not on disk
     record: dict[str, Any]
     label: int
-    patient: str  # grouping key of the splits: patient_id, or the Derm7pt case
+    patient: str  # grouping key of the splits: patient_id, or the Derm7pt case (a lesion or image without patients)
     lesion: str  # lesion_id, unique only within its patient: (patient, lesion) identifies a lesion
 
 
@@ -127,6 +130,24 @@ PAD_UFES_20_LICENSE = DataLicense(
     citation="Pacheco, A. G. C. et al. (2020), PAD-UFES-20, Mendeley Data, V1, doi:10.17632/zr7vgbcyr2.1",
     redistributable=True,
 )
+# The ISIC challenge sets and HAM10000 are CC BY-NC 4.0: a public model repository cannot promise non-commercial
+# use of photos copied into it, so their photos are not published as examples.
+ISIC_LICENSE = DataLicense(
+    hub_id="cc-by-nc-4.0",
+    name="CC BY-NC 4.0",
+    url="https://creativecommons.org/licenses/by-nc/4.0/",
+    citation="International Skin Imaging Collaboration (ISIC), https://www.isic-archive.com; HAM10000: Tschandl, P. "
+    "et al. (2018), Scientific Data 5:180161, doi:10.1038/sdata.2018.161",
+    redistributable=False,
+)
+# A clinic's own table: its terms are the clinic's, so nothing of it is copied unless its owner does so by hand.
+OWN_DATA_LICENSE = DataLicense(
+    hub_id="other",
+    name="the data owner's own terms",
+    url="",
+    citation="the data owner's own table",
+    redistributable=False,
+)
 # Derm7pt is handed out by its authors to registered users for research; its terms grant no redistribution.
 DERM7PT_LICENSE = DataLicense(
     hub_id="other",
@@ -139,11 +160,19 @@ DERM7PT_LICENSE = DataLicense(
 
 
 class LesionSource(ABC):
-    """A dataset as downloaded: its samples, schema and classes; subclasses read one dataset's layout."""
+    """A dataset as downloaded: its samples, schema and classes; subclasses read one dataset's layout.
+
+    `never_inputs` declares, with a reason, the columns the loader never reads as model inputs (`refused_fields`
+    adds every other column of the table that is not a field); `leaky_inputs` lists inputs that a schema file let
+    through with ``allow_leaky``.
+    """
 
     name: str
     schema: MetadataSchema
     license: DataLicense
+    never_inputs: dict[str, str] = {}
+    leaky_inputs: dict[str, str] = {}
+    has_patients = True  # False: the table has no patient ids, so `patients` holds lesion or image groups
 
     def __init__(self, root: Path, table: pd.DataFrame, samples: list[Sample], allow_missing_images: bool):
         self.root = root
@@ -173,6 +202,21 @@ class LesionSource(ABC):
     def patients(self) -> np.ndarray:
         return np.array([sample.patient for sample in self.samples])
 
+    @property
+    def num_patients(self) -> int | None:
+        """Distinct patients, or None when the table has none."""
+        return len(set(self.patients.tolist())) if self.has_patients else None
+
+    @property
+    def num_lesions(self) -> int:
+        """Distinct lesions: (patient, lesion) pairs, as PAD-UFES-20 reuses lesion ids across patients."""
+        return len({(sample.patient, sample.lesion) for sample in self.samples})
+
+    @property
+    def refused_fields(self) -> dict[str, str]:
+        """{column: reason} of every column of the table that the model never reads."""
+        return refused_columns(list(self.table.columns), self.schema.field_names, self.never_inputs)
+
     def dataset(self, indices: Sequence[int] | np.ndarray | None = None, transform=None) -> LesionDataset:
         """A torch Dataset over the samples at `indices` (all by default)."""
         samples = self.samples if indices is None else [self.samples[i] for i in indices]
@@ -189,6 +233,46 @@ class LesionSource(ABC):
         folds_csv: str | Path | None = None,
     ) -> Split:
         """Sample indices for training, model selection and testing on fold `fold`."""
+
+
+class GroupedSource(LesionSource):
+    """A dataset without an official split: class-stratified folds that keep every group whole.
+
+    The group of a sample is `Sample.patient`: its patient where the table has patients, otherwise its lesion,
+    otherwise the image itself (`group_keys`).
+    """
+
+    def folds(self, num_folds: int = 5, seed: int = 0) -> np.ndarray:
+        """Fold 0..num_folds-1 of every sample (`patient_folds` over the groups)."""
+        return patient_folds(self.labels, self.patients, num_folds=num_folds, seed=seed)
+
+    def split(
+        self,
+        fold: int = 0,
+        *,
+        num_folds: int = 5,
+        seed: int = 0,
+        val_fraction: float = 0.2,
+        folds_csv: str | Path | None = None,
+    ) -> Split:
+        """Fold `fold` is the test set; a group-whole validation set is carved from the other folds.
+
+        With `folds_csv`, the folds are read from it when it exists and written to it otherwise, so a run's
+        evaluation reuses its training folds.
+        """
+        if folds_csv is not None and Path(folds_csv).exists():
+            folds = read_folds_csv(folds_csv, self)
+        else:
+            folds = self.folds(num_folds, seed)
+            if folds_csv is not None:
+                write_folds_csv(folds_csv, self, folds)
+        if fold not in set(folds.tolist()):
+            raise ValueError(f"fold {fold} does not exist; the folds are {sorted(set(folds.tolist()))}")
+        if leaks := leaking_patients(self.patients, folds):
+            warnings.warn(f"patients or lesions in more than one fold: {_listing(leaks)}", stacklevel=2)
+        test = np.flatnonzero(folds == fold)
+        train, val = carve_validation(np.flatnonzero(folds != fold), self.labels, self.patients, val_fraction, seed)
+        return Split(train=train, val=val, test=test)
 
 
 def _parse_records(schema: MetadataSchema, table: pd.DataFrame, ids: Sequence[str]) -> list[dict[str, Any]]:
@@ -213,7 +297,7 @@ def _find_images(folder: Path) -> dict[str, Path]:
     return found
 
 
-class PadUfes20(LesionSource):
+class PadUfes20(GroupedSource):
     """PAD-UFES-20 as downloaded: `root/metadata.csv` and images under `root/images` (any sub-folders).
 
     Folds: a `fold_column` in metadata.csv (default "fold", used when present) gives the user's own folds;
@@ -223,6 +307,13 @@ class PadUfes20(LesionSource):
     name = "pad-ufes-20"
     schema = PAD_UFES_20
     license = PAD_UFES_20_LICENSE
+    never_inputs = {
+        "biopsed": KNOWN_LEAKS["biopsed"],
+        "diagnostic": "the label",
+        "img_id": "the image file name",
+        "patient_id": "the grouping key of the folds",
+        "lesion_id": "the lesion key",
+    }
 
     def __init__(self, root: str | Path, *, fold_column: str = "fold", allow_missing_images: bool = False) -> None:
         root = Path(root)
@@ -264,34 +355,6 @@ class PadUfes20(LesionSource):
             return self.user_folds
         return patient_folds(self.labels, self.patients, num_folds=num_folds, seed=seed)
 
-    def split(
-        self,
-        fold: int = 0,
-        *,
-        num_folds: int = 5,
-        seed: int = 0,
-        val_fraction: float = 0.2,
-        folds_csv: str | Path | None = None,
-    ) -> Split:
-        """Fold `fold` is the test set; a patient-grouped validation set is carved from the other folds.
-
-        With `folds_csv`, the folds are read from it when it exists and written to it otherwise, so a run's
-        evaluation reuses its training folds.
-        """
-        if folds_csv is not None and Path(folds_csv).exists():
-            folds = read_folds_csv(folds_csv, self)
-        else:
-            folds = self.folds(num_folds, seed)
-            if folds_csv is not None:
-                write_folds_csv(folds_csv, self, folds)
-        if fold not in set(folds.tolist()):
-            raise ValueError(f"fold {fold} does not exist; the folds are {sorted(set(folds.tolist()))}")
-        if leaks := leaking_patients(self.patients, folds):
-            warnings.warn(f"patients in more than one fold: {_listing(leaks)}", stacklevel=2)
-        test = np.flatnonzero(folds == fold)
-        train, val = carve_validation(np.flatnonzero(folds != fold), self.labels, self.patients, val_fraction, seed)
-        return Split(train=train, val=val, test=test)
-
 
 def _read_fold_column(table: pd.DataFrame, column: str, csv: Path) -> np.ndarray:
     values = pd.to_numeric(table[column].str.strip(), errors="coerce")
@@ -310,6 +373,16 @@ class Derm7pt(LesionSource):
     name = "derm7pt"
     schema = DERM7PT
     license = DERM7PT_LICENSE
+    never_inputs = {
+        "management": KNOWN_LEAKS["management"],
+        "diagnosis": "the label",
+        "level_of_diagnostic_difficulty": "rated with the diagnosis",
+        "case_num": "the case id",
+        "clinic": "an image file",
+        "derm": "an image file",
+        **dict.fromkeys(DERM7PT_CRITERIA, "a seven-point checklist criterion read from the photo; it scores melanoma"),
+    }
+    has_patients = False  # one case per lesion, no patient ids
 
     def __init__(self, root: str | Path, *, image_column: str = "derm", allow_missing_images: bool = False) -> None:
         root = Path(root)
@@ -450,11 +523,12 @@ def read_folds_csv(path: str | Path, source: LesionSource) -> np.ndarray:
     return np.array([fold_of[image_id] for image_id in ids], dtype=np.int64)
 
 
+# The loaders defined here; training.sources.SOURCES adds the one-table layouts (ISIC family, CSV).
 DATASETS = {PadUfes20.name: PadUfes20, Derm7pt.name: Derm7pt}
 
 
 def load_dataset(name: str, root: str | Path, **kwargs: Any) -> LesionSource:
-    """The dataset `name` ("pad-ufes-20" or "derm7pt") read from `root`; kwargs go to its loader."""
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
-    return DATASETS[name](root, **kwargs)
+    """The dataset `name` (any of `training.sources.SOURCES`) read from `root`; kwargs go to its loader."""
+    from training.sources import load_source  # the registry imports the loaders, which import this module
+
+    return load_source(name, root, **kwargs)

@@ -43,7 +43,7 @@ from mhdf import MHDFNet
 from mhdf.inference.checkpoint import checkpoint_folder, read_trust, write_routing_atlas
 from mhdf.inference.transforms import eval_transform
 from mhdf.inference.uncertainty import MahalanobisOOD, stage_features
-from training.datasets import DATASETS, LesionSource, PadUfes20, load_dataset
+from training.datasets import GroupedSource, LesionSource, PadUfes20
 from training.engine import (
     SPLIT_NAMES,
     THREADS_HELP,
@@ -62,6 +62,7 @@ from training.photo_shift import shifted_photos
 from training.plots import confusion_matrix_figure, reliability_figure, roc_figure
 from training.routing_atlas import routing_atlas
 from training.run_folder import EvalFolder
+from training.sources import add_dataset_arguments, source_from_args
 from training.trust_metrics import calibration_metrics, conformal_metrics, patient_groups, subgroup_metrics
 
 FIGURE_DPI = 120
@@ -74,7 +75,7 @@ def held_out_indices(args: argparse.Namespace, source: LesionSource, fold: int, 
         options = {"num_folds": args.num_folds, "seed": args.split_seed, "val_fraction": args.val_fraction}
         return getattr(source.split(fold, **options, folds_csv=args.folds_csv), args.split)
     split, table = read_splits_csv(splits_csv, source)
-    if isinstance(source, PadUfes20) and args.split == "test":
+    if isinstance(source, GroupedSource) and args.split == "test":
         run_folds = set(pd.to_numeric(table.loc[table["split"] == "test", "fold"]).tolist())
         if run_folds != {fold}:
             raise ValueError(
@@ -119,7 +120,7 @@ def evaluate_checkpoint(
         "synthetic_data": config.synthetic_data,
         "dataset": source.name,
         "split": args.split,
-        "fold": fold if isinstance(source, PadUfes20) else None,
+        "fold": fold if isinstance(source, GroupedSource) else None,
     }
     metrics = {**described, **classification_metrics(predictions.labels, probabilities, classes)}
     metrics["calibrated"] = calibration is not None
@@ -249,15 +250,14 @@ def main(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace, runtime: Runtime) -> None:
-    loader_options = {"image_column": args.image_column} if args.dataset == "derm7pt" else {}
-    source = load_dataset(args.dataset, args.data, **loader_options)
+    source = source_from_args(args)
     if args.folds is None:
         metrics = evaluate_checkpoint(args, source, args.fold, Path(args.checkpoint), Path(args.out), runtime)
         if runtime.is_main:
             print_metrics(metrics)
         return
-    if not isinstance(source, PadUfes20):
-        raise ValueError("--folds all applies to PAD-UFES-20; Derm7pt has one official test split")
+    if not isinstance(source, GroupedSource):
+        raise ValueError("--folds all applies to datasets with folds; Derm7pt has one official test split")
     if "{fold}" not in args.checkpoint:
         raise ValueError('--folds all needs a --checkpoint with a {fold} placeholder, e.g. "runs/fold{fold}/best"')
     per_fold = {}
@@ -275,9 +275,8 @@ def run(args: argparse.Namespace, runtime: Runtime) -> None:
 def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Evaluate an MHDF-Net checkpoint on held-out data", add_help=add_help)
     parser.add_argument("--checkpoint", required=True, help='checkpoint folder (RUN_DIR/best); "{fold}" with --folds')
-    parser.add_argument("--data", required=True, type=Path, help="dataset folder, as downloaded")
-    parser.add_argument("--dataset", required=True, choices=sorted(DATASETS), help="dataset format")
-    parser.add_argument("--fold", default=0, type=int, help="PAD-UFES-20 test fold")
+    add_dataset_arguments(parser)
+    parser.add_argument("--fold", default=0, type=int, help="test fold (not Derm7pt)")
     parser.add_argument("--folds", default=None, choices=("all",), help="evaluate every fold; report mean ± std")
     parser.add_argument("--out", required=True, type=Path, help="output folder (EVAL_DIR)")
     parser.add_argument("--split", default="test", choices=SPLIT_NAMES, help="which split of the run to evaluate")
@@ -286,7 +285,6 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     parser.add_argument("--split-seed", default=0, type=int, help="fold seed, when no splits.csv gives the folds")
     parser.add_argument("--val-fraction", default=0.2, type=float, help="as in training, when no splits.csv")
     parser.add_argument("--folds-csv", default=None, type=Path, help="folds CSV (img_id, fold), as in training")
-    parser.add_argument("--image-column", default="derm", choices=("derm", "clinic"), help="Derm7pt photo to use")
     parser.add_argument("--batch-size", default=64, type=int, help="images per forward pass")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto: CUDA if present")
     parser.add_argument("--workers", default=min(4, os.cpu_count() or 1), type=int, help="data loading processes")

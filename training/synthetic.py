@@ -2,6 +2,8 @@
 
 `python -m training.synthetic --out DIR --n N --seed S` writes `DIR/metadata.csv` (the real 26 columns,
 spelled like the real CSV) and PNGs under `DIR/images/imgs_part_{1,2,3}/`, so the real loader reads it.
+`--layout ham10000` or `--layout isic-2019` writes the same set as that download instead
+(`training.synthetic_layouts`).
 
 The photos carry their information at different scales, so that the classes need different stages of a network
 and lean on the clinical data to different degrees:
@@ -26,6 +28,7 @@ so a source that draws the records of each class from a real table can replace i
 """
 
 import argparse
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -36,6 +39,7 @@ from PIL import Image, ImageFilter
 from scipy import ndimage
 
 from training.datasets import PAD_UFES_20_COLUMNS
+from training.synthetic_layouts import LAYOUTS, write_layout
 
 # Image counts of the real PAD-UFES-20 (2,298 images); the generator keeps these proportions.
 REAL_CLASS_COUNTS = {"ACK": 730, "BCC": 845, "MEL": 52, "NEV": 244, "SCC": 192, "SEK": 235}
@@ -466,9 +470,16 @@ def _save(photo: Image.Image, path: Path) -> None:
     photo.save(path, compress_level=1)
 
 
+def write_pad_format(args: argparse.Namespace, out_dir: Path) -> pd.DataFrame:
+    if args.records is not None:
+        records = pd.read_csv(args.records, dtype=str, keep_default_na=False)
+        return generate_for_records(out_dir, records, args.seed, image_size=args.size)
+    return generate(out_dir, args.n, args.seed, image_size=args.size)
+
+
 def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        description="Write a synthetic dataset in the PAD-UFES-20 format", add_help=add_help
+        description="Write a synthetic dataset in the PAD-UFES-20 (or HAM10000, ISIC 2019) format", add_help=add_help
     )
     parser.add_argument("--out", required=True, type=Path, help="output directory (must not hold a dataset yet)")
     parser.add_argument("--n", default=2000, type=int, help="number of images (ignored with --records)")
@@ -478,19 +489,27 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     )  # fmt: skip
     parser.add_argument("--seed", default=0, type=int, help="random seed; the same seed gives identical files")
     parser.add_argument("--size", default=128, type=int, help="image side in pixels")
+    parser.add_argument(
+        "--layout", default="pad-ufes-20", choices=("pad-ufes-20", *LAYOUTS),
+        help="the download layout to write (the same synthetic set in each)",
+    )  # fmt: skip
     return parser
 
 
 def main(args: argparse.Namespace) -> None:
-    if args.records is not None:
-        records = pd.read_csv(args.records, dtype=str, keep_default_na=False)
-        table = generate_for_records(args.out, records, args.seed, image_size=args.size)
+    if args.layout == "pad-ufes-20":
+        table = write_pad_format(args, args.out)
     else:
-        table = generate(args.out, args.n, args.seed, image_size=args.size)
+        if args.out.exists() and any(args.out.iterdir()):
+            raise ValueError(f"{args.out} is not empty; choose an empty or new directory")
+        with tempfile.TemporaryDirectory() as pad_dir:
+            table = write_pad_format(args, Path(pad_dir))
+            args.out.mkdir(parents=True, exist_ok=True)
+            write_layout(Path(pad_dir), table, args.out, args.layout)
     counts = table["diagnostic"].value_counts().reindex(sorted(REAL_CLASS_COUNTS), fill_value=0)
     print(
         f"wrote {len(table)} images of {table['lesion_id'].nunique()} lesions from "
-        f"{table['patient_id'].nunique()} patients to {args.out} ("
+        f"{table['patient_id'].nunique()} patients to {args.out} as {args.layout} ("
         + ", ".join(f"{cls} {count}" for cls, count in counts.items())
         + ")"
     )

@@ -1,4 +1,5 @@
-"""Train MHDF-Net (or one of its baselines / ablations) on PAD-UFES-20 or Derm7pt as downloaded.
+"""Train MHDF-Net (or one of its baselines / ablations) on a dataset as downloaded (`training.sources`: PAD-UFES-20,
+Derm7pt, ISIC 2019, ISIC 2020, HAM10000, an ISIC Archive download, or any CSV with a schema file).
 
     python -m training.train --data DIR --dataset pad-ufes-20 --fold 0 --out runs/pad-fold0
     torchrun --nproc_per_node=4 -m training.train ...   # DistributedDataParallel, one process per GPU
@@ -20,8 +21,9 @@ metadata"):
 * ``--class-weighted``: inverse-frequency class weights in the loss (paper: ``--no-class-weighted``);
 * ``--early-stopping 20``: stop after 20 epochs without a better validation BACC (paper: 0, all 150 epochs).
 
-Model selection is honest: on PAD-UFES-20, fold K is the test fold and is never looked at; the best epoch is
-chosen by balanced accuracy on a patient-grouped validation split carved from the other folds. Derm7pt uses
+Model selection is honest: fold K is the test fold and is never looked at; the best epoch is chosen by balanced
+accuracy on a group-whole validation split carved from the other folds (folds keep every patient whole, else every
+lesion, else every image; docs/datasets.md). Derm7pt uses
 its official train / valid / test split. RUN_DIR receives:
 
 * ``args.json``: the resolved arguments; ``splits.csv``: which image served for train / val / test;
@@ -48,9 +50,9 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from mhdf import VARIANTS, MHDFConfig, MHDFNet, RoutingTrace
-from mhdf.inference.checkpoint import CONFIG_NAME, write_trust
+from mhdf.inference.checkpoint import CONFIG_NAME, write_model_card, write_trust
 from mhdf.inference.transforms import eval_transform, train_transform
-from training.datasets import DATASETS, LesionSource, PadUfes20, Split, load_dataset, read_folds_csv
+from training.datasets import GroupedSource, LesionSource, Split, read_folds_csv
 from training.engine import (
     THREADS_HELP,
     Runtime,
@@ -65,8 +67,10 @@ from training.engine import (
     train_loader,
     write_splits_csv,
 )
+from training.leakage import leaky_warning
 from training.metrics import classification_metrics
 from training.run_folder import CHECKPOINT_NAME, RunFolder
+from training.sources import add_dataset_arguments, source_from_args
 from training.trust import describe as describe_trust
 from training.trust import fit_trust
 
@@ -188,9 +192,10 @@ def describe_training_data(args: argparse.Namespace, source: LesionSource) -> st
     name = source.schema.label
     if args.synthetic:
         name = f"synthetic {name}-format data (training.synthetic)"
-    if isinstance(source, PadUfes20):
-        return f"{name} fold {args.fold} train"
-    return f"{name} official train split"
+    leaky = f" (allow_leaky: reads {', '.join(source.leaky_inputs)})" if source.leaky_inputs else ""
+    if isinstance(source, GroupedSource):
+        return f"{name} fold {args.fold} train{leaky}"
+    return f"{name} official train split{leaky}"
 
 
 def build_config(args: argparse.Namespace, source: LesionSource) -> MHDFConfig:
@@ -236,13 +241,20 @@ def prepare_split(args: argparse.Namespace, source: LesionSource, runtime: Runti
     options = {"num_folds": args.num_folds, "seed": args.split_seed, "val_fraction": args.val_fraction}
     if runtime.is_main:
         split = source.split(args.fold, **options, folds_csv=folds_csv)
-        folds = read_folds_csv(folds_csv, source) if isinstance(source, PadUfes20) else None
+        folds = read_folds_csv(folds_csv, source) if isinstance(source, GroupedSource) else None
         write_splits_csv(splits_csv, source, split, folds)
     if runtime.distributed:
         dist.barrier()  # the other processes read the folds rank 0 has just written
     if not runtime.is_main:
         split = source.split(args.fold, **options, folds_csv=folds_csv)
     return split
+
+
+def save_best(model: MHDFNet, source: LesionSource, path: Path) -> None:
+    """The checkpoint; with a model card recording the leaking inputs when a schema file allowed them."""
+    model.save_pretrained(path)
+    if source.leaky_inputs:
+        write_model_card(path, {"leaky_inputs": source.leaky_inputs, "warning": leaky_warning(source.leaky_inputs)})
 
 
 def save_atomically(write, path: Path) -> None:
@@ -274,8 +286,7 @@ def run(args: argparse.Namespace, runtime: Runtime) -> None:
     check_run_folder(args, out)
     if runtime.is_main:
         out.path.mkdir(parents=True, exist_ok=True)
-    loader_options = {"image_column": args.image_column} if args.dataset == "derm7pt" else {}
-    source = load_dataset(args.dataset, args.data, **loader_options)
+    source = source_from_args(args)
     split = prepare_split(args, source, runtime, out)  # after its barrier, every process has read args.json
     if runtime.is_main:
         out.args.write_text(json.dumps(jsonable_args(args), indent=2) + "\n")
@@ -336,7 +347,7 @@ def run(args: argparse.Namespace, runtime: Runtime) -> None:
             stale_epochs += 1
         if runtime.is_main:
             if improved:
-                save_atomically(model_without_ddp.save_pretrained, out.best)
+                save_atomically(lambda path: save_best(model_without_ddp, source, path), out.best)
             state = {
                 "model": model_without_ddp.state_dict(),
                 "optimizer": optimizer.state_dict(),
@@ -387,12 +398,13 @@ def fit_trust_files(args: argparse.Namespace, source: LesionSource, split: Split
 
 
 def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
-    parser = PresetArgumentParser(description="Train MHDF-Net on PAD-UFES-20 or Derm7pt", add_help=add_help)
+    parser = PresetArgumentParser(description="Train MHDF-Net on a skin-lesion dataset", add_help=add_help)
     data = parser.add_argument_group("data")
-    data.add_argument("--data", required=True, type=Path, help="dataset folder, as downloaded")
-    data.add_argument("--dataset", required=True, choices=sorted(DATASETS), help="dataset format")
-    data.add_argument("--fold", default=0, type=int, help="PAD-UFES-20 test fold, never used for training")
-    data.add_argument("--num-folds", default=5, type=int, help="number of patient-grouped folds")
+    add_dataset_arguments(data)
+    data.add_argument("--fold", default=0, type=int, help="test fold, never used for training (not Derm7pt)")
+    data.add_argument(
+        "--num-folds", default=5, type=int, help="number of group-whole folds (patient, else lesion, else image)"
+    )
     data.add_argument(
         "--split-seed", default=0, type=int, help="seed of the folds and validation split; keep it across a CV"
     )
@@ -403,7 +415,6 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
         "--folds-csv", default=None, type=Path,
         help="reuse (or write) folds from this CSV (img_id, fold), e.g. another run's splits.csv",
     )  # fmt: skip
-    data.add_argument("--image-column", default="derm", choices=("derm", "clinic"), help="Derm7pt photo to use")
     data.add_argument(
         "--synthetic", action="store_true",
         help="the data come from training.synthetic: recorded in the checkpoint, so every prediction says so",

@@ -29,7 +29,7 @@ from mhdf.inference.uncertainty import (
     fit_mahalanobis,
     fit_temperature,
 )
-from training.datasets import DATASETS, LesionSource, Split, load_dataset
+from training.datasets import LesionSource, Split
 from training.engine import (
     THREADS_HELP,
     Runtime,
@@ -41,6 +41,7 @@ from training.engine import (
     split_dataset,
 )
 from training.run_folder import RunFolder
+from training.sources import SOURCES, source_from_args
 
 
 def fit_trust(
@@ -80,11 +81,8 @@ def main(args: argparse.Namespace) -> None:
     run_args = json.loads(run.args.read_text())
     folder = checkpoint_folder(run.path)
     with runtime_session(args.device, args.threads) as runtime:
-        source = load_dataset(
-            args.dataset or run_args["dataset"],
-            args.data or run_args["data"],
-            **({"image_column": run_args["image_column"]} if run_args["dataset"] == "derm7pt" else {}),
-        )
+        overrides = {key: value for key, value in (("dataset", args.dataset), ("data", args.data)) if value}
+        source = source_from_args(run_args | overrides)
         split, _ = read_splits_csv(run.splits, source)
         model = MHDFNet.from_pretrained(str(folder), map_location=str(runtime.device))
         trust = fit_trust(
@@ -112,7 +110,7 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Fit calibration, conformal sets and OOD score", add_help=add_help)
     parser.add_argument("--run", required=True, type=Path, help="training run folder (holds args.json, splits.csv)")
     parser.add_argument("--data", default=None, type=Path, help="dataset folder (default: the run's)")
-    parser.add_argument("--dataset", default=None, choices=sorted(DATASETS), help="dataset format (default: the run's)")
+    parser.add_argument("--dataset", default=None, choices=sorted(SOURCES), help="dataset format (default: the run's)")
     parser.add_argument("--coverage", default=DEFAULT_COVERAGE, type=float, help="conformal set coverage")
     parser.add_argument(
         "--conformal-mode", default="marginal", choices=CONFORMAL_MODES,

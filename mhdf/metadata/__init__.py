@@ -1,5 +1,5 @@
-"""Clinical metadata: the schema machinery (`schema`), each dataset's field table (`pad_ufes_20`, `derm7pt`) and
-the published 81-column one-hot encoding of PAD-UFES-20 (`onehot81`)."""
+"""Clinical metadata: the schema machinery (`schema`), each dataset's field table (`pad_ufes_20`, `derm7pt`, the
+ISIC family in `isic`) and the published 81-column one-hot encoding of PAD-UFES-20 (`onehot81`)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mhdf.metadata.derm7pt import DERM7PT
+from mhdf.metadata.isic import HAM10000, ISIC_2019, ISIC_2020, ISIC_ARCHIVE
 from mhdf.metadata.onehot81 import ONEHOT81_COLUMNS, encode_onehot81
 from mhdf.metadata.pad_ufes_20 import PAD_UFES_20
 from mhdf.metadata.schema import (
@@ -22,7 +23,9 @@ from mhdf.metadata.schema import (
     is_missing,
 )
 
-SCHEMAS: dict[str, MetadataSchema] = {schema.name: schema for schema in (PAD_UFES_20, DERM7PT)}
+SCHEMAS: dict[str, MetadataSchema] = {
+    schema.name: schema for schema in (PAD_UFES_20, DERM7PT, ISIC_2019, ISIC_2020, HAM10000, ISIC_ARCHIVE)
+}
 
 
 def get_schema(name: str) -> MetadataSchema:
@@ -41,6 +44,10 @@ def validate(record: Mapping[str, Any], schema: MetadataSchema = PAD_UFES_20) ->
 __all__ = [
     "DERM7PT",
     "GROUPS",
+    "HAM10000",
+    "ISIC_2019",
+    "ISIC_2020",
+    "ISIC_ARCHIVE",
     "KINDS",
     "MISSING_STRINGS",
     "NOT_RECORDED_LABEL",

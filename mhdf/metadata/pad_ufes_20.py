@@ -32,7 +32,8 @@ _REGIONS = (
     "SCALP", "FACE", "EAR", "NOSE", "LIP", "NECK", "CHEST", "ABDOMEN", "BACK",
     "ARM", "FOREARM", "HAND", "THIGH", "FOOT",
 )  # fmt: skip
-_FITZPATRICK = {
+# Fitzpatrick phototypes 1-6 and how each reacts to the sun (the ISIC Archive's schema shares the texts).
+FITZPATRICK_LABELS = {
     "1": "I (always burns, never tans)",
     "2": "II (usually burns, tans minimally)",
     "3": "III (sometimes burns, tans uniformly)",
@@ -114,10 +115,10 @@ PAD_UFES_20 = MetadataSchema(
             kind="categorical",
             label="Fitzpatrick skin type",
             group="patient",
-            values=tuple(_FITZPATRICK),
-            aliases={f"{k}.0": k for k in _FITZPATRICK} | dict(zip(_ROMAN, _FITZPATRICK, strict=True)),
+            values=tuple(FITZPATRICK_LABELS),
+            aliases={f"{k}.0": k for k in FITZPATRICK_LABELS} | dict(zip(_ROMAN, FITZPATRICK_LABELS, strict=True)),
             description="Skin phototype, from I (always burns) to VI (never burns).",
-            value_labels=_FITZPATRICK,
+            value_labels=FITZPATRICK_LABELS,
         ),
         FieldSpec(
             name="region",
