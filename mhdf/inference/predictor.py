@@ -52,6 +52,7 @@ class Prediction:
     prediction_set: list[str] | None = None  # the conformal set, most probable first
     set_coverage: float | None = None
     ood: dict[str, Any] | None = None  # {"score", "threshold", "in_distribution"}
+    fused: np.ndarray | None = None  # (H,) the head's fused feature vector (`MHDFOutput.fused`)
 
     @property
     def calibrated(self) -> bool:
@@ -244,6 +245,7 @@ class Predictor:
 
     def _predictions(self, out: MHDFOutput, records: Sequence[Mapping[str, Value]]) -> list[Prediction]:
         logits = out.logits.detach().float().cpu().numpy()
+        fused = out.fused.detach().float().cpu().numpy()
         features = stage_features(out.stage_maps) if out.stage_maps else None
         assessments = self.trust.assess(logits, features)
         classes = list(self.config.class_names)
@@ -264,6 +266,7 @@ class Predictor:
                 else [classes[c] for c in assessment.prediction_set],
                 set_coverage=assessment.set_coverage,
                 ood=assessment.ood,
+                fused=fused[i],
             )
             for i, assessment in enumerate(assessments)
         ]
