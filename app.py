@@ -20,16 +20,11 @@ from typing import Any
 import gradio as gr
 from gradio.utils import get_upload_folder
 
-from mhdf.app.components import (
-    SCROLL_TO_RESULT,
-    clinical_form,
-    importance_plot,
-    intervention_controls,
-    view_components,
-)
+from mhdf.app.components import SCROLL_TO_RESULT, clinical_form, importance_plot, intervention_controls, view_components
 from mhdf.app.figures import routing_atlas_figure, routing_atlas_summary
 from mhdf.app.form import form_from_record
 from mhdf.app.session import DEFAULT_CHECKPOINT, DemoSession, load_session, served_handlers
+from mhdf.app.similar import similar_cases_section
 from mhdf.app.texts import CURRENT_CASE, IMPORTANCE_ON_REQUEST, api_help, banner, routing_explained, subgroup_table
 from mhdf.app.uploads import DEFAULT_MAX_FILE_SIZE, upload_middleware
 from mhdf.app.views import case_choices, cleared_field_importance, stage_view
@@ -127,6 +122,7 @@ def diagnose_tab(session: DemoSession, handlers: SimpleNamespace, views: dict[st
             report_file = gr.File(label="Case report (PDF)", elem_id="report-file", interactive=False)
             views["gradcam"].render()
     routing_views(session, views)
+    similar_cases_section(session, handlers, views, "diagnose")
     gr.Markdown("## What the clinical data changed")
     views["modality"].render()
     with gr.Row():
@@ -170,6 +166,7 @@ def teaching_tab(
     views["narrative"].render()
     gr.Markdown("### Results per patient subgroup (held-out test fold)")
     gr.Markdown(subgroup_table(session.predictor.card), elem_id="subgroups")
+    similar_cases_section(session, handlers, views, "teaching")
     gr.Markdown("### Routing atlas of this checkpoint")
     if session.atlas is not None:
         gr.Plot(routing_atlas_figure(session.atlas), label="Routing atlas", elem_id="routing-atlas")
@@ -225,6 +222,7 @@ def build_demo(session: DemoSession) -> gr.Blocks:
                 gr.Markdown(api_help(session.schema, session.uploads.max_bytes / 1024**2))
         clear.click(handlers.clear, outputs=[image, *form, *outputs, *extra_outputs], api_visibility="private")
         gr.api(handlers.predict, api_name="predict")
+        gr.api(handlers.similar, api_name="similar")
     return demo
 
 

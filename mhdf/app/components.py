@@ -13,7 +13,7 @@ from mhdf.app.figures import expert_name, stage_name
 from mhdf.app.form import NOT_RECORDED_LABEL, FormField, empty_form, grouped_form_fields
 from mhdf.app.gradio_compat import bar_plot
 from mhdf.app.texts import MODEL_CHOICE, NARRATIVE_PLACEHOLDER
-from mhdf.app.views import stage_view
+from mhdf.app.views import SIMILAR_QUERY, stage_view
 from mhdf.config import MHDFConfig
 from mhdf.inference import Predictor
 from mhdf.metadata import MetadataSchema
@@ -105,6 +105,8 @@ def view_components(predictor: Predictor) -> dict[str, gr.components.Component]:
     views["gradcam"] = gr.Image(label="Grad-CAM: final stage, predicted class", elem_id="gradcam", render=False)
     views["modality"] = gr.Plot(label="Modality comparison", elem_id="modality-comparison", render=False)
     views["narrative"] = gr.Markdown(NARRATIVE_PLACEHOLDER, elem_id="teaching-narrative", render=False)
+    # not shown: the similar-case sections (`mhdf.app.similar`) search with it
+    views[SIMILAR_QUERY] = gr.JSON(visible="hidden", elem_id="similar-query", render=False)
     return views
 
 

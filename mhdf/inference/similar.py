@@ -32,7 +32,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import safetensors.numpy
@@ -73,6 +73,14 @@ class CaseSignature:
 
     def to_dict(self) -> dict[str, list[float]]:
         return {"routing": self.routing.tolist(), "features": self.features.tolist()}
+
+
+def check_query(by: Any, k: Any) -> None:
+    """ValueError unless `by` is one of `SIMILARITY` and `k` a whole number from 1 to `MAX_NEIGHBOURS`."""
+    if not isinstance(by, str) or by not in SIMILARITY:
+        raise ValueError(f"similar cases are found by {' or '.join(SIMILARITY)}")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= MAX_NEIGHBOURS:
+        raise ValueError(f"the number of similar cases must be a whole number from 1 to {MAX_NEIGHBOURS}")
 
 
 def case_signature(prediction: Prediction) -> CaseSignature:
@@ -206,12 +214,11 @@ class SimilarCaseIndex:
             query = self._checked(signature.features, self.feature_dim, "feature vector")
             norm = np.linalg.norm(query)
             return 1.0 - self._unit_features @ (query / norm if norm > 0 else query)
-        raise ValueError(f"similar cases are found by {' or '.join(SIMILARITY)}, not {by!r}")
+        raise ValueError(f"similar cases are found by {' or '.join(SIMILARITY)}")
 
     def query(self, signature: CaseSignature, by: str = "routing", k: int = DEFAULT_NEIGHBOURS) -> SimilarCases:
         """The `k` cases nearest `signature`, nearest first (ties: the case listed first)."""
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= MAX_NEIGHBOURS:
-            raise ValueError(f"the number of similar cases must be a whole number from 1 to {MAX_NEIGHBOURS}")
+        check_query(by, k)
         distances = self.distances(signature, by)
         if len(distances) > k:  # the k smallest, then sorted: a full sort of a large index is not needed
             nearest = np.argpartition(distances, k - 1)[:k]

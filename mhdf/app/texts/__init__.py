@@ -14,6 +14,7 @@ import numpy as np
 
 from mhdf.inference import Prediction, Predictor, class_display_name
 from mhdf.inference.explain import Diagnosis, routing_difference
+from mhdf.inference.similar import SimilarCases
 from mhdf.metadata import MetadataSchema
 from mhdf.routing import LC_PATHS, RoutingOverrides
 
@@ -31,6 +32,23 @@ CANNOT_TELL_APART = "A set with more than one class means the model cannot tell 
 PENDING = "⏳ computing…"
 IMPORTANCE_ON_REQUEST = "Field importance is computed on request: press **Compute field importance**."
 NOTHING_TO_REMOVE = "No clinical field is filled in, so there is nothing to remove."
+SIMILAR_CASES_TITLE = "## Cases routed like this one"
+SIMILAR_CASES_INTRO = (
+    "The held-out cases this model routes most like the current one: their photos, true classes, the model's "
+    "predictions, GM-Gate weights and distances. They show how the model groups cases, not what this lesion is: "
+    "as a diagnostic aid, similar cases helped less than the probabilities (Tschandl et al. 2020)."
+)
+SIMILAR_BY_LABEL = "Nearest by"
+SIMILAR_BY_CHOICES = [
+    ("routing signature (LC-Gate weights per stage and GM-Gate weights)", "routing"),
+    ("fused features (what the head's classifier reads)", "features"),
+]
+SIMILAR_PLACEHOLDER = "*Diagnose a case to see the held-out cases routed like it.*"
+NO_SIMILAR_INDEX = (
+    "This checkpoint has no similar-case index (`similar_cases.safetensors`). Build it by evaluating the checkpoint "
+    "on its held-out data, `python -m training.evaluate --checkpoint CHECKPOINT --data DATA --dataset pad-ufes-20 "
+    "--out EVAL_DIR`, then copy `EVAL_DIR/similar_cases.safetensors` into the checkpoint folder and restart the app."
+)
 
 
 @cache
@@ -258,3 +276,21 @@ def narrate(diagnosis: Diagnosis, schema: MetadataSchema) -> str:
             f"of that logit times the feature map, summed over channels)."
         )
     return "\n\n".join(lines)
+
+
+def similar_summary(result: SimilarCases) -> str:
+    """One line over the neighbours: "5 of 6 cases routed like this one are BCC; the model got 4 of them right"."""
+    majority = result.majority()
+    if majority is None:
+        return "The index holds no cases."
+    top, count, right = majority
+    total = len(result.neighbours)
+    like = "routed like this one" if result.by == "routing" else "with fused features like this one's"
+    verb = "is" if count == 1 else "are"
+    return f"{count} of {total} cases {like} {verb} {top}; the model got {right} of them right."
+
+
+def neighbour_caption(true_class: str, prediction: str, distance: float) -> str:
+    """The line under a neighbour's thumbnail."""
+    mark = "✓" if true_class == prediction else "✗"
+    return f"true {true_class} · predicted {prediction} {mark} · distance {distance:.3f}"
