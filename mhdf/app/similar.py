@@ -48,8 +48,8 @@ def signature_from_view(value: Any) -> CaseSignature:
         parts = {name: np.asarray(value[name], dtype=np.float64) for name in SIMILARITY}
     except (TypeError, ValueError):
         raise ValueError("the similar-case query must hold lists of numbers") from None
-    if any(part.ndim != 1 for part in parts.values()):
-        raise ValueError("the similar-case query must hold flat lists of numbers")
+    if any(part.ndim != 1 or not np.isfinite(part).all() for part in parts.values()):
+        raise ValueError("the similar-case query must hold flat lists of finite numbers")
     return CaseSignature(**parts)
 
 
