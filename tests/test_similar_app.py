@@ -3,6 +3,7 @@ refused with a one-line reason, and the app serving on afterwards."""
 
 import io
 import json
+from pathlib import Path
 
 import httpx
 import pytest
@@ -39,7 +40,8 @@ def expected_cases(predictor, index, example, by, k):
 
 
 @pytest.mark.parametrize("by", ["routing", "features"])
-def test_similar_through_gradio_client_downloads_every_thumbnail(client, predictor, index, examples, by):
+def test_similar_through_gradio_client_downloads_every_thumbnail(client, demo_app, predictor, index, examples, by):
+    downloads = demo_app.log.parent / "similar-downloads"
     example = examples[2]
     document = client.predict(
         image=handle_file(str(example.image)), metadata=example.metadata, by=by, k=5, api_name="/similar"
@@ -51,7 +53,9 @@ def test_similar_through_gradio_client_downloads_every_thumbnail(client, predict
     for neighbour in document["neighbours"]:
         assert set(neighbour) == KEYS and neighbour["true_class"] in predictor.config.class_names
         assert len(neighbour["gm_gate"]) == predictor.config.experts
-        with Image.open(neighbour["thumbnail"]["path"]) as thumbnail:  # downloaded by the client
+        downloaded = Path(neighbour["thumbnail"])  # gradio_client downloads the file and gives its local path
+        assert downloaded.is_relative_to(downloads)
+        with Image.open(downloaded) as thumbnail:
             assert thumbnail.format == "JPEG" and max(thumbnail.size) <= 96
 
 
@@ -65,9 +69,11 @@ def test_similar_defaults_to_six_cases_by_routing(client, predictor, index, exam
 
 
 def call(http: httpx.Client, arguments: list) -> tuple[str, object]:
-    """POST /gradio_api/call/similar and read its event stream -> ("complete", data) or ("error", message)."""
+    """POST /gradio_api/call/similar and read its event stream -> ("complete", data), ("error", message), or
+    ("refused", message) when the request is turned away before it is queued (a path instead of an upload)."""
     response = http.post("/gradio_api/call/similar", json={"data": arguments})
-    response.raise_for_status()
+    if response.status_code != 200:
+        return "refused", response.text
     stream = http.get(f"/gradio_api/call/similar/{response.json()['event_id']}").text
     event = "complete" if "event: complete" in stream else "error"
     data = stream.split("event: error\ndata:", 1)[-1] if event == "error" else stream.split("data: ", 1)[1]
@@ -111,8 +117,9 @@ def test_hostile_input_gets_a_one_line_error_and_the_app_keeps_serving(client, h
     ).json()
     photo = {"path": uploaded, "meta": {"_type": "gradio.FileData"}}
     event, text = call(http, [photo if a == "PHOTO" else a for a in arguments])
-    assert event == "error" and message in text and "Traceback" not in text
-    with pytest.raises(AppError, match=message):
+    assert event in ("error", "refused") and message in text and "Traceback" not in text
+    # gradio_client: the same one-line error, or the same refusal (HTTP 400) for a path in place of an upload
+    with pytest.raises(AppError, match=message) if event == "error" else pytest.raises(httpx.HTTPStatusError):
         client.predict(*[handle_file(str(example.image)) if a == "PHOTO" else a for a in arguments],
                        api_name="/similar")  # fmt: skip
     document = client.predict(image=handle_file(str(example.image)), metadata={}, k=1, api_name="/similar")
