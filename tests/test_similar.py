@@ -36,6 +36,7 @@ from mhdf.inference.similar import (
     build_index,
     case_signature,
 )
+from training import make_demo
 
 CLASSES = ["ACK", "BCC", "MEL", "NEV", "SCC", "SEK"]
 SOURCE = IndexSource("pad-ufes-20", "test", "somewhere", "synthetic photos", True)
@@ -292,3 +293,14 @@ def test_a_stale_index_from_another_model_is_refused_at_load(tiny_checkpoint, tm
     random_index(stages=4, experts=4, dim=7).save(folder / SIMILAR_CASES_NAME)
     with pytest.raises(ValueError, match="rebuild it with training.evaluate"):
         load_session(tmp_path / "uploads", "20mb", folder, "cpu")
+
+
+def test_make_demo_bundles_the_held_out_index_and_refuses_one_over_its_cap(tmp_path, monkeypatch):
+    evaluation, checkpoint = tmp_path / "eval", tmp_path / "checkpoint"
+    index = random_index()
+    write_similar_cases(evaluation, index)
+    make_demo.bundle_similar_cases(evaluation, checkpoint)
+    assert read_similar_cases(checkpoint).cases == index.cases
+    monkeypatch.setattr(make_demo, "MAX_INDEX_BYTES", (checkpoint / SIMILAR_CASES_NAME).stat().st_size - 1)
+    with pytest.raises(ValueError, match="similar-case index takes"):
+        make_demo.bundle_similar_cases(evaluation, checkpoint)

@@ -19,7 +19,6 @@ import gradio as gr
 import numpy as np
 from gradio.data_classes import FileData
 
-from mhdf.app.figures import expert_name
 from mhdf.app.texts import (
     NO_SIMILAR_INDEX,
     SIMILAR_BY_CHOICES,
@@ -58,15 +57,16 @@ def similar_cases_html(result: SimilarCases) -> str:
     row, card, image = CARD_STYLE
     cards = []
     for n in result.neighbours:
-        gates = " · ".join(f"{expert_name(e)} {w:.0%}" for e, w in enumerate(n.gm_gate))
         thumbnail = ""
         if n.thumbnail:
             data = base64.b64encode(n.thumbnail).decode("ascii")
             thumbnail = f'<img src="data:image/jpeg;base64,{data}" alt="{html.escape(n.case)}" style="{image}">'
-        caption = html.escape(neighbour_caption(n.true_class, n.prediction, n.distance))
+        caption = "<br>".join(
+            html.escape(line) for line in neighbour_caption(n.true_class, n.prediction, n.distance, n.gm_gate)
+        )
         cards.append(
             f'<figure class="similar-case" data-case="{html.escape(n.case)}" style="{card};margin:0">{thumbnail}'
-            f"<figcaption><b>{html.escape(n.case)}</b><br>{caption}<br>GM-Gate: {html.escape(gates)}"
+            f"<figcaption><b>{html.escape(n.case)}</b><br>{caption}"
             "</figcaption></figure>"
         )
     summary = f'<p class="similar-summary"><b>{html.escape(similar_summary(result))}</b></p>'

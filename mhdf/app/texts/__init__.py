@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from mhdf.app.figures import expert_name
 from mhdf.inference import Prediction, Predictor, class_display_name
 from mhdf.inference.explain import Diagnosis, routing_difference
 from mhdf.inference.similar import SimilarCases
@@ -290,7 +291,8 @@ def similar_summary(result: SimilarCases) -> str:
     return f"{count} of {total} cases {like} {verb} {top}; the model got {right} of them right."
 
 
-def neighbour_caption(true_class: str, prediction: str, distance: float) -> str:
-    """The line under a neighbour's thumbnail."""
+def neighbour_caption(true_class: str, prediction: str, distance: float, gm_gate: Sequence[float]) -> list[str]:
+    """The lines under a neighbour's thumbnail: its classes and distance, then its GM-Gate weights."""
     mark = "✓" if true_class == prediction else "✗"
-    return f"true {true_class} · predicted {prediction} {mark} · distance {distance:.3f}"
+    gates = " · ".join(f"{expert_name(e)} {weight:.0%}" for e, weight in enumerate(gm_gate))
+    return [f"true {true_class} · predicted {prediction} {mark} · distance {distance:.3f}", f"GM-Gate: {gates}"]
