@@ -27,6 +27,7 @@ from mhdf.app.i18n import language_events, language_switch, localize, markdown
 from mhdf.app.inputs import diagnose_inputs
 from mhdf.app.lesson_tab import lesson_tab, reader_study_tab
 from mhdf.app.session import DEFAULT_CHECKPOINT, DemoSession, load_session, served_handlers
+from mhdf.app.similar import similar_cases_section
 from mhdf.app.teaching import teaching_tab
 from mhdf.app.texts import Text, api_help, banner
 from mhdf.app.uploads import upload_middleware
@@ -87,6 +88,7 @@ def diagnose_tab(session: DemoSession, handlers: SimpleNamespace, views: dict[st
         report_file = gr.File(label=Text("report.label"), elem_id="report-file", interactive=False)
         views["gradcam"].render()
     routing_views(session, views)
+    similar_cases_section(session, handlers, views, "diagnose")
     markdown(Text("modality.heading"))
     views["modality"].render()
     with gr.Row():
@@ -137,6 +139,7 @@ def build_demo(session: DemoSession) -> gr.Blocks:
                 markdown(lambda lang: api_help(session.schema, session.uploads.max_bytes / 1024**2, lang))
         clear.click(handlers.clear, outputs=[image, *form, *outputs, *extra_outputs], api_visibility="private")
         gr.api(handlers.predict, api_name="predict")
+        gr.api(handlers.similar, api_name="similar")
         language_events(demo, switch)
     return demo
 

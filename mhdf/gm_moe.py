@@ -17,6 +17,7 @@ class GMMoEOutput:
     gm_gate: torch.Tensor  # (B, E)
     expert_logits: torch.Tensor  # (B, E, C) each expert's gated contribution to the logits
     logit_bias: torch.Tensor  # (C,)
+    fused: torch.Tensor  # (B, H) the gated mix of the experts' hidden vectors: what the linear classifier reads
 
 
 class ExpertBank(nn.Module):
@@ -80,4 +81,6 @@ class GMMoE(nn.Module):
         hidden = self.experts(joint)  # (B, E, H)
         expert_logits = gate.unsqueeze(-1) * nn.functional.linear(self.head_dropout(hidden), self.classifier.weight)
         logits = expert_logits.sum(1) + self.classifier.bias
-        return GMMoEOutput(logits, gate, expert_logits, self.classifier.bias)
+        # the classifier is linear, so logits == classifier(fused) in eval mode; similar-case search reads it
+        fused = (gate.unsqueeze(-1) * hidden).sum(1)
+        return GMMoEOutput(logits, gate, expert_logits, self.classifier.bias, fused)

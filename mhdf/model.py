@@ -175,7 +175,7 @@ class MHDFNet(
             head = self.gm_moe(features, overrides)
         if not return_trace:
             return head.logits
-        return MHDFOutput(head.logits, routing_trace(stages.fusions, head), stages.stage_maps)
+        return MHDFOutput(head.logits, routing_trace(stages.fusions, head), stages.stage_maps, head.fused)
 
     @classmethod
     def _from_pretrained(

@@ -25,3 +25,4 @@ class MHDFOutput:
     logits: torch.Tensor  # (B, C)
     trace: RoutingTrace
     stage_maps: list[torch.Tensor]  # per stage (B, C_i, H_i, W_i) as fed onwards (Grad-CAM reads the last)
+    fused: torch.Tensor  # (B, H) the head's fused feature vector (`GMMoEOutput.fused`)

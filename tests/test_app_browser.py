@@ -1,11 +1,12 @@
 """The demo in a real Chromium: upload an example photo, fill part of the form, Diagnose, check that the
-probabilities and every routing view render, run one routing intervention, and save a screenshot."""
+probabilities and every routing view render, run one routing intervention, see the cases routed like an example,
+and save a screenshot."""
 
 import re
 
 import numpy as np
 import pytest
-from helpers import CHROMIUM_ARGS
+from helpers import CHROMIUM_ARGS, DEMO_CHECKPOINT
 from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
@@ -16,6 +17,8 @@ from mhdf.app.texts import (
     describe_overrides,
     importance_status,
 )
+from mhdf.inference.checkpoint import read_similar_cases
+from mhdf.inference.similar import case_signature
 from mhdf.routing import RoutingOverrides
 from training.non_lesion import non_lesion_images
 
@@ -244,3 +247,34 @@ def test_an_own_photo_gets_the_synthetic_model_notice_above_the_numbers_and_an_e
     page.locator("#examples").get_by_text(example.title, exact=True).click()
     expect(page.locator("#diagnose-status")).to_contain_text("All views are ready")
     expect(notice).not_to_contain_text(SYNTHETIC_MODEL_OWN_PHOTO)
+
+
+def test_the_cases_routed_like_an_example_show_under_diagnose_and_in_the_teaching_tab(page, predictor, examples):
+    """After an example diagnosis, both similar-case sections list the neighbours the index gives for its trace, the
+    switch searches by fused features instead, and Clear empties them."""
+    index = read_similar_cases(DEMO_CHECKPOINT)
+    example = examples[1]
+    signature = case_signature(predictor.predict(example.image, example.metadata))
+    by_routing = [n.case for n in index.query(signature, "routing").neighbours]
+    by_features = [n.case for n in index.query(signature, "features").neighbours]
+    cases = page.locator("#similar-cases-diagnose figure.similar-case")
+
+    page.locator("#clear").click()
+    page.get_by_text(example.title, exact=True).click()
+    expect(cases).to_have_count(len(by_routing))
+    assert [cases.nth(i).get_attribute("data-case") for i in range(len(by_routing))] == by_routing
+    expect(page.locator("#similar-cases-diagnose .similar-summary")).to_contain_text(f"are {example.label}")
+    expect(cases.first.locator("img")).to_have_js_property("naturalWidth", 96)
+
+    page.locator("#similar-by-diagnose").get_by_text("fused features", exact=False).click()
+    expect(page.locator("#similar-cases-diagnose .similar-summary")).to_contain_text("fused features")
+    assert [cases.nth(i).get_attribute("data-case") for i in range(len(by_features))] == by_features
+
+    page.get_by_role("tab", name="Teaching").click()
+    page.locator("#similar-section").get_by_text("Cases routed like this one").first.click()
+    teaching = page.locator("#similar-cases-teaching figure.similar-case")
+    expect(teaching).to_have_count(len(by_routing))
+    assert [teaching.nth(i).get_attribute("data-case") for i in range(len(by_routing))] == by_routing
+    page.get_by_role("tab", name="Diagnose").click()
+    page.locator("#clear").click()
+    expect(cases).to_have_count(0)

@@ -107,6 +107,8 @@ def endpoint_arguments(endpoint: str, image, demo_inputs) -> list:
     form = [""] * num_fields
     if endpoint == "predict":
         return [image, {}]
+    if endpoint == "similar":
+        return [image, {}, "routing", 6]
     if endpoint in ("diagnose", "report"):
         return [image, *form]
     if endpoint == "intervene":
@@ -155,7 +157,7 @@ def hostile_payloads(image: Path, link: Path, uploads: Path, url: str) -> dict[s
     }
 
 
-@pytest.mark.parametrize("endpoint", ["predict", "diagnose", "intervene", "compare", "report"])
+@pytest.mark.parametrize("endpoint", ["predict", "similar", "diagnose", "intervene", "compare", "report"])
 def test_endpoints_open_only_uploaded_files(endpoint, server, http, private, loopback_server, demo_inputs):
     image, link = private
     payloads = hostile_payloads(image, link, server.uploads, loopback_server)

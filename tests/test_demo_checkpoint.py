@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from mhdf import MHDFNet
-from mhdf.inference.checkpoint import read_examples
+from mhdf.inference.checkpoint import read_examples, read_similar_cases
 from training import evaluate
 from training.datasets import PAD_UFES_20_METADATA
 from training.routing_atlas import LC_PATHS
@@ -91,6 +91,12 @@ def test_the_cards_balanced_accuracy_holds_on_the_regenerated_held_out_fold(card
     # the trust figures the card quotes hold on the regenerated fold too
     assert metrics["conformal"]["empirical_coverage"] == pytest.approx(card["trust"]["conformal"]["empirical_coverage"])
     assert metrics["ood"]["non_lesion_flagged"] == pytest.approx(card["trust"]["ood"]["non_lesion_flagged"])
+    # the bundled similar-case index is this evaluation's (docs/similar-cases.md)
+    bundled, rebuilt = read_similar_cases(DEMO), read_similar_cases(tmp_path / "eval")
+    assert rebuilt.cases == bundled.cases and rebuilt.thumbnails == bundled.thumbnails
+    assert np.array_equal(rebuilt.labels, bundled.labels) and np.array_equal(rebuilt.predicted, bundled.predicted)
+    for name in ("lc_gate", "gm_gate", "features"):
+        assert np.allclose(getattr(rebuilt, name), getattr(bundled, name), atol=1e-4)
 
 
 def test_the_checkpoint_knows_when_not_to_be_trusted(card):

@@ -1,5 +1,7 @@
-"""training.evaluate: metrics against scikit-learn, the routing atlas, the evaluation CLI and --folds all."""
+"""training.evaluate: metrics against scikit-learn, the routing atlas, the similar-case index, the evaluation CLI and
+--folds all."""
 
+import io
 import json
 import math
 
@@ -8,6 +10,7 @@ import pandas as pd
 import pytest
 import torch
 from helpers import write_derm7pt
+from PIL import Image
 from sklearn.metrics import (
     accuracy_score,
     balanced_accuracy_score,
@@ -18,6 +21,8 @@ from sklearn.metrics import (
 )
 
 from mhdf import MHDFConfig, MHDFNet
+from mhdf.inference.checkpoint import read_similar_cases
+from mhdf.inference.similar import THUMBNAIL_SIZE
 from training import evaluate
 from training.metrics import classification_metrics, expected_calibration_error, summarize
 from training.routing_atlas import routing_atlas
@@ -121,7 +126,8 @@ def test_evaluating_a_run_writes_metrics_figures_atlas_and_predictions(trained_r
                  "--fold", "0", "--out", str(out))  # fmt: skip
     written = {p.name for p in out.iterdir()}
     assert written == {"metrics.json", "routing_atlas.json", "predictions.csv", "confusion_matrix.png",
-                       "reliability_diagram.png", "reliability_diagram_uncalibrated.png", "roc_curves.png"}  # fmt: skip
+                       "reliability_diagram.png", "reliability_diagram_uncalibrated.png", "roc_curves.png",
+                       "similar_cases.safetensors"}  # fmt: skip
     metrics = json.loads((out / "metrics.json").read_text())
     splits = pd.read_csv(trained_run / "splits.csv")
     test_ids = set(splits.loc[splits["split"] == "test", "img_id"])
@@ -137,6 +143,14 @@ def test_evaluating_a_run_writes_metrics_figures_atlas_and_predictions(trained_r
     atlas = json.loads((out / "routing_atlas.json").read_text())
     assert atlas["num_samples"] == len(test_ids) and len(atlas["lc_gate"]["stages"]) == 4
     assert sum(atlas["expert_utilisation"]["top1_share"]) == pytest.approx(1.0)
+    index = read_similar_cases(out)  # one row per evaluated case, in predictions.csv's order
+    assert index.cases == predictions["img_id"].tolist() and index.classes == metrics["classes"]
+    assert [index.classes[i] for i in index.labels] == predictions["label"].tolist()
+    assert [index.classes[i] for i in index.predicted] == predictions["predicted"].tolist()
+    assert index.lc_gate.shape == (len(test_ids), 4, 2) and np.allclose(index.lc_gate.sum(-1), 1, atol=1e-5)
+    assert np.allclose(index.gm_gate.sum(-1), 1, atol=1e-5) and index.features.shape[0] == len(test_ids)
+    assert index.source.split == "test" and index.source.synthetic is True
+    assert all(max(Image.open(io.BytesIO(t)).size) <= THUMBNAIL_SIZE for t in index.thumbnails)
     with pytest.raises(ValueError, match="held out"):
         run_evaluate("--checkpoint", str(trained_run / "best"), "--data", str(synthetic_data), "--dataset",
                      "pad-ufes-20", "--fold", "1", "--out", str(tmp_path / "wrong"))  # fmt: skip

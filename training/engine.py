@@ -167,6 +167,7 @@ class DatasetPredictions:
     lc_gate: np.ndarray | None = None  # (N, S, 2) with trace
     gm_gate: np.ndarray | None = None  # (N, E) with trace
     features: list[np.ndarray] | None = None  # per fused stage (N, D_s) `stage_features`, with trace and a photo
+    fused: np.ndarray | None = None  # (N, H) the head's fused feature vector, with trace
 
     @property
     def predicted(self) -> np.ndarray:
@@ -190,7 +191,7 @@ def predict(
     predictions of the whole set, gathered from all processes."""
     model.eval()
     positions = list(loader.dataset.indices) if isinstance(loader.dataset, Subset) else list(range(len(loader.dataset)))
-    labels, logits, lc_gates, gm_gates, features = [], [], [], [], []
+    labels, logits, lc_gates, gm_gates, features, fused = [], [], [], [], [], []
     for images, metadata, target in tqdm(loader, desc=description, leave=False, disable=not runtime.progress_bars):
         images, metadata = model_inputs(model.config, images, metadata, runtime.device)
         with torch.autocast(runtime.device.type, dtype=torch.float16, enabled=runtime.amp):
@@ -198,6 +199,7 @@ def predict(
         if trace:
             lc_gates.append(out.trace.lc_gate.float().cpu())
             gm_gates.append(out.trace.gm_gate.float().cpu())
+            fused.append(out.fused.float().cpu())
             if out.stage_maps:
                 features.append(stage_features(out.stage_maps))
             out = out.logits
@@ -212,6 +214,7 @@ def predict(
     if trace:
         shard["lc_gate"] = torch.cat(lc_gates).numpy() if lc_gates else None
         shard["gm_gate"] = torch.cat(gm_gates).numpy() if gm_gates else None
+        shard["fused"] = torch.cat(fused).numpy() if fused else None
         shard["features"] = [np.concatenate(stage) for stage in zip(*features, strict=True)] if features else None
     shards = [shard]
     if runtime.distributed:
@@ -235,6 +238,7 @@ def predict(
         loss=loss,
         lc_gate=gathered("lc_gate") if trace else None,
         gm_gate=gathered("gm_gate") if trace else None,
+        fused=gathered("fused") if trace else None,
         features=gathered_features() if trace and features else None,
     )
 

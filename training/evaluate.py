@@ -19,6 +19,9 @@ lies in a run folder (RUN_DIR/best), otherwise rebuilt from --fold, --num-folds 
 * ``confusion_matrix.png``, ``reliability_diagram.png`` (and ``reliability_diagram_uncalibrated.png`` for a
   calibrated checkpoint), ``roc_curves.png``;
 * ``routing_atlas.json``: gate statistics over the test set (schema in `training.routing_atlas`);
+* ``similar_cases.safetensors``: the similar-case index of the evaluated split (`mhdf.inference.similar`): each
+  case's routing signature, fused features, true class, prediction and a thumbnail of its photo, which the app
+  searches for the cases routed like the current one (copy it into the checkpoint folder to use it there);
 * ``predictions.csv``: every test image with its true class, prediction and class probabilities.
 
 With ``--folds all``, ``--checkpoint`` holds a ``{fold}`` placeholder; each fold is evaluated into
@@ -40,7 +43,8 @@ import torch
 from PIL import Image
 
 from mhdf import MHDFNet
-from mhdf.inference.checkpoint import checkpoint_folder, read_trust, write_routing_atlas
+from mhdf.inference.checkpoint import checkpoint_folder, read_trust, write_routing_atlas, write_similar_cases
+from mhdf.inference.similar import IndexSource, build_index
 from mhdf.inference.transforms import eval_transform
 from mhdf.inference.uncertainty import MahalanobisOOD, stage_features
 from training.datasets import GroupedSource, LesionSource, PadUfes20
@@ -140,6 +144,18 @@ def evaluate_checkpoint(
     out.mkdir(parents=True, exist_ok=True)
     EvalFolder(out).metrics.write_text(json.dumps(metrics, indent=2) + "\n")
     write_routing_atlas(out, atlas)
+    index = build_index(
+        cases=[source.samples[i].image_id for i in indices],
+        classes=classes,
+        lc_gate=predictions.lc_gate,
+        gm_gate=predictions.gm_gate,
+        features=predictions.fused,
+        labels=predictions.labels,
+        predicted=predictions.predicted,
+        photos=[source.samples[i].image_path for i in indices],
+        source=IndexSource(source.name, args.split, str(checkpoint), config.training_data, config.synthetic_data),
+    )
+    write_similar_cases(out, index)
     figures = {
         "confusion_matrix.png": confusion_matrix_figure(metrics["confusion_matrix"], classes),
         "reliability_diagram.png": reliability_figure(metrics["reliability"], metrics["ece"]),

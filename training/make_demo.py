@@ -8,7 +8,8 @@
    fold 0 held out for testing and the best epoch chosen on a patient-grouped validation split;
 3. evaluates all three on the held-out fold with `training.evaluate`;
 4. writes the fused model (`config.json`, `model.safetensors`), its calibration, conformal and out-of-distribution
-   files (`training.trust`, fitted at the end of its training run), its `routing_atlas.json`, a `model_card.json`
+   files (`training.trust`, fitted at the end of its training run), its `routing_atlas.json` and
+   `similar_cases.safetensors` (the held-out fold's similar-case index, at most 3 MB), a `model_card.json`
    with the three models' metrics, the trust figures and subgroup results of the held-out fold and the commands
    that produced them, and `examples/`: one held-out case per class (`<name>.png` + `<name>.json` = {"image",
    "metadata" (raw CSV fields, blanks left out), "label"}).
@@ -32,11 +33,14 @@ import torch
 
 from mhdf.inference.checkpoint import (
     MODEL_FILES,
+    SIMILAR_CASES_NAME,
     copy_model_files,
     read_config,
     read_routing_atlas,
+    read_similar_cases,
     write_model_card,
     write_routing_atlas,
+    write_similar_cases,
 )
 from training import evaluate, train
 from training.datasets import PAD_UFES_20_METADATA, PadUfes20
@@ -54,6 +58,7 @@ MODEL = {"backbone": "mobilenetv3_small_100", "image-size": 96, "token-dim": 64,
 # class-weighted cross-entropy for every epoch, no weight decay, label smoothing or field dropout.
 DEMO_RECIPE = ("--class-weighted", "--weight-decay", "0", "--label-smoothing", "0", "--field-dropout", "0",
                "--early-stopping", "0")  # fmt: skip
+MAX_INDEX_BYTES = 3 * 2**20  # the similar-case index the repository carries, thumbnails included
 NOT_FOR_CLINICAL_USE = (
     "Not for clinical use. This checkpoint was trained on synthetic photos paired with real PAD-UFES-20 clinical "
     "records; it demonstrates the software and its routing explanations and says nothing about real skin lesions."
@@ -119,6 +124,7 @@ def main(args: argparse.Namespace) -> None:
 
         print(f"4/4 writing {out}")
         write_routing_atlas(out, read_routing_atlas(work / "eval" / "mhdf"))
+        bundle_similar_cases(work / "eval" / "mhdf", out)
         source = PadUfes20(data)
         examples = write_examples(source, pd.read_csv(EvalFolder(work / "eval" / "mhdf").predictions), out)
         card = model_card(args, read_config(out), metrics, commands, examples, time.perf_counter() - started)
@@ -133,6 +139,15 @@ def main(args: argparse.Namespace) -> None:
         )
     size = sum((out / name).stat().st_size for name in MODEL_FILES) / 2**20
     print(f"checkpoint {size:.1f} MB in {out}; {card['wall_time_seconds']:.0f} s in all")
+
+
+def bundle_similar_cases(evaluation: Path, checkpoint: Path) -> None:
+    """The fused model's similar-case index of the held-out fold, into the checkpoint; ValueError over 3 MB."""
+    write_similar_cases(checkpoint, read_similar_cases(evaluation))
+    size = (checkpoint / SIMILAR_CASES_NAME).stat().st_size
+    if size > MAX_INDEX_BYTES:
+        cap = MAX_INDEX_BYTES / 2**20
+        raise ValueError(f"the similar-case index takes {size / 2**20:.1f} MB, over the {cap:.0f} MB cap")
 
 
 def trust_and_subgroups(metrics: dict[str, Any]) -> dict[str, Any]:

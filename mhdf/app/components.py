@@ -14,7 +14,7 @@ from mhdf.app.form import GROUP_TITLES, FormField, empty_form, grouped_form_fiel
 from mhdf.app.gradio_compat import bar_plot
 from mhdf.app.i18n import localize
 from mhdf.app.texts import EN, MODEL_CHOICE, Text, field_label, schema_text
-from mhdf.app.views import stage_view
+from mhdf.app.views import SIMILAR_QUERY, stage_view
 from mhdf.config import MHDFConfig
 from mhdf.inference import Predictor
 from mhdf.metadata import MetadataSchema
@@ -129,6 +129,8 @@ def view_components(predictor: Predictor) -> dict[str, gr.components.Component]:
     localize(views["lc_gate"], color_map=lc_path_colors)
     # the placeholder only: a narrative written for a case stays until the next diagnosis writes it anew
     localize(views["narrative"], value=Text("narrative.placeholder"))
+    # not shown: the similar-case sections (`mhdf.app.similar`) search with it
+    views[SIMILAR_QUERY] = gr.JSON(visible="hidden", elem_id="similar-query", render=False)
     return views
 
 

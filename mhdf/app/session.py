@@ -21,7 +21,8 @@ from mhdf.app.form import empty_form, record_from_form
 from mhdf.app.i18n import with_language
 from mhdf.app.lesson import Lesson, read_lessons
 from mhdf.app.report import case_report
-from mhdf.app.texts import CURRENT_CASE, EN, FEEDBACK_OFF, translate
+from mhdf.app.similar import signature_from_view, similar_cases_html, similar_document
+from mhdf.app.texts import CURRENT_CASE, EN, FEEDBACK_OFF, NO_SIMILAR_INDEX, translate
 from mhdf.app.uploads import UploadPolicy, parse_file_size, uploaded_file
 from mhdf.app.views import (
     cleared_field_importance,
@@ -35,14 +36,16 @@ from mhdf.app.views import (
     progressive_diagnosis,
     view_names,
 )
-from mhdf.inference import Predictor
+from mhdf.inference import Prediction, Predictor
 from mhdf.inference.checkpoint import (
     DEFAULT_CHECKPOINT,
     ExampleCase,
     checkpoint_folder,
     read_examples,
     read_routing_atlas,
+    read_similar_cases,
 )
+from mhdf.inference.similar import DEFAULT_NEIGHBOURS, SIMILARITY, SimilarCaseIndex, case_signature, check_query
 
 try:  # Hugging Face ZeroGPU: a GPU is attached only while a decorated function runs
     import spaces
@@ -63,6 +66,7 @@ EVENTS = (
     "intervene",
     "compare",
     "predict",
+    "similar",
     "report",
     "send_feedback",
 )
@@ -114,6 +118,7 @@ class DemoSession:
         uploads: UploadPolicy,
         feedback: Feedback | None = None,
         lessons: list[Lesson] | None = None,
+        similar_index: SimilarCaseIndex | None = None,
     ) -> None:
         self.predictor = predictor
         self.schema = predictor.schema
@@ -122,6 +127,7 @@ class DemoSession:
         self.uploads = uploads
         self.feedback = feedback  # None: the host has not turned visitor feedback on
         self.lessons = lessons or []  # the checkpoint's guided lessons (`mhdf.app.lesson`)
+        self.similar_index = similar_index
         self.view_names = view_names(predictor.config.num_fused_stages)
         self._example_views: dict[tuple[str, str], list[Any]] = {}
 
@@ -186,12 +192,43 @@ class DemoSession:
         """Classify a lesion photo with its clinical metadata. `image`: an image file (gradio_client
         `handle_file(path)`); `metadata`: {field: value} with the checkpoint's field names (leave a field out
         when unknown). Returns the JSON document of `python -m mhdf.predict`."""
+        return self._api_prediction(image, metadata).to_dict()
+
+    def similar(
+        self,
+        image: dict[str, Any] | None,
+        metadata: dict[str, Any] | None = None,
+        by: str = SIMILARITY[0],
+        k: int = DEFAULT_NEIGHBOURS,
+    ) -> dict[str, Any]:
+        """The held-out cases this checkpoint routes most like a case: `image` and `metadata` as for /predict;
+        `by`: "routing" (routing signature) or "features" (the head's fused features); `k`: how many (1 to 50).
+        Returns {"by", "neighbours": [{"case", "true_class", "prediction", "distance", "gm_gate", "thumbnail"}]},
+        nearest first, each thumbnail a downloadable JPEG file. Not a diagnosis: it shows how the model groups
+        cases."""
+        if self.similar_index is None:
+            raise ValueError(NO_SIMILAR_INDEX)
+        check_query(by, k)  # before the forward pass
+        prediction = self._api_prediction(image, metadata)
+        result = self.similar_index.query(case_signature(prediction), by, k)
+        self.uploads.folder.mkdir(parents=True, exist_ok=True)
+        return similar_document(result, Path(tempfile.mkdtemp(prefix="similar-", dir=self.uploads.folder)))
+
+    def similar_view(self, query: Any, by: str, lang: str = EN) -> str:
+        """The neighbours of the current case (its signature from the Diagnose pass, `SIMILAR_QUERY`) as HTML."""
+        if self.similar_index is None:
+            return translate(lang, "similar.missing")
+        if query is None:
+            return translate(lang, "similar.placeholder")
+        return similar_cases_html(self.similar_index.query(signature_from_view(query), by), lang)
+
+    def _api_prediction(self, image: Any, metadata: Any) -> Prediction:
         path = uploaded_file(image, self.uploads)
         if path is None:
             raise ValueError("no image: send the lesion photo as a file")
         if metadata is not None and not isinstance(metadata, Mapping):
             raise ValueError("metadata must be a JSON object of clinical fields")
-        return self.predictor.predict(path, metadata or {}).to_dict()
+        return self.predictor.predict(path, metadata or {})
 
     def report(self, image: Any, *form_values: Any, lang: str = EN) -> str:
         """The case report (PDF) of the current photo and form, written into Gradio's cache folder, which deletes
@@ -233,9 +270,13 @@ def load_session(
     folder = checkpoint_folder(checkpoint)
     # loaded on the CPU, then moved: on ZeroGPU the main process may not initialise CUDA itself
     predictor = Predictor.from_pretrained(folder, device="cpu").to(device)
+    similar_index = read_similar_cases(folder)
+    if similar_index is not None:
+        config = predictor.config
+        similar_index.check_model(config.num_fused_stages, config.experts, config.expert_hidden)
     examples, atlas = read_examples(folder, predictor.schema), read_routing_atlas(folder)
     lessons = read_lessons(folder, examples, predictor)
-    return DemoSession(predictor, examples, atlas, uploads, feedback, lessons)
+    return DemoSession(predictor, examples, atlas, uploads, feedback, lessons, similar_index)
 
 
 def serving(handler: Callable) -> Callable:
@@ -248,6 +289,9 @@ def serving(handler: Callable) -> Callable:
 
 def served_handlers(session: DemoSession) -> SimpleNamespace:
     """The session's event handlers by name (`EVENTS`), each wrapped once by `serving`; `clear` needs no model."""
+    # the similar-case search runs no model: no GPU and no inference mode for it
     return SimpleNamespace(
-        **{name: serving(getattr(session, name)) for name in EVENTS}, clear=with_language(session.clear)
+        **{name: serving(getattr(session, name)) for name in EVENTS},
+        clear=with_language(session.clear),
+        similar_view=with_language(reports_user_errors(session.similar_view)),
     )

@@ -13,6 +13,7 @@ from mhdf.app.components import intervention_controls
 from mhdf.app.figures import routing_atlas_figure, routing_atlas_summary
 from mhdf.app.i18n import localize, markdown
 from mhdf.app.session import DemoSession
+from mhdf.app.similar import similar_cases_section
 from mhdf.app.texts import CURRENT_CASE, Text, routing_explained, subgroup_table
 from mhdf.app.views import localized_case_choices
 
@@ -31,13 +32,16 @@ def teaching_tab(
     session: DemoSession, handlers: SimpleNamespace, views: dict[str, Any], image: Any, form: list
 ) -> None:
     """A "start here" pointing to the lesson, then collapsible sections: the routing explained with this case's
-    narrative, the subgroups, the atlas, routing interventions and the two-case comparison."""
+    narrative, the subgroups, the cases routed like this one, the atlas, routing interventions and the two-case
+    comparison."""
     markdown(Text("teaching.start_here"), elem_id="teaching-start")
     with gr.Accordion(Text("teaching.section.explained"), open=False):
         markdown(routing_explained)
         views["narrative"].render()
     with gr.Accordion(Text("teaching.section.subgroups"), open=False):
         markdown(lambda lang: subgroup_table(session.predictor.card, lang), elem_id="subgroups")
+    with gr.Accordion(Text("teaching.section.similar"), open=False, elem_id="similar-section"):
+        similar_cases_section(session, handlers, views, "teaching")
     with gr.Accordion(Text("teaching.section.atlas"), open=False):
         if session.atlas is not None:
             gr.Plot(routing_atlas_figure(session.atlas), label=Text("atlas.label"), elem_id="routing-atlas")

@@ -58,7 +58,10 @@ from mhdf.inference.explain import (
     without_metadata,
 )
 from mhdf.inference.images import ImageSource
+from mhdf.inference.similar import case_signature
 from mhdf.routing import LC_PATHS, RoutingOverrides
+
+SIMILAR_QUERY = "similar_query"  # the current case's signature, which the similar-case sections search with
 
 
 def stage_view(kind: str, stage: int) -> str:
@@ -74,14 +77,15 @@ def view_names(num_stages: int) -> list[str]:
         "synthetic_notice", "status", "note", "ood_warning", "probabilities", "prediction_set", "lc_gate", "gm_gate",
         "contributions",
         *(stage_view("image", s) for s in stages), *(stage_view("fields", s) for s in stages),
-        "gradcam", "modality", "narrative",
+        "gradcam", "modality", "narrative", SIMILAR_QUERY,
     ]  # fmt: skip
 
 
 def prediction_views(
     predictor: Predictor, prediction: Prediction, view: np.ndarray | None, lang: str = EN
 ) -> dict[str, Any]:
-    """The views one forward pass gives: the probabilities, the trust texts and every routing view."""
+    """The views one forward pass gives: the probabilities, the trust texts, every routing view and the case's
+    similar-case signature."""
     views: dict[str, Any] = {
         "synthetic_notice": synthetic_model_notice(prediction, lang),
         "note": result_note(predictor, prediction.prediction, lang),
@@ -91,6 +95,7 @@ def prediction_views(
         "lc_gate": lc_gate_frame(prediction, lang),
         "gm_gate": gm_gate_frame(prediction, lang),
         "contributions": expert_contribution_table(prediction, lang),
+        SIMILAR_QUERY: case_signature(prediction).to_dict(),
     }
     for s in range(predictor.config.num_fused_stages):
         views[stage_view("image", s)] = attention_overlay(view, prediction, s) if view is not None else None

@@ -15,6 +15,8 @@
     ood.safetensors      "num_samples"}, with each fused stage's class means and precision matrix of the
                          out-of-distribution score
                          (`training.trust` writes these four after training; `mhdf.inference.uncertainty` reads them)
+    similar_cases.safetensors  optional: the evaluated cases' routing signatures, fused features, classes and
+                         thumbnails (`training.evaluate` writes it; `mhdf.inference.similar` searches it)
 
 A checkpoint is named by a local folder, a training run folder (whose `best/` holds the checkpoint) or a Hugging
 Face Hub repo id, which is downloaded once into the local Hugging Face cache, so the same files are read either way.
@@ -43,6 +45,7 @@ from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError, R
 from safetensors import SafetensorError
 
 from mhdf.config import ARCHITECTURE_KEYS, MHDFConfig
+from mhdf.inference.similar import SimilarCaseIndex
 from mhdf.inference.uncertainty import (
     ConformalSets,
     MahalanobisOOD,
@@ -64,6 +67,7 @@ CALIBRATION_NAME = "calibration.json"
 CONFORMAL_NAME = "conformal.json"
 OOD_NAME = "ood.json"
 OOD_STATISTICS_NAME = "ood.safetensors"
+SIMILAR_CASES_NAME = "similar_cases.safetensors"
 RUN_BEST_DIR = "best"  # where `training.train` keeps a run's selected checkpoint
 MODEL_FILES = (CONFIG_NAME, WEIGHTS_NAME)
 TRUST_FILES = (CALIBRATION_NAME, CONFORMAL_NAME, OOD_NAME, OOD_STATISTICS_NAME)
@@ -370,3 +374,14 @@ def read_trust(folder: str | Path) -> TrustFiles:
     if (folder / OOD_NAME).is_file():
         trust.ood = _read_ood(folder)
     return trust
+
+
+def read_similar_cases(folder: str | Path) -> SimilarCaseIndex | None:
+    """The similar-case index of a checkpoint (or evaluation) folder, or None when it has none."""
+    path = Path(folder) / SIMILAR_CASES_NAME
+    return SimilarCaseIndex.load(path) if path.is_file() else None
+
+
+def write_similar_cases(folder: str | Path, index: SimilarCaseIndex) -> None:
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    index.save(Path(folder) / SIMILAR_CASES_NAME)

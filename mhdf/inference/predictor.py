@@ -62,6 +62,7 @@ class Prediction:
     # True: a synthetic-photo model was shown a photo that is none of its examples, so the answer says nothing about
     # it; False: the model learnt from real photos, or the photo is one of its examples; None: the card does not say
     synthetic_model_own_photo: bool | None = None
+    fused: np.ndarray | None = None  # (H,) the head's fused feature vector (`MHDFOutput.fused`)
 
     @property
     def calibrated(self) -> bool:
@@ -285,6 +286,7 @@ class Predictor:
     ) -> list[Prediction]:
         logits = out.logits.detach().float().cpu().numpy()
         own_photo = self.synthetic_model_own_photo(pixels)
+        fused = out.fused.detach().float().cpu().numpy()
         features = stage_features(out.stage_maps) if out.stage_maps else None
         assessments = self.trust.assess(logits, features)
         classes = list(self.config.class_names)
@@ -306,6 +308,7 @@ class Predictor:
                 set_coverage=assessment.set_coverage,
                 ood=assessment.ood,
                 synthetic_model_own_photo=own_photo,
+                fused=fused[i],
             )
             for i, assessment in enumerate(assessments)
         ]

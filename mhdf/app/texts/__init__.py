@@ -20,6 +20,7 @@ from mhdf.app.texts.language import CATALOGUES, DEFAULT_LANGUAGE, LANGUAGES, Tex
 from mhdf.inference import Prediction, Predictor, class_display_name
 from mhdf.inference.batch import BatchSummary
 from mhdf.inference.explain import Diagnosis, routing_difference
+from mhdf.inference.similar import SimilarCases
 from mhdf.metadata import FieldSpec, MetadataSchema
 from mhdf.routing import LC_PATHS, RoutingOverrides
 
@@ -43,6 +44,7 @@ NOTHING_TO_REMOVE = translate(EN, "importance.nothing")
 # a contract (issue 19): shown above the probabilities of any photo a synthetic-photo model did not ship as an example
 SYNTHETIC_MODEL_OWN_PHOTO = translate(EN, "synthetic.own_photo")
 VIEWS_READY = translate(EN, "status.ready", on_request="").strip()  # the status line once every view is shown
+NO_SIMILAR_INDEX = translate(EN, "similar.missing")
 
 
 def notice(lang: str = EN, markdown: bool = False) -> str:
@@ -635,3 +637,25 @@ TAB_WORDS = {
     "json": "Results (JSON)",
 }
 READER_GROUPS = {"all": "all cases", "faulty": "faulty AI", "faithful": "faithful AI"}
+
+
+def similar_summary(result: SimilarCases, lang: str = EN) -> str:
+    """One line over the neighbours: "5 of 6 cases routed like this one are BCC; the model got 4 of them right"."""
+    majority = result.majority()
+    if majority is None:
+        return translate(lang, "similar.empty")
+    top, count, right = majority
+    total = len(result.neighbours)
+    return translate(lang, f"similar.summary.{result.by}", count=count, total=total, top=top, right=right)
+
+
+def neighbour_caption(
+    true_class: str, prediction: str, distance: float, gm_gate: Sequence[float], lang: str = EN
+) -> list[str]:
+    """The lines under a neighbour's thumbnail: its classes and distance, then its GM-Gate weights."""
+    mark = "✓" if true_class == prediction else "✗"
+    gates = " · ".join(f"{translate(lang, 'expert', expert=e + 1)} {weight:.0%}" for e, weight in enumerate(gm_gate))
+    line = translate(
+        lang, "similar.caption", true=true_class, predicted=prediction, mark=mark, distance=f"{distance:.3f}"
+    )
+    return [line, f"GM-Gate: {gates}"]

@@ -41,6 +41,30 @@ TEXTS = {
     "tab.diagnose": "Diagnose",
     "tab.teaching": "Teaching",
     "tab.api": "API",
+    "similar.title": "## Cases routed like this one",
+    "similar.intro": (
+        "The held-out cases this model routes most like the current one: their photos, true classes, the model's "
+        "predictions, GM-Gate weights and distances. They show how the model groups cases, not what this lesion is: "
+        "as a diagnostic aid, similar cases helped less than the probabilities (Tschandl et al. 2020)."
+    ),
+    "similar.by": "Nearest by",
+    "similar.by.routing": "routing signature (LC-Gate weights per stage and GM-Gate weights)",
+    "similar.by.features": "fused features (what the head's classifier reads)",
+    "similar.placeholder": "*Diagnose a case to see the held-out cases routed like it.*",
+    "similar.missing": (
+        "This checkpoint has no similar-case index (`similar_cases.safetensors`). Build it by evaluating the "
+        "checkpoint on its held-out data, `python -m training.evaluate --checkpoint CHECKPOINT --data DATA --dataset "
+        "pad-ufes-20 --out EVAL_DIR`, then copy `EVAL_DIR/similar_cases.safetensors` into the checkpoint folder and "
+        "restart the app."
+    ),
+    "similar.empty": "The index holds no cases.",
+    "similar.summary.routing": (
+        "{count} of {total} cases routed like this one are {top}; the model got {right} of them right."
+    ),
+    "similar.summary.features": (
+        "{count} of {total} cases with fused features like this one's are {top}; the model got {right} of them right."
+    ),
+    "similar.caption": "true {true} · predicted {predicted} {mark} · distance {distance}",
     "tab.lesson": "Lesson",
     "tab.reader_study": "Reader study",
     "teaching.start_here": (
@@ -50,6 +74,7 @@ TEXTS = {
     ),
     "teaching.section.explained": "How the routing works, and this case explained",
     "teaching.section.subgroups": "Results per patient subgroup (held-out test fold)",
+    "teaching.section.similar": "Cases routed like this one",
     "teaching.section.atlas": "Routing atlas of this checkpoint",
     "teaching.section.interventions": "Routing interventions",
     "teaching.section.compare": "Compare two cases",

@@ -120,6 +120,31 @@ TEXTS = {
     "tab.diagnose": "Diagnosticar",
     "tab.teaching": "Ensino",
     "tab.api": "API para programas",
+    "similar.title": "## Casos roteados como este",
+    "similar.intro": (
+        "Os casos separados para teste que este modelo roteia de forma mais parecida com o atual: suas fotos, "
+        "classes verdadeiras, as predições do modelo, os pesos do GM-Gate e as distâncias. Eles mostram como o modelo "
+        "agrupa casos, não o que esta lesão é: como apoio ao diagnóstico, casos semelhantes ajudaram menos do que as "
+        "probabilidades (Tschandl et al. 2020)."
+    ),
+    "similar.by": "Mais próximos por",
+    "similar.by.routing": "assinatura de roteamento (pesos do LC-Gate por estágio e pesos do GM-Gate)",
+    "similar.by.features": "características fundidas (o que o classificador da cabeça lê)",
+    "similar.placeholder": "*Diagnostique um caso para ver os casos de teste roteados como ele.*",
+    "similar.missing": (
+        "Este checkpoint não tem índice de casos semelhantes (`similar_cases.safetensors`). Crie-o avaliando o "
+        "checkpoint nos dados separados para teste, `python -m training.evaluate --checkpoint CHECKPOINT --data DATA "
+        "--dataset pad-ufes-20 --out EVAL_DIR`, depois copie `EVAL_DIR/similar_cases.safetensors` para a pasta do "
+        "checkpoint e reinicie o aplicativo."
+    ),
+    "similar.empty": "O índice não contém casos.",
+    "similar.summary.routing": (
+        "{count} de {total} casos roteados como este são {top}; o modelo acertou {right} deles."
+    ),
+    "similar.summary.features": (
+        "{count} de {total} casos com características fundidas como as deste são {top}; o modelo acertou {right} deles."
+    ),
+    "similar.caption": "verdadeira {true} · predita {predicted} {mark} · distância {distance}",
     "tab.lesson": "Lição",
     "tab.reader_study": "Estudo de leitores",
     "teaching.start_here": (
@@ -129,6 +154,7 @@ TEXTS = {
     ),
     "teaching.section.explained": "Como o roteamento funciona, e este caso explicado",
     "teaching.section.subgroups": "Resultados por subgrupo de pacientes (partição de teste separada)",
+    "teaching.section.similar": "Casos roteados como este",
     "teaching.section.atlas": "Atlas de roteamento deste checkpoint",
     "teaching.section.interventions": "Intervenções no roteamento",
     "teaching.section.compare": "Comparar dois casos",
