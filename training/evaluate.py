@@ -96,7 +96,7 @@ def evaluate_checkpoint(
     if len(indices) == 0:
         raise ValueError(f"the {args.split} split of fold {fold} is empty")
     transform = eval_transform(config) if config.uses_image else None
-    dataset = split_dataset(source, indices, transform, config.uses_image)
+    dataset = split_dataset(source, indices, transform, config)
     loader = eval_loader(dataset, args.batch_size, args.workers, runtime)
     predictions = predict(model, loader, runtime, trace=True, description=f"{args.split} fold {fold}")
     if not runtime.is_main:
