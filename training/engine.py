@@ -195,15 +195,23 @@ def model_inputs(
 
 @torch.inference_mode()
 def predict(
-    model: MHDFNet, loader: DataLoader, runtime: Runtime, trace: bool = False, description: str = "eval"
+    model: MHDFNet,
+    loader: DataLoader,
+    runtime: Runtime,
+    trace: bool = False,
+    description: str = "eval",
+    missing_views: Sequence[str] = (),
 ) -> DatasetPredictions:
     """Runs `model` (unwrapped, not DDP) over the loader of `eval_loader`; every process returns the
-    predictions of the whole set, gathered from all processes."""
+    predictions of the whole set, gathered from all processes. `missing_views`: photo views marked missing for
+    every case, as if the cases had been photographed without them."""
     model.eval()
     positions = list(loader.dataset.indices) if isinstance(loader.dataset, Subset) else list(range(len(loader.dataset)))
     labels, logits, lc_gates, gm_gates, features = [], [], [], [], []
     for images, metadata, target in tqdm(loader, desc=description, leave=False, disable=not runtime.progress_bars):
         images, metadata, view_mask = model_inputs(model.config, images, metadata, runtime.device)
+        if missing_views:
+            images = {view: None if view in missing_views else photo for view, photo in images.items()}
         with torch.autocast(runtime.device.type, dtype=torch.float16, enabled=runtime.amp):
             out = model(images, metadata, return_trace=trace, view_mask=view_mask)
         if trace:

@@ -44,6 +44,7 @@ from training.datasets import DATASETS, LesionSource, PadUfes20, load_dataset
 from training.engine import (
     SPLIT_NAMES,
     THREADS_HELP,
+    DatasetPredictions,
     Runtime,
     eval_loader,
     find_run_splits,
@@ -125,6 +126,8 @@ def evaluate_checkpoint(
         metrics["conformal"] = conformal_metrics(probabilities, predictions.labels, trust.conformal)
     if trust.ood is not None and predictions.features is not None:
         metrics["ood"] = ood_metrics(model, trust.ood, predictions.features, runtime)
+    if config.multi_view:
+        metrics["photo_views"] = photo_view_metrics(model, loader, runtime, predictions)
     if isinstance(source, PadUfes20):
         groups = patient_groups([source.records[i] for i in indices])
         metrics["subgroups"] = subgroup_metrics(predictions.labels, predictions.predicted, groups)
@@ -157,6 +160,26 @@ def evaluate_checkpoint(
     return metrics
 
 
+def photo_view_metrics(
+    model: MHDFNet,
+    loader: torch.utils.data.DataLoader,
+    runtime: Runtime,
+    predictions: DatasetPredictions,
+) -> dict[str, dict[str, float]]:
+    """Accuracy, balanced accuracy and macro-F1 with every photo ("clinical+dermoscopic"), and with each photo
+    alone, the others marked missing: what each view adds, and how the model copes with one photo per case."""
+    views = model.config.image_views
+    runs = {"+".join(views): predictions}
+    for view in views:
+        others = [other for other in views if other != view]
+        runs[view] = predict(model, loader, runtime, description=f"{view} alone", missing_views=others)
+    summary = {}
+    for name, run in runs.items():
+        scores = classification_metrics(run.labels, run.probabilities, model.config.class_names)
+        summary[name] = {key: scores[key] for key in ("accuracy", "balanced_accuracy", "macro_f1")}
+    return summary
+
+
 @torch.inference_mode()
 def ood_metrics(
     model: MHDFNet, ood: MahalanobisOOD, test_features: list[np.ndarray], runtime: Runtime
@@ -169,7 +192,8 @@ def ood_metrics(
     for start in range(0, len(images), 32):
         batch = torch.stack([transform(image) for image in images[start : start + 32]]).to(runtime.device)
         metadata = model.encode_metadata([{}] * len(batch))
-        scores.append(ood.scores(stage_features(model(batch, metadata, return_trace=True).stage_maps)))
+        photos = {view: batch for view in model.config.image_views} if model.config.multi_view else batch
+        scores.append(ood.scores(stage_features(model(photos, metadata, return_trace=True).stage_maps)))
     flagged = np.concatenate(scores) > ood.threshold
     kinds = np.asarray(kinds)
     return {
@@ -188,6 +212,8 @@ def print_metrics(metrics: dict[str, Any]) -> None:
         f"ACC {metrics['accuracy']:.4f}, BACC {metrics['balanced_accuracy']:.4f}, "
         f"macro-F1 {metrics['macro_f1']:.4f}, AUC {auc}, ECE {metrics['ece']:.4f}"
     )
+    for views, scores in metrics.get("photo_views", {}).items():
+        print(f"  {views}: ACC {scores['accuracy']:.4f}, BACC {scores['balanced_accuracy']:.4f}")
     if "calibration" in metrics:
         calibration = metrics["calibration"]
         print(
