@@ -19,13 +19,16 @@ import numpy as np
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
-from mhdf.app.figures import attention_overlay, expert_contribution_figure, expert_name, stage_name
+from mhdf.app.figures import attention_overlay, expert_contribution_figure, expert_name
 from mhdf.app.texts import (
     CANNOT_TELL_APART,
     NOTICE,
     OOD_WARNING,
     SYNTHETIC_WARNING,
+    block_name,
     ood_words,
+    photo_title,
+    photos_words,
     prediction_set_words,
 )
 from mhdf.inference import Prediction, Predictor, class_display_name
@@ -60,17 +63,28 @@ def _record_lines(predictor: Predictor, record: Mapping[str, Any]) -> list[str]:
     return [f"{spec.label}: {spec.describe(value)}" for spec, value in filled]
 
 
-def _summary_page(predictor: Predictor, prediction: Prediction, view: np.ndarray | None, stamp: str) -> Figure:
+# the photos of a case as the model saw them: one (S, S, 3) image, or one per view (None: not given)
+PhotoViews = np.ndarray | dict[str, np.ndarray | None] | None
+
+
+def _summary_page(predictor: Predictor, prediction: Prediction, view: PhotoViews, stamp: str) -> Figure:
     figure = Figure(figsize=A4)
-    lines = [f"MHDF-Net case report - {stamp}", REPORT_NOTICE, *card_lines(predictor)]
-    header = [wrapped for line in lines for wrapped in textwrap.wrap(line, 95, subsequent_indent="  ")]
+    lines = [f"MHDF-Net case report - {stamp}", REPORT_NOTICE, *card_lines(predictor), photos_words(prediction)]
+    header = [wrapped for line in lines if line for wrapped in textwrap.wrap(line, 95, subsequent_indent="  ")]
     figure.text(0.06, 0.97, "\n".join(header), va="top", fontsize=8.5, family="monospace")
-    if view is not None:
+    if isinstance(view, dict):
+        for index, (name, image) in enumerate(view.items()):
+            photo = figure.add_axes((0.04 + 0.3 * index, 0.55, 0.27, 0.25))
+            if image is not None:
+                photo.imshow(image)
+            photo.set_title(photo_title(name, image is not None), fontsize=8)
+            photo.axis("off")
+    elif view is not None:
         photo = figure.add_axes((0.04, 0.52, 0.36, 0.3))
         photo.imshow(view)
         photo.set_title("The photo as the model saw it", fontsize=9)
         photo.axis("off")
-    bars = figure.add_axes((0.68, 0.52, 0.27, 0.3))
+    bars = figure.add_axes((0.72, 0.52, 0.24, 0.3) if isinstance(view, dict) else (0.68, 0.52, 0.27, 0.3))
     names = [class_display_name(c, prediction.class_labels) for c in prediction.classes]
     bars.barh(names[::-1], prediction.probabilities[::-1], color="#4C72B0")
     bars.set_xlim(0, 1)
@@ -93,15 +107,17 @@ def _summary_page(predictor: Predictor, prediction: Prediction, view: np.ndarray
     return figure
 
 
-def _routing_page(prediction: Prediction, view: np.ndarray | None) -> Figure:
+def _routing_page(prediction: Prediction, view: PhotoViews) -> Figure:
     figure = Figure(figsize=A4)
     figure.suptitle("Routing of this case", fontsize=11)
     trace = prediction.trace
     stages = trace.lc_gate.shape[1]
     lc = figure.add_axes((0.08, 0.74, 0.38, 0.18))
     if stages:
-        fused = trace.lc_gate[0, :, LC_PATHS.index("fused")].numpy()
-        lc.bar([stage_name(s) for s in range(stages)], fused, color="#DD8452")
+        fused = trace.lc_gate[0, :, LC_PATHS.index("fused")].nan_to_num(0.0).numpy()  # 0: a photo not given
+        names = [block_name(trace.views, b, trace.stages_per_view) for b in range(stages)]
+        lc.bar(names, fused, color="#DD8452")
+        lc.tick_params(axis="x", labelrotation=90 if len(trace.views) > 1 else 0)
     lc.set_ylim(0, 1)
     lc.set_title("LC-Gate: fused-path weight per stage", fontsize=9)
     lc.tick_params(labelsize=7)
@@ -111,18 +127,34 @@ def _routing_page(prediction: Prediction, view: np.ndarray | None) -> Figure:
     gm.set_ylim(0, 1)
     gm.set_title("GM-Gate: weight per expert", fontsize=9)
     gm.tick_params(labelsize=7)
-    if view is not None:
-        for stage in range(stages):
-            row, col = divmod(stage, 2)
-            axes = figure.add_axes((0.08 + 0.46 * col, 0.38 - 0.32 * row, 0.38, 0.28))
-            axes.imshow(attention_overlay(view, prediction, stage))
-            axes.set_title(f"{stage_name(stage)}: TKCA top-{prediction.top_k} locations", fontsize=8)
-            axes.axis("off")
+    for slot, (image, block) in enumerate(_overlays(prediction, view)):
+        row, col = divmod(slot, 2)
+        axes = figure.add_axes((0.08 + 0.46 * col, 0.38 - 0.32 * row, 0.38, 0.28))
+        axes.imshow(attention_overlay(image, prediction, block))
+        name = block_name(trace.views, block, trace.stages_per_view)
+        axes.set_title(f"{name}: TKCA top-{prediction.top_k} locations", fontsize=8)
+        axes.axis("off")
     figure.text(0.06, 0.02, REPORT_NOTICE, fontsize=7, wrap=True)
     return figure
 
 
-def write_case_report(path: str | Path, predictor: Predictor, prediction: Prediction, view: np.ndarray | None) -> Path:
+def _overlays(prediction: Prediction, view: PhotoViews) -> list[tuple[np.ndarray, int]]:
+    """(photo, LC-MoE block) of each attention map the page shows: every stage of a one-photo model (four at
+    most fit), the last two stages of each photo a multi-view case has."""
+    if view is None:
+        return []
+    if not isinstance(view, dict):
+        return [(view, stage) for stage in range(prediction.trace.lc_gate.shape[1])]
+    stages = prediction.trace.stages_per_view
+    return [
+        (image, index * stages + stage)
+        for index, image in enumerate(view.values())
+        if image is not None
+        for stage in range(max(stages - 2, 0), stages)
+    ]
+
+
+def write_case_report(path: str | Path, predictor: Predictor, prediction: Prediction, view: PhotoViews) -> Path:
     """Write the report of one prediction (`view`: the photo as the model saw it, see `explain.model_view`)."""
     path = Path(path)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -134,9 +166,14 @@ def write_case_report(path: str | Path, predictor: Predictor, prediction: Predic
     return path
 
 
-def case_report(path: str | Path, predictor: Predictor, image: ImageSource | None, record: Mapping[str, Any]) -> Path:
+def case_report(
+    path: str | Path, predictor: Predictor, image: ImageSource | Mapping | None, record: Mapping[str, Any]
+) -> Path:
     """Predict one photo + record and write its report to `path`. Raises ValueError naming a bad input."""
     validated = predictor.schema.validate(record)
     pixels = photo_pixels(predictor, image)
     (prediction,) = predictor.predict_validated(pixels, [validated])
+    if isinstance(pixels, dict):
+        view = {name: None if px is None else model_view(predictor, px) for name, px in pixels.items()}
+        return write_case_report(path, predictor, prediction, view)
     return write_case_report(path, predictor, prediction, model_view(predictor, pixels) if pixels is not None else None)

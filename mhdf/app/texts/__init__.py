@@ -33,6 +33,33 @@ IMPORTANCE_ON_REQUEST = "Field importance is computed on request: press **Comput
 NOTHING_TO_REMOVE = "No clinical field is filled in, so there is nothing to remove."
 
 
+def view_label(view: str) -> str:
+    """A photo view as people read it: "dermoscopic" -> "Dermoscopic photo"."""
+    return f"{view.replace('_', ' ').capitalize()} photo"
+
+
+def photos_words(prediction: Prediction) -> str:
+    """Which photos a case of a multi-view model had; "" for a one-photo model."""
+    if len(prediction.photos) < 2:
+        return ""
+    if not prediction.missing_photos:
+        return "Photos: " + ", ".join(view_label(view).lower() for view in prediction.photos) + "."
+    missing = ", ".join(view_label(view).lower() for view in prediction.missing_photos)
+    return f"Missing: {missing}. The model used its learned stand-in for a missing photo, not a blank image."
+
+
+def photo_title(view: str, present: bool) -> str:
+    return f"{view_label(view)} as the model saw it" if present else f"{view_label(view)}: not given"
+
+
+def block_name(views: Sequence[str], block: int, stages: int) -> str:
+    """An LC-MoE block by view and stage ("Clinical, stage 2"); just the stage for a one-photo model."""
+    view, stage = divmod(block, stages)
+    if len(views) < 2:
+        return f"Stage {stage + 1}"
+    return f"{views[view].replace('_', ' ').capitalize()}, stage {stage + 1}"
+
+
 @cache
 def _text(name: str) -> str:
     return (PAGES / name).read_text()
