@@ -10,6 +10,8 @@ from PIL import Image
 from mhdf import MHDFConfig, MHDFNet
 from mhdf.app import cli
 from mhdf.app.report import case_report
+from mhdf.app.session import DemoSession
+from mhdf.app.uploads import UploadPolicy
 from mhdf.inference import Predictor
 
 TWO = ["clinical", "dermoscopic"]
@@ -102,3 +104,20 @@ def test_the_report_covers_both_photos(predictor, photos, tmp_path):
     assert path.stat().st_size > 10_000
     with pytest.raises(ValueError, match="one photo per view"):
         case_report(tmp_path / "bad.pdf", predictor, str(photos["clinical"]), RECORD)
+
+
+def test_the_predict_endpoint_takes_photos_by_view_name(predictor, photos):
+    session = DemoSession(predictor, [], None, UploadPolicy(photos["clinical"].parent, 10_000_000))
+    upload = {view: {"path": str(path)} for view, path in photos.items()}
+    both = session.predict(None, RECORD, photos=upload)
+    assert both["photos"] == {"clinical": True, "dermoscopic": True}
+    one = session.predict(None, RECORD, photos={"clinical": upload["clinical"]})
+    assert one["missing_photos"] == ["dermoscopic"] and one["probabilities"] != both["probabilities"]
+    for image, sent, message in (
+        (upload["clinical"], None, "one photo per view"),
+        (None, None, "no photos"),
+        (None, {"derm": upload["dermoscopic"]}, "unknown photo view"),
+        (None, {"clinical": {"path": "/etc/passwd"}}, "uploaded file"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            session.predict(image, RECORD, photos=sent)
