@@ -12,6 +12,7 @@ from PIL import Image
 from torchvision.transforms import v2
 
 from mhdf import MHDFConfig
+from mhdf.inference.checkpoint import ROUTING_ATLAS_NAME
 from mhdf.inference.predictor import Predictor
 from training import evaluate, train
 from training.datasets import Derm7pt, load_dataset
@@ -163,3 +164,7 @@ def test_a_two_view_training_run_and_its_per_view_evaluation(tmp_path):
     views = json.loads(EvalFolder(out).metrics.read_text())["photo_views"]
     assert set(views) == {"clinical+dermoscopic", "clinical", "dermoscopic"}
     assert all(0 <= scores["balanced_accuracy"] <= 1 for scores in views.values())
+    atlas = json.loads((out / ROUTING_ATLAS_NAME).read_text())["photo_views"]
+    assert atlas["runs"] == ["clinical+dermoscopic", "clinical", "dermoscopic"]
+    counted = [entry for entry in atlas["per_true_class"].values() if entry["count"]]
+    assert counted and all(0 <= p <= 1 for entry in counted for p in entry["true_class_probability"].values())

@@ -127,7 +127,8 @@ def evaluate_checkpoint(
     if trust.ood is not None and predictions.features is not None:
         metrics["ood"] = ood_metrics(model, trust.ood, predictions.features, runtime)
     if config.multi_view:
-        metrics["photo_views"] = photo_view_metrics(model, loader, runtime, predictions)
+        view_runs = photo_view_runs(model, loader, runtime, predictions)
+        metrics["photo_views"] = photo_view_metrics(view_runs, classes)
     if isinstance(source, PadUfes20):
         groups = patient_groups([source.records[i] for i in indices])
         metrics["subgroups"] = subgroup_metrics(predictions.labels, predictions.predicted, groups)
@@ -136,6 +137,8 @@ def evaluate_checkpoint(
     )
     out.mkdir(parents=True, exist_ok=True)
     EvalFolder(out).metrics.write_text(json.dumps(metrics, indent=2) + "\n")
+    if config.multi_view:
+        atlas["photo_views"] = photo_view_atlas(view_runs, classes)
     write_routing_atlas(out, atlas)
     figures = {
         "confusion_matrix.png": confusion_matrix_figure(metrics["confusion_matrix"], classes),
@@ -160,24 +163,44 @@ def evaluate_checkpoint(
     return metrics
 
 
-def photo_view_metrics(
-    model: MHDFNet,
-    loader: torch.utils.data.DataLoader,
-    runtime: Runtime,
-    predictions: DatasetPredictions,
-) -> dict[str, dict[str, float]]:
-    """Accuracy, balanced accuracy and macro-F1 with every photo ("clinical+dermoscopic"), and with each photo
-    alone, the others marked missing: what each view adds, and how the model copes with one photo per case."""
+def photo_view_runs(
+    model: MHDFNet, loader: torch.utils.data.DataLoader, runtime: Runtime, predictions: DatasetPredictions
+) -> dict[str, DatasetPredictions]:
+    """The predictions with every photo ("clinical+dermoscopic") and with each photo alone, the others marked
+    missing, by name."""
     views = model.config.image_views
     runs = {"+".join(views): predictions}
     for view in views:
         others = [other for other in views if other != view]
         runs[view] = predict(model, loader, runtime, description=f"{view} alone", missing_views=others)
+    return runs
+
+
+def photo_view_metrics(runs: dict[str, DatasetPredictions], classes: list[str]) -> dict[str, dict[str, float]]:
+    """Accuracy, balanced accuracy and macro-F1 of each run of `photo_view_runs`: what each view adds, and how
+    the model copes with one photo per case."""
     summary = {}
     for name, run in runs.items():
-        scores = classification_metrics(run.labels, run.probabilities, model.config.class_names)
+        scores = classification_metrics(run.labels, run.probabilities, classes)
         summary[name] = {key: scores[key] for key in ("accuracy", "balanced_accuracy", "macro_f1")}
     return summary
+
+
+def photo_view_atlas(runs: dict[str, DatasetPredictions], classes: list[str]) -> dict[str, Any]:
+    """The routing atlas's weight of each photo per class: the mean probability of the true class with every
+    photo and with each photo alone, over the cases of each true class."""
+    labels = next(iter(runs.values())).labels
+    true_class = {name: run.probabilities[np.arange(len(labels)), labels] for name, run in runs.items()}
+    per_class = {}
+    for index, name in enumerate(classes):
+        members = labels == index
+        per_class[name] = {
+            "count": int(members.sum()),
+            "true_class_probability": {
+                run: float(values[members].mean()) if members.any() else None for run, values in true_class.items()
+            },
+        }
+    return {"runs": list(runs), "per_true_class": per_class}
 
 
 @torch.inference_mode()
