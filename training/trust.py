@@ -41,6 +41,7 @@ from training.engine import (
     split_dataset,
 )
 from training.run_folder import RunFolder
+from training.views import loader_options
 
 
 def fit_trust(
@@ -83,7 +84,7 @@ def main(args: argparse.Namespace) -> None:
         source = load_dataset(
             args.dataset or run_args["dataset"],
             args.data or run_args["data"],
-            **({"image_column": run_args["image_column"]} if run_args["dataset"] == "derm7pt" else {}),
+            **loader_options(run_args["dataset"], run_args["image_column"], run_args.get("image_views")),
         )
         split, _ = read_splits_csv(run.splits, source)
         model = MHDFNet.from_pretrained(str(folder), map_location=str(runtime.device))
