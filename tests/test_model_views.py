@@ -5,6 +5,7 @@ import json
 import random
 from dataclasses import asdict
 
+import numpy as np
 import pytest
 import torch
 
@@ -227,3 +228,22 @@ def test_one_photo_with_several_records_and_a_save_load_round_trip(two_view, tmp
         loaded = MHDFNet.from_pretrained(str(tmp_path))
         assert loaded.config.image_views == TWO
         assert torch.equal(loaded(images, metadata, view_mask=mask), mixed)
+
+
+def test_the_bundled_checkpoint_is_a_one_photo_model_predicting_as_the_papers_pass(predictor, examples):
+    """The demo's config.json predates views: it loads as one view, with no new weight, and every example's
+    logits are bit for bit those of the paper's pass computed from the same modules."""
+    model = predictor.model
+    assert model.config.image_views == ["image"] and model.missing_view is None
+    for example in examples:
+        pixels = predictor.preprocess(example.image)[1]
+        metadata = model.encode_metadata([example.metadata])
+        with torch.inference_mode():
+            stages = StageFusion(model.lc_moe, model.field_tokenizer(metadata), 1, RoutingOverrides(), None)
+            with model.backbone.rewriting(stages):
+                model.backbone(pixels)
+            reference = model.gm_moe([f.local_vector for f in stages.fusions], RoutingOverrides()).logits
+            assert torch.equal(model(pixels, metadata), reference)
+        prediction = predictor.predict(example.image, example.metadata)
+        assert np.array_equal(prediction.logits, reference[0].numpy())
+        assert prediction.photos == {"image": True} and "photos" not in prediction.to_dict()
