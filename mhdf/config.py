@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,13 @@ from mhdf.metadata import MetadataSchema, get_schema
 #   meta-only  the mean field token
 VARIANTS = ("mhdf", "image-only", "meta-only", "concat", "no-topk", "no-lcgate", "no-gmmoe")
 FUSING_VARIANTS = ("mhdf", "no-topk", "no-lcgate", "no-gmmoe")
+
+# The photos of a case. One view is the paper's model; two views pair a clinical close-up with a dermoscopic image
+# (Derm7pt, MILK10k), which goes beyond the paper (docs/two-views.md). A view name is also a form label, a CLI
+# `--image VIEW=PATH` key and a batch-table column suffix (`image_<view>`), hence the narrow spelling.
+DEFAULT_VIEW = "image"
+TWO_VIEWS = ("clinical", "dermoscopic")
+VIEW_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 # Model settings of each preset; `fast` is MHDFConfig's own defaults.
 PRESETS: dict[str, dict[str, Any]] = {
@@ -86,6 +94,10 @@ class MHDFConfig:
     crop_pct: float | None = None
     dropout: float = 0.1
     field_dropout: float = 0.0  # training only: each field token becomes its field's "missing" token with this rate
+    # the photos each case has, by name; more than one: the model reads a dict of photos (see MHDFNet.forward)
+    image_views: list[str] = field(default_factory=lambda: [DEFAULT_VIEW])
+    separate_view_backbones: bool = False  # one backbone and LC-MoE blocks per view instead of shared ones
+    view_dropout: float = 0.0  # training only: each photo of a case is marked missing with this rate (one is kept)
     training_data: str = "untrained"  # shown next to every prediction
     synthetic_data: bool = False
 
@@ -109,6 +121,7 @@ class MHDFConfig:
             raise ValueError(f"token_dim={self.token_dim} is not divisible by num_heads={self.num_heads}")
         if not 0 <= self.field_dropout < 1:
             raise ValueError(f"field_dropout must lie in [0, 1), got {self.field_dropout}")
+        self._check_views()
         if self.gate_temperature <= 0:
             raise ValueError(f"gate_temperature must be > 0, got {self.gate_temperature}")
         if self.uses_image:
@@ -120,6 +133,17 @@ class MHDFConfig:
             self.std = list(self.std or data_cfg.std)
             self.interpolation = self.interpolation or data_cfg.interpolation or "bilinear"
             self.crop_pct = self.crop_pct or data_cfg.crop_pct or 1.0
+
+    def _check_views(self) -> None:
+        self.image_views = list(self.image_views)
+        if not self.image_views or len(set(self.image_views)) != len(self.image_views):
+            raise ValueError(f"image_views must name at least one view, none twice, got {self.image_views}")
+        if bad := [view for view in self.image_views if not VIEW_NAME.fullmatch(view)]:
+            raise ValueError(f"view name {bad[0]!r}: use lower-case letters, digits and _, starting with a letter")
+        if not 0 <= self.view_dropout < 1:
+            raise ValueError(f"view_dropout must lie in [0, 1), got {self.view_dropout}")
+        if self.multi_view and not self.uses_image:
+            raise ValueError(f"the {self.variant} variant reads no photo, so it cannot have several image_views")
 
     @classmethod
     def from_preset(cls, name: str, **overrides: Any) -> MHDFConfig:
@@ -146,6 +170,11 @@ class MHDFConfig:
     @property
     def uses_metadata(self) -> bool:
         return self.variant != "image-only"
+
+    @property
+    def multi_view(self) -> bool:
+        """Whether a case has several photos (a dict of views in, a learned "missing photo" vector per view)."""
+        return len(self.image_views) > 1
 
     @property
     def fuses_stages(self) -> bool:

@@ -3,6 +3,7 @@
 import contextlib
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import safetensors.torch
@@ -67,8 +68,78 @@ class StageFusion:
         return feature_map
 
 
-def routing_trace(fusions: Sequence[LCMoEOutput], head: GMMoEOutput) -> RoutingTrace:
-    """The per-sample record of one pass: every LC-MoE block's gate and attention, and the GM-MoE's routing."""
+@dataclass
+class ViewPass:
+    """What one photo view gave a forward pass, one row per case (B rows).
+
+    features: the view's head inputs, (B, D_i) each; a case without this photo gets the view's learned "missing
+    photo" vectors. fusions / stage_maps: its LC-MoE outputs and stage maps for the trace, NaN in the rows of cases
+    without the photo, and empty when no case of the batch has it (`with_absent_views` fills those in).
+    """
+
+    features: list[torch.Tensor]
+    fusions: list[LCMoEOutput]
+    stage_maps: list[torch.Tensor]
+
+
+def nan_rows(values: torch.Tensor, rows: torch.Tensor, batch: int) -> torch.Tensor:
+    """(R, ...) values of the cases `rows` -> (B, ...) with NaN in every other row."""
+    return values.new_full((batch, *values.shape[1:]), float("nan")).index_copy(0, rows, values)
+
+
+def scatter_fusion(fusion: LCMoEOutput, rows: torch.Tensor, batch: int) -> LCMoEOutput:
+    """An LC-MoE output of the cases `rows` as one of all B cases, NaN for the others (they had no photo)."""
+    return replace(
+        fusion,
+        feature_map=nan_rows(fusion.feature_map, rows, batch),
+        local_vector=nan_rows(fusion.local_vector, rows, batch),
+        lc_gate=nan_rows(fusion.lc_gate, rows, batch),
+        channel_attention=nan_rows(fusion.channel_attention, rows, batch),
+        meta_to_image=nan_rows(fusion.meta_to_image, rows, batch),
+        image_to_meta=nan_rows(fusion.image_to_meta, rows, batch),
+    )
+
+
+NAN_FIELDS = ("feature_map", "local_vector", "lc_gate", "channel_attention", "meta_to_image", "image_to_meta")
+
+
+def nan_like(values: torch.Tensor) -> torch.Tensor:
+    return torch.full_like(values, float("nan"))
+
+
+def with_absent_views(passes: list[ViewPass]) -> list[ViewPass]:
+    """The passes with NaN blocks for a view no case of the batch had, shaped like a view that ran (the views
+    share one architecture and image size), so the trace always has V * S blocks."""
+    template = next((view_pass for view_pass in passes if view_pass.stage_maps), None)
+    if template is None:
+        return passes
+    return [
+        view_pass
+        if view_pass.stage_maps
+        else ViewPass(
+            view_pass.features,
+            [replace(f, **{key: nan_like(getattr(f, key)) for key in NAN_FIELDS}) for f in template.fusions],
+            [nan_like(stage_map) for stage_map in template.stage_maps],
+        )
+        for view_pass in passes
+    ]
+
+
+def drop_views(present: torch.Tensor, rate: float) -> torch.Tensor:
+    """View dropout: (B, V) bool photos per case -> each marked missing with probability `rate`, keeping at least
+    one photo per case (the one with the highest draw among those it has), as field dropout does for fields."""
+    draws = torch.rand(present.shape, device=present.device)
+    kept = present & (draws >= rate)
+    best = draws.masked_fill(~present, -1.0).argmax(dim=1)
+    rescued = nn.functional.one_hot(best, present.shape[1]).bool() & ~kept.any(dim=1, keepdim=True)
+    return kept | rescued
+
+
+def routing_trace(
+    fusions: Sequence[LCMoEOutput], head: GMMoEOutput, views: Sequence[str], present: torch.Tensor
+) -> RoutingTrace:
+    """The per-sample record of one pass: every LC-MoE block's gate and attention (view by view), the GM-MoE's
+    routing, and which photos each case had."""
     batch = head.logits.shape[0]
     return RoutingTrace(
         lc_gate=torch.stack([f.lc_gate for f in fusions], 1) if fusions else head.logits.new_zeros(batch, 0, 2),
@@ -77,7 +148,23 @@ def routing_trace(fusions: Sequence[LCMoEOutput], head: GMMoEOutput) -> RoutingT
         logit_bias=head.logit_bias,
         tkca=[{"meta_to_image": f.meta_to_image, "image_to_meta": f.image_to_meta, "grid": f.grid} for f in fusions],
         channel_attention=[f.channel_attention for f in fusions],
+        views=tuple(views),
+        view_present=present,
     )
+
+
+class ViewBranch(nn.Module):
+    """The backbone and LC-MoE blocks of one further view, when the views do not share them."""
+
+    def __init__(self, config: MHDFConfig, pretrained: bool) -> None:
+        super().__init__()
+        self.backbone = StagedBackbone(config.backbone, config.fusion_stages, pretrained)
+        self.lc_moe = build_lc_moe(self.backbone.channels, config)
+
+
+def build_lc_moe(channels: list[int], config: MHDFConfig) -> nn.ModuleList:
+    """One LC-MoE block per fused stage (none for the variants that do not fuse)."""
+    return nn.ModuleList(LCMoE(c, config) for c in channels) if config.fuses_stages else nn.ModuleList()
 
 
 # No `from __future__ import annotations` here: PyTorchModelHubMixin reads the real `config: MHDFConfig` annotation
@@ -106,15 +193,29 @@ class MHDFNet(
             FieldTokenizer(self.schema, config.token_dim, config.field_dropout) if config.uses_metadata else None
         )
         channels = self.backbone.channels if self.backbone is not None else []
-        self.lc_moe = nn.ModuleList(LCMoE(c, config) for c in channels) if config.fuses_stages else nn.ModuleList()
+        self.lc_moe = build_lc_moe(channels, config)
+        # several views share the backbone and LC-MoE blocks above (the first view's), or each further view has its own
+        self.view_branches = (
+            nn.ModuleDict({view: ViewBranch(config, pretrained) for view in config.image_views[1:]})
+            if config.multi_view and config.separate_view_backbones
+            else None
+        )
         # the fusing variants hand the head their local vectors; the others (and, optionally, the fusing ones
         # too) the pooled stage maps
         self.reads_stage_maps = bool(channels) and (not config.fuses_stages or config.gm_reads_stage_maps)
         # late-fusion baselines hand the pooled field tokens to the head as one more "scale"
         self.pools_metadata = config.variant in ("concat", "meta-only")
-        head_inputs = [config.token_dim] * len(self.lc_moe)
-        head_inputs += channels if self.reads_stage_maps else []
-        head_inputs += [config.token_dim] if self.pools_metadata else []
+        # the head inputs of one view; the GM-MoE reads those of every view, then the pooled metadata
+        self.view_inputs = [config.token_dim] * len(self.lc_moe) + (channels if self.reads_stage_maps else [])
+        self.views = list(config.image_views) if config.uses_image else []
+        # a learned stand-in for each head input of a view whose photo a case lacks, so the head never reads zeros
+        # and tells "no photo" from a black photo
+        self.missing_view = (
+            nn.ParameterDict({view: nn.Parameter(torch.randn(sum(self.view_inputs)) * 0.02) for view in self.views})
+            if config.multi_view
+            else None
+        )
+        head_inputs = self.view_inputs * len(self.views) + ([config.token_dim] if self.pools_metadata else [])
         self.gm_moe = GMMoE(head_inputs, config)
 
     @property
@@ -135,15 +236,98 @@ class MHDFNet(
         `canonical`: the records come from `schema.validate` / `normalize` and are encoded without a second check."""
         return torch.from_numpy(self.schema.encode_batch(records, canonical)).to(self.device)
 
+    def view_photos(self, images: torch.Tensor | Mapping[str, torch.Tensor | None] | None) -> dict:
+        """The photos of a forward pass by view name (None for a view no case of the batch has); {} for a model that
+        reads no photo. A single-view model takes a plain tensor (or a one-entry dict), a multi-view one a dict."""
+        if not self.views:
+            return {}
+        if not isinstance(images, Mapping):
+            if self.config.multi_view:
+                raise ValueError(f"this model reads {len(self.views)} photos: pass a dict of {', '.join(self.views)}")
+            return {self.views[0]: images}
+        if unknown := sorted(set(images) - set(self.views)):
+            raise ValueError(f"unknown photo view {unknown[0]!r}; this model's views are {', '.join(self.views)}")
+        photos = {view: images.get(view) for view in self.views}
+        if all(photo is None for photo in photos.values()):
+            raise ValueError(f"no photo given: pass at least one of {', '.join(self.views)}")
+        return photos
+
+    def present_views(self, photos: Mapping[str, torch.Tensor | None], view_mask: torch.Tensor | None, batch: int):
+        """(B, V) bool: which photos each case has. A view given as None is absent for every case; `view_mask`
+        (B, V) marks the absent ones of a mixed batch; in training, view dropout drops more (never a case's last)."""
+        present = torch.tensor([photo is not None for photo in photos.values()], dtype=torch.bool, device=self.device)
+        present = present.expand(batch, -1)
+        if view_mask is not None:
+            if tuple(view_mask.shape) != tuple(present.shape):
+                raise ValueError(f"view_mask must have shape {tuple(present.shape)}, got {tuple(view_mask.shape)}")
+            present = present & view_mask.to(device=self.device, dtype=torch.bool)
+        if self.training and self.config.view_dropout > 0:
+            present = drop_views(present, self.config.view_dropout)
+        if self.config.multi_view and not present.any(dim=1).all():
+            raise ValueError("every case needs at least one photo; a case has none of " + ", ".join(self.views))
+        return present
+
+    def view_branch(self, view: str) -> tuple[StagedBackbone, nn.ModuleList]:
+        """The backbone and LC-MoE blocks that read this view's photo."""
+        if self.view_branches is None or view not in self.view_branches:
+            return self.backbone, self.lc_moe
+        return self.view_branches[view].backbone, self.view_branches[view].lc_moe
+
+    def missing_features(self, view: str, batch: int) -> list[torch.Tensor]:
+        """The view's learned "missing photo" head inputs, (B, D_i) each."""
+        return [vector.expand(batch, -1) for vector in self.missing_view[view].split(self.view_inputs)]
+
+    def view_pass(
+        self,
+        view: str,
+        photo: torch.Tensor | None,
+        rows: torch.Tensor | None,
+        field_tokens: torch.Tensor | None,
+        batch: int,
+        overrides: RoutingOverrides,
+        grad_from_stage: int | None,
+    ) -> ViewPass:
+        """One view through its backbone, fused with the field tokens stage by stage. `rows`: the cases that
+        have this photo (None: every case); only those run, the others get the view's missing vectors."""
+        if photo is None or (rows is not None and len(rows) == 0):
+            return ViewPass(self.missing_features(view, batch), [], [])
+        if rows is not None:
+            photo = photo.expand(batch, -1, -1, -1)[rows]
+            field_tokens = field_tokens[rows] if field_tokens is not None else None
+        backbone, lc_moe = self.view_branch(view)
+        stages = StageFusion(lc_moe, field_tokens, batch if rows is None else len(rows), overrides, grad_from_stage)
+        with backbone.rewriting(stages):
+            backbone(photo)
+        if len(stages.stage_maps) != len(self.config.fusion_stages):
+            raise RuntimeError(
+                f"stage hooks fired {len(stages.stage_maps)} times, expected {len(self.config.fusion_stages)}"
+            )
+        features = [fusion.local_vector for fusion in stages.fusions]
+        if self.reads_stage_maps:
+            features += [stage_map.mean(dim=(2, 3)) for stage_map in stages.stage_maps]
+        if rows is None:
+            return ViewPass(features, stages.fusions, stages.stage_maps)
+        missing = self.missing_features(view, batch)
+        return ViewPass(
+            [m.to(f.dtype).index_copy(0, rows, f) for m, f in zip(missing, features, strict=True)],
+            [scatter_fusion(fusion, rows, batch) for fusion in stages.fusions],
+            [nan_rows(stage_map, rows, batch) for stage_map in stages.stage_maps],
+        )
+
     def forward(
         self,
-        images: torch.Tensor | None,
+        images: torch.Tensor | Mapping[str, torch.Tensor | None] | None,
         metadata: torch.Tensor | None,
         return_trace: bool = False,
         overrides: RoutingOverrides | None = None,
         grad_from_last_stage: bool = False,
+        view_mask: torch.Tensor | None = None,
     ) -> torch.Tensor | MHDFOutput:
         """(B, 3, H, W) images, (B, F) encoded metadata -> (B, C) logits, or MHDFOutput with return_trace.
+
+        A multi-view model (`config.image_views`) takes a dict view name -> (B, 3, H, W) photos, None for a view
+        no case of the batch has, and `view_mask` (B, V) bool for a batch whose cases have different photos
+        (False: this case lacks this photo). Every case needs at least one photo.
 
         One photo (B = 1) with several records (B rows of metadata) runs the backbone up to the first fused stage
         once and continues with B rows from there: what comes before the first fusion depends on the photo only.
@@ -153,21 +337,19 @@ class MHDFNet(
         overrides = overrides or RoutingOverrides()
         overrides.check(self.config.experts, self.config.num_fused_stages)
         field_tokens = self.field_tokenizer(metadata) if self.field_tokenizer is not None else None
-        batch = metadata.shape[0] if metadata is not None else images.shape[0]
+        photos = self.view_photos(images)
+        given = [photo for photo in photos.values() if photo is not None]
+        batch = metadata.shape[0] if metadata is not None else max(photo.shape[0] for photo in given)
+        present = self.present_views(photos, view_mask, batch)
+        # the cases that have each photo; None (every case) keeps the one-view pass free of any gather
+        rows = [None if self.missing_view is None or bool(has.all()) else has.nonzero().squeeze(1) for has in present.T]
         grad_from_stage = len(self.config.fusion_stages) - 1 if grad_from_last_stage else None
-        stages = StageFusion(self.lc_moe, field_tokens, batch, overrides, grad_from_stage)
 
-        features = []
-        if self.backbone is not None:
-            with self.backbone.rewriting(stages):
-                self.backbone(images)
-            if len(stages.stage_maps) != len(self.config.fusion_stages):
-                raise RuntimeError(
-                    f"stage hooks fired {len(stages.stage_maps)} times, expected {len(self.config.fusion_stages)}"
-                )
-            features = [fusion.local_vector for fusion in stages.fusions]
-            if self.reads_stage_maps:
-                features += [stage_map.mean(dim=(2, 3)) for stage_map in stages.stage_maps]
+        passes = [
+            self.view_pass(view, photos[view], rows[index], field_tokens, batch, overrides, grad_from_stage)
+            for index, view in enumerate(self.views)
+        ]
+        features = [vector for view_pass in passes for vector in view_pass.features]
         if self.pools_metadata:
             features.append(field_tokens.mean(dim=1))
 
@@ -175,7 +357,10 @@ class MHDFNet(
             head = self.gm_moe(features, overrides)
         if not return_trace:
             return head.logits
-        return MHDFOutput(head.logits, routing_trace(stages.fusions, head), stages.stage_maps, head.fused)
+        passes = with_absent_views(passes)
+        fusions = [fusion for view_pass in passes for fusion in view_pass.fusions]
+        stage_maps = [stage_map for view_pass in passes for stage_map in view_pass.stage_maps]
+        return MHDFOutput(head.logits, routing_trace(fusions, head, self.views, present), stage_maps, head.fused)
 
     @classmethod
     def _from_pretrained(

@@ -22,6 +22,7 @@ from mhdf import MHDFConfig, MHDFNet
 from mhdf.inference.uncertainty import stage_features
 from training.datasets import LesionDataset, LesionSource, Split
 from training.run_folder import SPLITS_NAME
+from training.views import MultiViewDataset, split_views
 
 SPLIT_NAMES = ("train", "val", "test")
 THREADS_HELP = "PyTorch CPU threads per process (default: one per core); 1 is fastest on a busy small machine"
@@ -117,10 +118,13 @@ class MetadataOnly(Dataset):
 
 
 def split_dataset(
-    source: LesionSource, indices: np.ndarray, transform, uses_image: bool
-) -> LesionDataset | MetadataOnly:
+    source: LesionSource, indices: np.ndarray, transform, config: MHDFConfig
+) -> LesionDataset | MultiViewDataset | MetadataOnly:
+    """The samples at `indices` as the model reads them: one photo, every photo view, or the metadata only."""
+    if config.multi_view:
+        return MultiViewDataset(source, indices, config.image_views, config.image_size, transform)
     dataset = source.dataset(indices, transform)
-    return dataset if uses_image else MetadataOnly(dataset)
+    return dataset if config.uses_image else MetadataOnly(dataset)
 
 
 def train_loader(
@@ -175,27 +179,42 @@ class DatasetPredictions:
 
 
 def model_inputs(
-    config: MHDFConfig, images: torch.Tensor, metadata: torch.Tensor, device: torch.device
-) -> tuple[torch.Tensor | None, torch.Tensor | None]:
-    """A batch moved to the device, with None for the modality the variant does not use."""
-    images = images.to(device, non_blocking=True) if config.uses_image else None
+    config: MHDFConfig, images: torch.Tensor | dict[str, torch.Tensor], metadata: torch.Tensor, device: torch.device
+) -> tuple[torch.Tensor | dict | None, torch.Tensor | None, torch.Tensor | None]:
+    """A batch moved to the device, with None for the modality the variant does not use, and the (B, V) mask of
+    the photos each case has (None for a one-photo model)."""
+    view_mask = None
+    if config.multi_view:
+        images, view_mask = split_views(images, device)
+    elif config.uses_image:
+        images = images.to(device, non_blocking=True)
+    else:
+        images = None
     metadata = metadata.to(device, non_blocking=True) if config.uses_metadata else None
-    return images, metadata
+    return images, metadata, view_mask
 
 
 @torch.inference_mode()
 def predict(
-    model: MHDFNet, loader: DataLoader, runtime: Runtime, trace: bool = False, description: str = "eval"
+    model: MHDFNet,
+    loader: DataLoader,
+    runtime: Runtime,
+    trace: bool = False,
+    description: str = "eval",
+    missing_views: Sequence[str] = (),
 ) -> DatasetPredictions:
     """Runs `model` (unwrapped, not DDP) over the loader of `eval_loader`; every process returns the
-    predictions of the whole set, gathered from all processes."""
+    predictions of the whole set, gathered from all processes. `missing_views`: photo views marked missing for
+    every case, as if the cases had been photographed without them."""
     model.eval()
     positions = list(loader.dataset.indices) if isinstance(loader.dataset, Subset) else list(range(len(loader.dataset)))
     labels, logits, lc_gates, gm_gates, features, fused = [], [], [], [], [], []
     for images, metadata, target in tqdm(loader, desc=description, leave=False, disable=not runtime.progress_bars):
-        images, metadata = model_inputs(model.config, images, metadata, runtime.device)
+        images, metadata, view_mask = model_inputs(model.config, images, metadata, runtime.device)
+        if missing_views:
+            images = {view: None if view in missing_views else photo for view, photo in images.items()}
         with torch.autocast(runtime.device.type, dtype=torch.float16, enabled=runtime.amp):
-            out = model(images, metadata, return_trace=trace)
+            out = model(images, metadata, return_trace=trace, view_mask=view_mask)
         if trace:
             lc_gates.append(out.trace.lc_gate.float().cpu())
             gm_gates.append(out.trace.gm_gate.float().cpu())

@@ -51,6 +51,7 @@ from training.datasets import GroupedSource, LesionSource, PadUfes20
 from training.engine import (
     SPLIT_NAMES,
     THREADS_HELP,
+    DatasetPredictions,
     Runtime,
     eval_loader,
     find_run_splits,
@@ -105,7 +106,7 @@ def evaluate_checkpoint(
     if len(indices) == 0:
         raise ValueError(f"the {args.split} split of fold {fold} is empty")
     transform = eval_transform(config) if config.uses_image else None
-    dataset = split_dataset(source, indices, transform, config.uses_image)
+    dataset = split_dataset(source, indices, transform, config)
     loader = eval_loader(dataset, args.batch_size, args.workers, runtime)
     predictions = predict(model, loader, runtime, trace=True, description=f"{args.split} fold {fold}")
     if not runtime.is_main:
@@ -135,6 +136,9 @@ def evaluate_checkpoint(
     if trust.ood is not None and predictions.features is not None:
         records = [source.records[i] for i in indices]
         metrics["ood"] = ood_metrics(model, trust.ood, predictions.features, records, runtime)
+    if config.multi_view:
+        view_runs = photo_view_runs(model, loader, runtime, predictions)
+        metrics["photo_views"] = photo_view_metrics(view_runs, classes)
     if isinstance(source, PadUfes20):
         groups = patient_groups([source.records[i] for i in indices])
         metrics["subgroups"] = subgroup_metrics(predictions.labels, predictions.predicted, groups)
@@ -143,6 +147,8 @@ def evaluate_checkpoint(
     )
     out.mkdir(parents=True, exist_ok=True)
     EvalFolder(out).metrics.write_text(json.dumps(metrics, indent=2) + "\n")
+    if config.multi_view:
+        atlas["photo_views"] = photo_view_atlas(view_runs, classes)
     write_routing_atlas(out, atlas)
     index = build_index(
         cases=[source.samples[i].image_id for i in indices],
@@ -183,6 +189,46 @@ SHIFT_SEED = 1  # the shifted photos' seed here; the score was tuned on seed 0 (
 SHIFT_PER_KIND = 40
 
 
+def photo_view_runs(
+    model: MHDFNet, loader: torch.utils.data.DataLoader, runtime: Runtime, predictions: DatasetPredictions
+) -> dict[str, DatasetPredictions]:
+    """The predictions with every photo ("clinical+dermoscopic") and with each photo alone, the others marked
+    missing, by name."""
+    views = model.config.image_views
+    runs = {"+".join(views): predictions}
+    for view in views:
+        others = [other for other in views if other != view]
+        runs[view] = predict(model, loader, runtime, description=f"{view} alone", missing_views=others)
+    return runs
+
+
+def photo_view_metrics(runs: dict[str, DatasetPredictions], classes: list[str]) -> dict[str, dict[str, float]]:
+    """Accuracy, balanced accuracy and macro-F1 of each run of `photo_view_runs`: what each view adds, and how
+    the model copes with one photo per case."""
+    summary = {}
+    for name, run in runs.items():
+        scores = classification_metrics(run.labels, run.probabilities, classes)
+        summary[name] = {key: scores[key] for key in ("accuracy", "balanced_accuracy", "macro_f1")}
+    return summary
+
+
+def photo_view_atlas(runs: dict[str, DatasetPredictions], classes: list[str]) -> dict[str, Any]:
+    """The routing atlas's weight of each photo per class: the mean probability of the true class with every
+    photo and with each photo alone, over the cases of each true class."""
+    labels = next(iter(runs.values())).labels
+    true_class = {name: run.probabilities[np.arange(len(labels)), labels] for name, run in runs.items()}
+    per_class = {}
+    for index, name in enumerate(classes):
+        members = labels == index
+        per_class[name] = {
+            "count": int(members.sum()),
+            "true_class_probability": {
+                run: float(values[members].mean()) if members.any() else None for run, values in true_class.items()
+            },
+        }
+    return {"runs": list(runs), "per_true_class": per_class}
+
+
 @torch.inference_mode()
 def flagged(
     model: MHDFNet, ood: MahalanobisOOD, images: Sequence[Image.Image], records: Sequence[dict], runtime: Runtime
@@ -193,7 +239,8 @@ def flagged(
     for start in range(0, len(images), 32):
         batch = torch.stack([transform(image) for image in images[start : start + 32]]).to(runtime.device)
         metadata = model.encode_metadata(records[start : start + 32])
-        scores.append(ood.scores(stage_features(model(batch, metadata, return_trace=True).stage_maps)))
+        photos = {view: batch for view in model.config.image_views} if model.config.multi_view else batch
+        scores.append(ood.scores(stage_features(model(photos, metadata, return_trace=True).stage_maps)))
     return np.concatenate(scores) > ood.threshold
 
 
@@ -238,6 +285,8 @@ def print_metrics(metrics: dict[str, Any]) -> None:
         f"ACC {metrics['accuracy']:.4f}, BACC {metrics['balanced_accuracy']:.4f}, "
         f"macro-F1 {metrics['macro_f1']:.4f}, AUC {auc}, ECE {metrics['ece']:.4f}"
     )
+    for views, scores in metrics.get("photo_views", {}).items():
+        print(f"  {views}: ACC {scores['accuracy']:.4f}, BACC {scores['balanced_accuracy']:.4f}")
     if "calibration" in metrics:
         calibration = metrics["calibration"]
         print(

@@ -29,8 +29,14 @@ which the app's teaching tab reads. Schema (S fused stages, E experts, C classes
       "gate_entropy": {
         "lc_gate": {"mean": [S], "std": [S], "max": ln 2},
         "gm_gate": {"mean": float, "std": float, "max": ln E}
+      },
+      "photo_views": {                      # multi-view checkpoints only (training.evaluate.photo_view_atlas)
+        "runs": ["clinical+dermoscopic", "clinical", "dermoscopic"],
+        "per_true_class": {class: {"count": n, "true_class_probability": {run: mean}}}
       }
     }
+
+A multi-view model's LC-Gate "stages" run over its V x S blocks, view by view (`RoutingTrace.block`).
 """
 
 from __future__ import annotations

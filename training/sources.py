@@ -15,6 +15,7 @@ from typing import Any
 from training.csv_dataset import CsvSource
 from training.datasets import DATASETS, Derm7pt, LesionSource
 from training.isic import ISIC_2020_TASKS, Ham10000, Isic2019, Isic2020, IsicArchive
+from training.views import loader_options
 
 # The loaders of training.datasets, then the one-table layouts.
 SOURCES: dict[str, type[LesionSource]] = {
@@ -63,6 +64,8 @@ def source_options(args: argparse.Namespace | dict[str, Any]) -> dict[str, Any]:
     """The loader keywords of `args` (a Namespace, or a run's args.json) for its --dataset."""
     values = vars(args) if isinstance(args, argparse.Namespace) else args
     options = {keyword: values.get(dest) for dest, keyword in OPTIONS.get(values["dataset"], {}).items()}
+    # Derm7pt: a single --image-views view reads that view's column (`clinical` is `clinic`, `dermoscopic` `derm`)
+    options |= loader_options(values["dataset"], values.get("image_column"), values.get("image_views"))
     return {keyword: value for keyword, value in options.items() if value is not None}
 
 

@@ -81,7 +81,7 @@ RESUMABLE_CHANGES = frozenset({"epochs", "resume", "workers", "threads", "device
 # Optional model hyper-parameters: None keeps the preset's value.
 MODEL_OPTIONS = ("backbone", "image_size", "fusion_stages", "gm_reads_stage_maps", "token_dim", "num_heads", "top_k",
                  "num_experts", "expert_hidden", "dropout", "gate_temperature", "hard_gate",
-                 "field_dropout")  # fmt: skip
+                 "field_dropout", "image_views", "separate_view_backbones", "view_dropout")  # fmt: skip
 # Optimisation of each preset, on top of the parser's defaults. The paper's names every knob, so that changing a
 # default of this script never changes what `--preset paper` trains.
 TRAINING_PRESETS: dict[str, dict[str, Any]] = {
@@ -160,14 +160,14 @@ def train_one_epoch(
     model.train()
     loss_sum = torch.zeros(2, dtype=torch.float64, device=runtime.device)  # summed loss, samples
     for images, metadata, target in tqdm(loader, desc=description, leave=False, disable=not runtime.progress_bars):
-        images, metadata = model_inputs(config, images, metadata, runtime.device)
+        images, metadata, view_mask = model_inputs(config, images, metadata, runtime.device)
         target = target.to(runtime.device, non_blocking=True)
         with torch.autocast(runtime.device.type, dtype=torch.float16, enabled=runtime.amp):
             if balance_loss:
-                out = model(images, metadata, return_trace=True)
+                out = model(images, metadata, return_trace=True, view_mask=view_mask)
                 loss = criterion(out.logits, target) + balance_loss * routing_balance_loss(out.trace)
             else:
-                loss = criterion(model(images, metadata), target)
+                loss = criterion(model(images, metadata, view_mask=view_mask), target)
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         scaler.step(optimizer)
@@ -316,8 +316,8 @@ def run(args: argparse.Namespace, runtime: Runtime) -> None:
         stale_epochs = checkpoint["epochs_without_improvement"]
 
     uses_image = config.uses_image
-    train_set = split_dataset(source, split.train, train_transform(config) if uses_image else None, uses_image)
-    val_set = split_dataset(source, split.val, eval_transform(config) if uses_image else None, uses_image)
+    train_set = split_dataset(source, split.train, train_transform(config) if uses_image else None, config)
+    val_set = split_dataset(source, split.val, eval_transform(config) if uses_image else None, config)
     val_loader = eval_loader(val_set, args.batch_size, args.workers, runtime)
     if runtime.is_main:
         print(
@@ -416,6 +416,11 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
         help="reuse (or write) folds from this CSV (img_id, fold), e.g. another run's splits.csv",
     )  # fmt: skip
     data.add_argument(
+        "--image-views", default=None, nargs="+", metavar="VIEW",
+        help="the photos of each case, e.g. clinical dermoscopic (Derm7pt's clinic and derm images, MILK10k's "
+        "pairs); one view reads that photo only (default: the dataset's one photo)",
+    )  # fmt: skip
+    data.add_argument(
         "--synthetic", action="store_true",
         help="the data come from training.synthetic: recorded in the checkpoint, so every prediction says so",
     )  # fmt: skip
@@ -455,6 +460,16 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
         type=float,
         help="rate at which training reads a clinical field as missing (paper: 0)",
     )
+
+    model.add_argument(
+        "--view-dropout", default=None, type=float,
+        help="with several --image-views: rate at which training marks a photo missing, one kept per case "
+        "(default 0; 0.3 teaches the model to work with either photo alone)",
+    )  # fmt: skip
+    model.add_argument(
+        "--separate-view-backbones", default=None, action=argparse.BooleanOptionalAction,
+        help="one backbone and LC-MoE blocks per photo view instead of shared ones",
+    )  # fmt: skip
 
     optim = parser.add_argument_group("optimisation")
     optim.add_argument("--epochs", default=150, type=int, help="number of epochs")

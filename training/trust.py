@@ -61,7 +61,7 @@ def fit_trust(
     transform = eval_transform(config) if config.uses_image else None
 
     def outputs(indices, description):
-        dataset = split_dataset(source, indices, transform, config.uses_image)
+        dataset = split_dataset(source, indices, transform, config)
         return predict(model, eval_loader(dataset, batch_size, workers, runtime), runtime, True, description)
 
     val = outputs(split.val, "trust: validation")

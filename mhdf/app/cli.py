@@ -5,6 +5,9 @@ the prediction JSON; with --report, also write the case report (PDF, `mhdf.app.r
 row of a table in batches, with a progress bar (`mhdf.inference.batch` has the column contract); run it again with
 the same --out to resume.
 
+A checkpoint with several photo views takes them by name, `--image clinical=close_up.jpg --image
+dermoscopic=derm.jpg`; leave one out when the case has no such photo.
+
 Run from the repository, it defaults to the bundled checkpoint; an installed package has none, so there it needs
 `--checkpoint` (a folder, a training run folder or a Hugging Face Hub repo id).
 """
@@ -30,7 +33,13 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mhdf-predict", description="Classify a skin-lesion photo with its clinical metadata."
     )
-    parser.add_argument("image", nargs="?", help="lesion photo (JPEG, PNG, WebP, ...); not needed with --csv")
+    parser.add_argument(
+        "image", nargs="?", help="lesion photo (JPEG, PNG, WebP, ...) of a one-photo checkpoint; not needed with --csv"
+    )
+    parser.add_argument(
+        "--image", dest="views", action="append", default=[], metavar="VIEW=PATH",
+        help="one photo of a checkpoint with several views, by view name (repeat per photo; a missing one is allowed)",
+    )  # fmt: skip
     parser.add_argument("--meta", help="JSON file with the clinical record; omit for all fields unknown")
     bundled = DEFAULT_CHECKPOINT.is_dir()
     parser.add_argument(
@@ -52,6 +61,33 @@ def get_args_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def photos_argument(predictor: Predictor, image: str | None, views: list[str]) -> str | dict[str, str] | None:
+    """The photo(s) given on the command line, as `Predictor.predict` takes them; ValueError when they do not fit
+    the checkpoint."""
+    names = ", ".join(predictor.views)
+    if not views:
+        if predictor.config.multi_view:
+            raise ValueError(f"this checkpoint reads one photo per view ({names}): pass --image VIEW=PATH")
+        if image is None and predictor.views:
+            raise ValueError("no photo given: pass the lesion photo")
+        return image
+    if image is not None:
+        raise ValueError("give the photo either as IMAGE or as --image VIEW=PATH, not both")
+    photos = {}
+    for item in views:
+        view, separator, path = item.partition("=")
+        if not separator or not path:
+            raise ValueError(f"--image {item!r}: expected VIEW=PATH, with VIEW one of {names}")
+        if view in photos:
+            raise ValueError(f"--image gives the {view} photo twice")
+        photos[view] = path
+    if not predictor.config.multi_view:
+        if set(photos) != set(predictor.views):
+            raise ValueError(f"this checkpoint reads one photo, named {names}")
+        return photos[predictor.views[0]]
+    return photos
+
+
 def main(args: argparse.Namespace) -> int:
     if args.checkpoint is None:
         print(
@@ -61,17 +97,20 @@ def main(args: argparse.Namespace) -> int:
         return 2
     if args.csv is not None:
         return predict_csv(args)
-    if args.image is None:
-        print("error: name a photo, or a table of cases with --csv", file=sys.stderr)
+    if args.image is None and not args.views:
+        print(
+            "error: name a photo (--image VIEW=PATH for several views), or a table of cases with --csv", file=sys.stderr
+        )
         return 2
     try:
         record = json.loads(Path(args.meta).read_text()) if args.meta else {}
         if not isinstance(record, dict):
             raise ValueError(f"{args.meta} must hold a JSON object of clinical fields")
         predictor = Predictor.from_pretrained(args.checkpoint, device=args.device)
-        prediction = predictor.predict(args.image, record)
+        image = photos_argument(predictor, args.image, args.views)
+        prediction = predictor.predict(image, record)
         if args.report is not None:
-            case_report(args.report, predictor, args.image, record)
+            case_report(args.report, predictor, image, record)
     except (ValueError, OSError) as error:  # a bad input or a broken checkpoint (`CheckpointError`): one line
         if args.debug:
             raise

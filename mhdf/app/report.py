@@ -167,6 +167,8 @@ def case_report(
     """Predict one photo + record and write its report to `path`. Raises ValueError naming a bad input."""
     validated = predictor.schema.validate(record)
     pixels = photo_pixels(predictor, image)
+    if isinstance(pixels, Mapping):
+        raise ValueError("the case report reads one photo: this checkpoint has several photo views")
     (prediction,) = predictor.predict_validated(pixels, [validated])
     view = model_view(predictor, pixels) if pixels is not None else None
     return write_case_report(path, predictor, prediction, view, lang)

@@ -188,11 +188,18 @@ class DemoSession:
         view = comparison_view(self.predictor, cases, lang)
         return view.first, view.second, view.figure, view.summary
 
-    def predict(self, image: dict[str, Any] | None, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+    def predict(
+        self,
+        image: dict[str, Any] | None,
+        metadata: dict[str, Any] | None = None,
+        photos: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """Classify a lesion photo with its clinical metadata. `image`: an image file (gradio_client
         `handle_file(path)`); `metadata`: {field: value} with the checkpoint's field names (leave a field out
-        when unknown). Returns the JSON document of `python -m mhdf.predict`."""
-        return self._api_prediction(image, metadata).to_dict()
+        when unknown); `photos`: instead of `image` for a checkpoint with several photo views, {view: file}
+        (e.g. {"clinical": ..., "dermoscopic": ...}; leave a view out when the case has no such photo).
+        Returns the JSON document of `python -m mhdf.predict`."""
+        return self._api_prediction(image, metadata, photos).to_dict()
 
     def similar(
         self,
@@ -222,13 +229,26 @@ class DemoSession:
             return translate(lang, "similar.placeholder")
         return similar_cases_html(self.similar_index.query(signature_from_view(query), by), lang)
 
-    def _api_prediction(self, image: Any, metadata: Any) -> Prediction:
-        path = uploaded_file(image, self.uploads)
-        if path is None:
-            raise ValueError("no image: send the lesion photo as a file")
+    def _api_prediction(self, image: Any, metadata: Any, photos: Any = None) -> Prediction:
         if metadata is not None and not isinstance(metadata, Mapping):
             raise ValueError("metadata must be a JSON object of clinical fields")
-        return self.predictor.predict(path, metadata or {})
+        return self.predictor.predict(self._photos(image, photos), metadata or {})
+
+    def _photos(self, image: Any, photos: Any) -> Path | dict[str, Path | None]:
+        """The uploaded photo (a multi-view checkpoint: photo per view) of a /predict call."""
+        views = self.predictor.views
+        if not self.predictor.config.multi_view:
+            if photos is not None:
+                raise ValueError("this checkpoint reads one photo: send it as image, not photos")
+            path = uploaded_file(image, self.uploads)
+            if path is None:
+                raise ValueError("no image: send the lesion photo as a file")
+            return path
+        if image is not None:
+            raise ValueError(f"this checkpoint reads one photo per view ({', '.join(views)}): send photos, not image")
+        if not isinstance(photos, Mapping) or not photos:
+            raise ValueError(f"no photos: send photos as {{view: file}} with views among {', '.join(views)}")
+        return {view: uploaded_file(payload, self.uploads) for view, payload in photos.items()}
 
     def report(self, image: Any, *form_values: Any, lang: str = EN) -> str:
         """The case report (PDF) of the current photo and form, written into Gradio's cache folder, which deletes

@@ -53,10 +53,17 @@ def model_view(predictor: Predictor, pixels: torch.Tensor) -> np.ndarray:
     return (image.permute(1, 2, 0) * 255).round().byte().cpu().numpy()
 
 
-def photo_pixels(predictor: Predictor, image: ImageSource | None) -> torch.Tensor | None:
-    """The photo as a (1, 3, S, S) model input; None for a metadata-only model. Raises ValueError without one."""
+def photo_pixels(
+    predictor: Predictor, image: ImageSource | Mapping[str, ImageSource | None] | None
+) -> torch.Tensor | dict[str, torch.Tensor | None] | None:
+    """The photo as a (1, 3, S, S) model input (a multi-view model: one per view, None for a photo not given);
+    None for a metadata-only model. Raises ValueError without one."""
     if not predictor.config.uses_image:
         return None
+    if predictor.config.multi_view:
+        if not isinstance(image, Mapping):
+            raise ValueError(f"this model reads one photo per view: give {', '.join(predictor.views)} by name")
+        return predictor.preprocess_photos(image)
     if image is None:
         raise ValueError("no lesion photo: upload, photograph or paste one")
     return predictor.preprocess(image)[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +78,16 @@ class Prediction:
     def prediction(self) -> str:
         return self.classes[int(self.probabilities.argmax())]
 
+    @property
+    def photos(self) -> dict[str, bool]:
+        """Each photo view of the model, and whether this case had its photo ({} for a metadata-only model)."""
+        present = self.trace.view_present
+        return {view: bool(present[0, i]) for i, view in enumerate(self.trace.views)} if present is not None else {}
+
+    @property
+    def missing_photos(self) -> list[str]:
+        return [view for view, present in self.photos.items() if not present]
+
     def attention_map(self, stage: int) -> np.ndarray:
         """(h, w) where the metadata queries looked at this stage: meta->image attention averaged over
         heads and fields (sums to 1)."""
@@ -112,20 +123,36 @@ class Prediction:
                 "synthetic_model_own_photo": self.synthetic_model_own_photo,
             },
             "routing": {
-                "lc_gate": trace.lc_gate[0].tolist(),
+                "lc_gate": [[None if math.isnan(w) else w for w in stage] for stage in trace.lc_gate[0].tolist()],
                 "gm_gate": trace.gm_gate[0].tolist(),
                 "expert_logits": trace.expert_logits[0].tolist(),
                 "logit_bias": trace.logit_bias.tolist(),
                 "logits": self.logits.tolist(),
-                "tkca": [
-                    {
-                        "stage": stage,
-                        "grid": list(stage_trace["grid"]),
-                        "meta_to_image_topk": self.top_locations(stage),
-                        "image_to_meta": self.field_attention(stage),
-                    }
-                    for stage, stage_trace in enumerate(trace.tkca)
-                ],
+                "tkca": [self._tkca_entry(block) for block in range(len(trace.tkca))],
+            },
+        } | self._views_entry()
+
+    def _tkca_entry(self, block: int) -> dict[str, Any]:
+        entry = {"stage": block, "grid": list(self.trace.tkca[block]["grid"])}
+        if len(self.trace.views) > 1:
+            view, stage = divmod(block, self.trace.stages_per_view)
+            entry |= {"view": self.trace.views[view], "stage": stage}
+            if not self.photos[self.trace.views[view]]:
+                return entry | {"missing": True}
+        return entry | {"meta_to_image_topk": self.top_locations(block), "image_to_meta": self.field_attention(block)}
+
+    def _views_entry(self) -> dict[str, Any]:
+        """For a multi-view model: which photos the case had, and LC-Gate weights by view (None: no photo)."""
+        if len(self.trace.views) < 2:
+            return {}
+        stages = self.trace.stages_per_view
+        lc_gate = self.trace.lc_gate[0].view(len(self.trace.views), stages, -1)
+        return {
+            "photos": self.photos,
+            "missing_photos": self.missing_photos,
+            "routing_by_view": {
+                view: {"lc_gate": lc_gate[i].tolist() if self.photos[view] else None}
+                for i, view in enumerate(self.trace.views)
             },
         }
 
@@ -147,6 +174,8 @@ def _sample(trace: RoutingTrace, index: int) -> RoutingTrace:
             for t in trace.tkca
         ],
         channel_attention=[a[one].detach().float().cpu() for a in trace.channel_attention],
+        views=trace.views,
+        view_present=None if trace.view_present is None else trace.view_present[one].cpu(),
     )
 
 
@@ -223,29 +252,60 @@ class Predictor:
             "schema": self.schema.name,
         }
 
+    @property
+    def views(self) -> list[str]:
+        """The photos of a case, by view name (one for the paper's model)."""
+        return list(self.config.image_views) if self.config.uses_image else []
+
     def preprocess(self, image: ImageSource) -> tuple[Image.Image, torch.Tensor]:
         """-> the RGB image as understood, and its (1, 3, S, S) model input on the model's device."""
         rgb = load_image(image, decode_size=self.config.image_size)
         return rgb, self.transform(rgb).unsqueeze(0).to(self.device)
 
+    def preprocess_photos(self, images: Mapping[str, ImageSource | None]) -> dict[str, torch.Tensor | None]:
+        """A multi-view model's photos by view name (None or left out: the case has no such photo) -> model
+        inputs. Raises ValueError for an unknown view, no photo at all, or a photo that cannot be read."""
+        if unknown := sorted(set(images) - set(self.views)):
+            raise ValueError(f"unknown photo view {unknown[0]!r}; this model's views are {', '.join(self.views)}")
+        pixels = {}
+        for view in self.views:
+            try:
+                pixels[view] = None if images.get(view) is None else self.preprocess(images[view])[1]
+            except ValueError as error:
+                raise ValueError(f"{view} photo: {error}") from error
+        if all(photo is None for photo in pixels.values()):
+            raise ValueError(f"no photo given: this model needs at least one of {', '.join(self.views)}")
+        return pixels
+
     def predict(
-        self, image: ImageSource, record: Mapping[str, Any], overrides: RoutingOverrides | None = None
+        self,
+        image: ImageSource | Mapping[str, ImageSource | None],
+        record: Mapping[str, Any],
+        overrides: RoutingOverrides | None = None,
     ) -> Prediction:
-        """One photo and one clinical record -> Prediction. Raises ValueError naming what is wrong."""
+        """One photo (a multi-view model: a dict view name -> photo, either allowed to be missing) and one clinical
+        record -> Prediction. Raises ValueError naming what is wrong."""
         return self.predict_records(image, [record], overrides)[0]
 
     def predict_records(
         self,
-        image: ImageSource | torch.Tensor,
+        image: ImageSource | torch.Tensor | Mapping[str, ImageSource | torch.Tensor | None],
         records: Sequence[Mapping[str, Any]],
         overrides: RoutingOverrides | None = None,
     ) -> list[Prediction]:
-        """One photo with several clinical records, in one batch (e.g. each field set to unknown in turn).
+        """One photo (or one set of photo views) with several clinical records, in one batch (e.g. each field set to
+        unknown in turn).
 
-        `image` may be a tensor from `preprocess` to skip decoding again. Raises ValueError naming a bad field."""
+        `image` may be a tensor from `preprocess` (a multi-view model: a dict of them) to skip decoding again.
+        Raises ValueError naming a bad field or photo."""
         validated = [self.schema.validate(record) for record in records]
         pixels = None
-        if self.config.uses_image:
+        if self.config.multi_view:
+            if not isinstance(image, Mapping):
+                raise ValueError(f"this model reads one photo per view: give {', '.join(self.views)} by name")
+            decoded = all(photo is None or isinstance(photo, torch.Tensor) for photo in image.values())
+            pixels = dict(image) if decoded else self.preprocess_photos(image)
+        elif self.config.uses_image:
             pixels = image if isinstance(image, torch.Tensor) else self.preprocess(image)[1]
         return self.predict_validated(pixels, validated, overrides)
 

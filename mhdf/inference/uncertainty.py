@@ -154,9 +154,10 @@ class MahalanobisOOD:
     threshold = 1.0  # scores are distances in units of each stage's own threshold
 
     def scores(self, features: Sequence[np.ndarray]) -> np.ndarray:
-        """Per-stage (N, D_s) features -> (N,) the largest distance / threshold over the stages (> 1: OOD)."""
+        """Per-stage (N, D_s) features -> (N,) the largest distance / threshold over the stages (> 1: OOD).
+        A multi-view model's stages of a photo a case lacks have NaN features and are skipped."""
         ratios = [stage.distances(f) / stage.threshold for stage, f in zip(self.stages, features, strict=True)]
-        return np.max(ratios, axis=0)
+        return np.fmax.reduce(ratios, axis=0)
 
     def summary(self) -> dict[str, Any]:
         return {

@@ -1,0 +1,123 @@
+"""Inference with several photos per case (issue 24): Predictor, the JSON, mhdf-predict and the case report."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from mhdf import MHDFConfig, MHDFNet
+from mhdf.app import cli
+from mhdf.app.report import case_report
+from mhdf.app.session import DemoSession
+from mhdf.app.uploads import UploadPolicy
+from mhdf.inference import Predictor
+
+TWO = ["clinical", "dermoscopic"]
+TINY = {"backbone": "mobilenetv3_small_050", "image_size": 32, "token_dim": 16, "num_heads": 2, "expert_hidden": 16}
+RECORD = {"sex": "female", "location": "back"}
+
+
+@pytest.fixture(scope="module")
+def two_view_checkpoint(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("two_view")
+    torch.manual_seed(0)
+    MHDFNet(MHDFConfig(schema_name="derm7pt", num_classes=5, image_views=TWO, **TINY)).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("photos")
+    rng = np.random.default_rng(0)
+    paths = {}
+    for view in TWO:
+        paths[view] = folder / f"{view}.png"
+        Image.fromarray(rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)).save(paths[view])
+    return paths
+
+
+@pytest.fixture(scope="module")
+def predictor(two_view_checkpoint):
+    return Predictor.from_pretrained(two_view_checkpoint, device="cpu")
+
+
+def test_either_photo_may_be_missing_and_the_json_says_which(predictor, photos):
+    both = predictor.predict({view: str(path) for view, path in photos.items()}, RECORD)
+    assert both.photos == {"clinical": True, "dermoscopic": True} and both.missing_photos == []
+    for missing in TWO:
+        kept = next(view for view in TWO if view != missing)
+        one = predictor.predict({kept: str(photos[kept])}, RECORD)
+        assert one.missing_photos == [missing]
+        assert not np.allclose(one.probabilities, both.probabilities)
+        document = json.loads(json.dumps(one.to_dict(), allow_nan=False))  # strict JSON: no NaN for the missing one
+        assert document["photos"] == {kept: True, missing: False} and document["missing_photos"] == [missing]
+        assert document["routing_by_view"][missing]["lc_gate"] is None
+        assert len(document["routing_by_view"][kept]["lc_gate"]) == len(predictor.config.fusion_stages)
+        blocks = document["routing"]["tkca"]
+        assert {entry["view"] for entry in blocks} == set(TWO)
+        assert all(entry.get("missing") for entry in blocks if entry["view"] == missing)
+        assert all("meta_to_image_topk" in entry for entry in blocks if entry["view"] == kept)
+        logits = np.sum(document["routing"]["expert_logits"], axis=0) + document["routing"]["logit_bias"]
+        assert np.allclose(logits, document["routing"]["logits"], atol=1e-5)
+
+
+def test_photos_must_be_named_by_view(predictor, photos):
+    with pytest.raises(ValueError, match="one photo per view"):
+        predictor.predict(str(photos["clinical"]), RECORD)
+    with pytest.raises(ValueError, match="unknown photo view 'derm'"):
+        predictor.predict({"derm": str(photos["dermoscopic"])}, RECORD)
+    with pytest.raises(ValueError, match="no photo given"):
+        predictor.predict({"clinical": None}, RECORD)
+
+
+def test_a_one_photo_checkpoint_keeps_its_json(tmp_path, photos):
+    MHDFNet(MHDFConfig(schema_name="derm7pt", num_classes=5, **TINY)).save_pretrained(tmp_path)
+    document = Predictor.from_pretrained(tmp_path, device="cpu").predict(str(photos["clinical"]), RECORD).to_dict()
+    assert not {"photos", "missing_photos", "routing_by_view"} & set(document)
+    assert all("view" not in entry for entry in document["routing"]["tkca"])
+
+
+def test_the_command_line_takes_photos_by_view(two_view_checkpoint, photos, tmp_path, capsys):
+    meta = tmp_path / "meta.json"
+    meta.write_text(json.dumps(RECORD))
+    argv = ["--image", f"dermoscopic={photos['dermoscopic']}", "--meta", str(meta), "--checkpoint",
+            str(two_view_checkpoint), "--device", "cpu"]  # fmt: skip
+    assert cli.main(cli.get_args_parser().parse_args(argv)) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["missing_photos"] == ["clinical"]
+    # the case report of a two-photo case is not built yet: one clear line, not a traceback
+    assert cli.main(cli.get_args_parser().parse_args([*argv, "--report", str(tmp_path / "case.pdf")])) == 2
+    assert "several photo views" in capsys.readouterr().err
+    for bad, message in (
+        ([str(photos["clinical"])], "one photo per view"),
+        (["--image", f"derm={photos['dermoscopic']}"], "unknown photo view"),
+        (["--image", "clinical"], "expected VIEW=PATH"),
+        (["--image", f"clinical={photos['clinical']}", "--image", f"clinical={photos['clinical']}"], "twice"),
+    ):
+        assert cli.main(cli.get_args_parser().parse_args([*bad, "--checkpoint", str(two_view_checkpoint)])) == 2
+        assert message in capsys.readouterr().err
+
+
+def test_the_report_of_a_two_photo_case_is_refused_in_one_line(predictor, photos, tmp_path):
+    with pytest.raises(ValueError, match="several photo views"):
+        case_report(tmp_path / "both.pdf", predictor, {view: str(p) for view, p in photos.items()}, RECORD)
+    assert not (tmp_path / "both.pdf").exists()
+
+
+def test_the_predict_endpoint_takes_photos_by_view_name(predictor, photos):
+    session = DemoSession(predictor, [], None, UploadPolicy(photos["clinical"].parent, 10_000_000))
+    upload = {view: {"path": str(path)} for view, path in photos.items()}
+    both = session.predict(None, RECORD, photos=upload)
+    assert both["photos"] == {"clinical": True, "dermoscopic": True}
+    one = session.predict(None, RECORD, photos={"clinical": upload["clinical"]})
+    assert one["missing_photos"] == ["dermoscopic"] and one["probabilities"] != both["probabilities"]
+    for image, sent, message in (
+        (upload["clinical"], None, "one photo per view"),
+        (None, None, "no photos"),
+        (None, {"derm": upload["dermoscopic"]}, "unknown photo view"),
+        (None, {"clinical": {"path": "/etc/passwd"}}, "uploaded file"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            session.predict(image, RECORD, photos=sent)

@@ -1,0 +1,115 @@
+"""Several photos per case: which column of a dataset holds each photo view, and a Dataset that reads them all.
+
+Derm7pt pairs a clinical close-up (`clinic`) with a dermoscopic image (`derm`) for each of its 1,011 cases, so
+`--image-views clinical dermoscopic` reads both (docs/two-views.md). The dataset's loader is unchanged: it reads
+the metadata and checks the `derm` images as before; this module adds the other photos of each case.
+
+A photo a case lacks (an empty cell) comes out of `MultiViewDataset` as a NaN-filled tensor, which collates like
+any photo; `split_views` turns a batch of them back into present photos and a (B, V) mask for `MHDFNet.forward`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from mhdf.inference.images import load_image
+from training.datasets import LesionSource
+
+# Derm7pt's meta.csv column of each view
+DERM7PT_VIEW_COLUMNS = {"clinical": "clinic", "dermoscopic": "derm"}
+
+
+def view_columns(source: LesionSource, views: Sequence[str]) -> dict[str, str]:
+    """The table column of each view; ValueError for a dataset or view without one."""
+    columns = getattr(source, "view_columns", None) or (DERM7PT_VIEW_COLUMNS if source.name == "derm7pt" else {})
+    if not columns:
+        raise ValueError(f"{source.name} has one photo per case: --image-views applies to derm7pt and milk10k")
+    if unknown := [view for view in views if view not in columns]:
+        raise ValueError(f"{source.name} has no {unknown[0]!r} photos; its views are {', '.join(columns)}")
+    return {view: columns[view] for view in views}
+
+
+def loader_options(dataset: str, image_column: str, image_views: Sequence[str] | None) -> dict[str, Any]:
+    """`load_dataset` keyword arguments: Derm7pt reads the photo of `--image-column`, or of a single
+    `--image-views` view (`clinical` is its `clinic` column, `dermoscopic` its `derm`)."""
+    if dataset != "derm7pt":
+        return {}
+    if image_views and len(image_views) == 1 and image_views[0] in DERM7PT_VIEW_COLUMNS:
+        return {"image_column": DERM7PT_VIEW_COLUMNS[image_views[0]]}
+    return {"image_column": image_column}
+
+
+def view_paths(source: LesionSource, views: Sequence[str]) -> list[dict[str, Path | None]]:
+    """Per sample, the path of each view's photo (None: the case has no such photo). Raises ValueError listing
+    photos that the table names but the folder lacks."""
+    columns = view_columns(source, views)
+    images = Path(getattr(source, "image_root", source.root / "images"))
+    paths, absent = [], []
+    for _, row in source.table.iterrows():
+        case = {}
+        for view, column in columns.items():
+            name = str(row[column]).strip()
+            case[view] = images / name if name else None
+            if name and not case[view].is_file():
+                absent.append(name)
+        paths.append(case)
+    if absent:
+        raise ValueError(f"{len(absent)} photos in the {source.name} metadata are not on disk, e.g. {absent[:5]}")
+    return paths
+
+
+class MultiViewDataset(Dataset):
+    """(photos, metadata, label) items: photos maps each view to the transform's (3, H, W) output, NaN-filled
+    when the case has no photo of that view."""
+
+    def __init__(
+        self,
+        source: LesionSource,
+        indices: Sequence[int] | np.ndarray | None,
+        views: Sequence[str],
+        image_size: int,
+        transform=None,
+    ) -> None:
+        indices = np.arange(len(source.samples)) if indices is None else np.asarray(indices)
+        every = view_paths(source, views)
+        self.paths = [every[i] for i in indices]
+        self.dataset = source.dataset(indices)  # encodes the metadata once
+        self.samples = self.dataset.samples
+        self.metadata = self.dataset.metadata
+        self.transform = transform
+        self.image_size = image_size
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, index: int) -> tuple[dict[str, torch.Tensor], torch.Tensor, int]:
+        photos = {}
+        for view, path in self.paths[index].items():
+            if path is None:
+                photos[view] = torch.full((3, self.image_size, self.image_size), float("nan"))
+                continue
+            try:
+                image = load_image(path)
+            except ValueError as error:
+                raise ValueError(f"image {path}: {error}") from error
+            photos[view] = self.transform(image) if self.transform is not None else image
+        return photos, self.metadata[index], self.samples[index].label
+
+
+def split_views(
+    photos: dict[str, torch.Tensor], device: torch.device
+) -> tuple[dict[str, torch.Tensor | None], torch.Tensor]:
+    """A collated batch of `MultiViewDataset` photos -> the photos on `device` (None for a view no case has)
+    and the (B, V) bool mask of the photos each case has."""
+    present = torch.stack([~photo.flatten(1).isnan().any(dim=1) for photo in photos.values()], dim=1)
+    moved: dict[str, Any] = {
+        view: photo.nan_to_num(0.0).to(device, non_blocking=True) if present[:, i].any() else None
+        for i, (view, photo) in enumerate(photos.items())
+    }
+    return moved, present.to(device)
