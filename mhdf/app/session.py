@@ -21,7 +21,7 @@ from mhdf.app.form import empty_form, record_from_form
 from mhdf.app.i18n import with_language
 from mhdf.app.lesson import Lesson, read_lessons
 from mhdf.app.report import case_report
-from mhdf.app.texts import CURRENT_CASE, EN, FEEDBACK_OFF, translate
+from mhdf.app.texts import CURRENT_CASE, EN, translate
 from mhdf.app.uploads import UploadPolicy, parse_file_size, uploaded_file
 from mhdf.app.views import (
     cleared_field_importance,
@@ -203,15 +203,15 @@ class DemoSession:
         return str(case_report(folder / "mhdf-case-report.pdf", self.predictor, photo, record, lang))
 
     def send_feedback(
-        self, image: Any, believed: Any, comment: Any, consent: Any, *form_values: Any
+        self, image: Any, believed: Any, comment: Any, consent: Any, *form_values: Any, lang: str = EN
     ) -> tuple[str, str, bool]:
         """A visitor's "this result looks wrong" report on the current photo and form (`mhdf.app.feedback`);
         returns what the visitor is told, and the emptied comment and photo consent."""
         if self.feedback is None:
-            raise ValueError(FEEDBACK_OFF)
+            raise ValueError(translate(lang, "feedback.off"))
         record = record_from_form(self.schema, form_values)
         photo = uploaded_file(image, self.uploads)
-        return self.feedback.send(self.predictor, photo, record, believed, comment, consent), "", False
+        return self.feedback.send(self.predictor, photo, record, believed, comment, consent, lang), "", False
 
     def clear(self, lang: str = EN) -> list[Any]:
         """The empty photo and form, every view cleared, no report and no field importance."""
