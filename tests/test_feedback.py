@@ -100,7 +100,7 @@ def test_a_bad_report_is_refused_and_nothing_is_written(
     handlers = served_handlers(session)
     form = [""] * len(predictor.schema.fields)
     with pytest.raises(gr.Error, match=message):
-        handlers.send_feedback(upload(session), believed, comment, consent, *form)
+        handlers.send_feedback(None, upload(session), believed, comment, consent, *form)  # None: no request
     assert not (tmp_path / "fb" / "feedback.csv").exists()
 
 

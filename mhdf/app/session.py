@@ -128,21 +128,21 @@ class DemoSession:
     def _in_view_order(self, views: Mapping[str, Any]) -> list[Any]:
         return [views[name] for name in self.view_names]
 
-    def _case(self, choice: str, image: Any, form_values: tuple) -> tuple[Path | None, dict[str, Any]]:
+    def _case(self, choice: str, image: Any, form_values: tuple, lang: str) -> tuple[Path | None, dict[str, Any]]:
         if choice == CURRENT_CASE:
-            return uploaded_file(image, self.uploads), record_from_form(self.schema, form_values)
+            return uploaded_file(image, self.uploads), record_from_form(self.schema, form_values, lang)
         example = find_example(self.examples, title=choice)
         return example.image, example.metadata
 
     def diagnose(self, image: Any, *form_values: Any, lang: str = EN) -> Iterator[list[Any]]:
         """Streams the views: the probabilities and every routing view after one forward pass, then the rest."""
-        record = record_from_form(self.schema, form_values)
+        record = record_from_form(self.schema, form_values, lang)
         for views in progressive_diagnosis(self.predictor, uploaded_file(image, self.uploads), record, lang):
             yield self._in_view_order(views)
 
     def field_importance(self, image: Any, *form_values: Any, lang: str = EN) -> Iterator[tuple[Any, str]]:
         """Each filled field set to unknown in turn, streamed batch by batch."""
-        record = record_from_form(self.schema, form_values)
+        record = record_from_form(self.schema, form_values, lang)
         yield from field_importance_views(self.predictor, uploaded_file(image, self.uploads), record, lang)
 
     def diagnose_example(self, name: str, *shown: Any, lang: str = EN) -> list[Any]:
@@ -171,14 +171,14 @@ class DemoSession:
         stages = self.predictor.config.num_fused_stages
         lc_paths, form_values = paths_and_form[:stages], paths_and_form[stages:]
         overrides = overrides_from_controls(self.predictor.config, disabled, forced, temperature, hard, lc_paths)
-        record = record_from_form(self.schema, form_values)
+        record = record_from_form(self.schema, form_values, lang)
         view = intervention_view(self.predictor, uploaded_file(image, self.uploads), record, overrides, lang)
         return view.first, view.second, view.figure, view.summary
 
     def compare(
         self, choice_a: str, choice_b: str, image: Any, *form_values: Any, lang: str = EN
     ) -> tuple[dict[str, float], dict[str, float], Any, str]:
-        cases = [self._case(choice, image, form_values) for choice in (choice_a, choice_b)]
+        cases = [self._case(choice, image, form_values, lang) for choice in (choice_a, choice_b)]
         view = comparison_view(self.predictor, cases, lang)
         return view.first, view.second, view.figure, view.summary
 
@@ -196,7 +196,7 @@ class DemoSession:
     def report(self, image: Any, *form_values: Any, lang: str = EN) -> str:
         """The case report (PDF) of the current photo and form, written into Gradio's cache folder, which deletes
         it with the uploads (see SECURITY.md); never kept anywhere else."""
-        record = record_from_form(self.schema, form_values)
+        record = record_from_form(self.schema, form_values, lang)
         photo = uploaded_file(image, self.uploads)
         self.uploads.folder.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix="report-", dir=self.uploads.folder))
@@ -209,7 +209,7 @@ class DemoSession:
         returns what the visitor is told, and the emptied comment and photo consent."""
         if self.feedback is None:
             raise ValueError(translate(lang, "feedback.off"))
-        record = record_from_form(self.schema, form_values)
+        record = record_from_form(self.schema, form_values, lang)
         photo = uploaded_file(image, self.uploads)
         return self.feedback.send(self.predictor, photo, record, believed, comment, consent, lang), "", False
 

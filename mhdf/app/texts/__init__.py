@@ -389,6 +389,17 @@ def number_range(spec: FieldSpec, unit: str = "") -> str:
     return Text("form.range", low=low, high=high)
 
 
+def field_error(schema: MetadataSchema, spec: FieldSpec, value: Any, lang: str = EN) -> str:
+    """A form value the schema refused, in one line naming the field and what it allows, in `lang`."""
+    if spec.kind == "numeric":
+        unit = _schema_word(schema, spec.unit, lang, "unit", spec.unit) if spec.unit else ""
+        allowed = in_language(number_range(spec, unit), lang)
+    else:
+        allowed = translate(lang, "form.one_of", values=", ".join(spec.values))
+    field = field_label(schema, spec, lang)
+    return translate(lang, "form.invalid", field=field, value=repr(str(value)[:40]), allowed=allowed)
+
+
 # Feedback from visitors (`mhdf.app.feedback`), shown only where the host has turned it on.
 FEEDBACK_OPEN = translate(EN, "feedback.open")
 FEEDBACK_OFF = translate(EN, "feedback.off")

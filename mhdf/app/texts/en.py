@@ -297,6 +297,8 @@ TEXTS = {
     # the number fields' help: the allowed range
     "form.range": "a number from {low} to {high}",
     "form.range.unit": "a number from {low} to {high} {unit}",
+    "form.one_of": "one of {values}",
+    "form.invalid": "{field}: {value} is not valid; expected {allowed} (or leave the field empty)",
     # a class as a choice or a name: "Basal cell carcinoma (BCC)"
     "class.named": "{label} ({code})",
     # the Lesson tab

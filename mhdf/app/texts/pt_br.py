@@ -382,6 +382,8 @@ TEXTS = {
     # the number fields' help: the allowed range
     "form.range": "um número de {low} a {high}",
     "form.range.unit": "um número de {low} a {high} {unit}",
+    "form.one_of": "um destes: {values}",
+    "form.invalid": "{field}: {value} não é válido; esperado {allowed} (ou deixe o campo vazio)",
     "class.named": "{label} ({code})",
     # the Lesson tab
     "lesson.default_title": "Como o MHDF-Net roteia um caso",
