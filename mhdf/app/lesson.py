@@ -3,7 +3,7 @@ trace at run time, and the scoring, all testable without a server (`mhdf.app.les
 
 A lesson is a YAML file in the checkpoint folder's `lessons/` (docs/lesson.md):
 
-    title: How MHDF-Net routes a case        # optional
+    title: Routing in five cases             # optional (without: the app's own title, translated)
     steps:
       - case: bcc_1                           # an example case, by name
         question: class
