@@ -22,6 +22,7 @@ from PIL import Image
 from mhdf.app.feedback import COLUMNS, MAX_COMMENT_CHARS, feedback_from_settings
 from mhdf.app.form import form_from_record
 from mhdf.app.session import DemoSession, served_handlers
+from mhdf.app.texts import feedback_sent, translate
 from mhdf.app.uploads import UploadPolicy
 
 PHOTO = DEMO_CHECKPOINT / "examples" / "bcc_1.png"
@@ -100,7 +101,7 @@ def test_a_bad_report_is_refused_and_nothing_is_written(
     handlers = served_handlers(session)
     form = [""] * len(predictor.schema.fields)
     with pytest.raises(gr.Error, match=message):
-        handlers.send_feedback(upload(session), believed, comment, consent, *form)
+        handlers.send_feedback(None, upload(session), believed, comment, consent, *form)  # None: no request
     assert not (tmp_path / "fb" / "feedback.csv").exists()
 
 
@@ -252,3 +253,12 @@ def test_reports_through_the_browser(feedback_app, predictor):
     with_photo, without = rows(feedback_app.reports)[before:]
     assert with_photo["comment"] == "browser report with photo" and with_photo["photo_file"].startswith("photos/")
     assert without["believed_class"] == "MEL" and without["photo_file"] == ""
+
+
+def test_a_visitor_in_portuguese_is_answered_in_portuguese(session, predictor, tmp_path):
+    form = [""] * len(predictor.schema.fields)
+    with pytest.raises(ValueError, match=translate("pt-BR", "feedback.no_class")):
+        session.send_feedback(upload(session), None, "", False, *form, lang="pt-BR")
+    sent, _, _ = session.send_feedback(upload(session), "MEL", "", False, *form, lang="pt-BR")
+    assert sent == feedback_sent(False, "pt-BR") != feedback_sent(False)
+    assert len(rows(tmp_path / "fb")) == 1

@@ -12,6 +12,7 @@ from mhdf.app.form import (
     grouped_form_fields,
     record_from_form,
 )
+from mhdf.app.texts import field_error
 from mhdf.metadata import DERM7PT, PAD_UFES_20
 
 
@@ -97,3 +98,15 @@ def test_form_round_trip_gives_the_same_validated_record():
 def test_form_from_record_names_a_bad_field():
     with pytest.raises(ValueError, match="region"):
         form_from_record(PAD_UFES_20, {"region": "MOON"})
+
+
+def test_a_refused_value_is_named_in_the_visitors_language():
+    values = empty_form(PAD_UFES_20)
+    values[PAD_UFES_20.field_names.index("age")] = "130"
+    with pytest.raises(ValueError, match="age"):  # English: the schema's own message, naming the field
+        PAD_UFES_20.validate(record_from_form(PAD_UFES_20, values))
+    with pytest.raises(ValueError) as refused:
+        record_from_form(PAD_UFES_20, values, "pt-BR")
+    age = PAD_UFES_20.field("age")
+    assert str(refused.value) == field_error(PAD_UFES_20, age, "130", "pt-BR")
+    assert "Idade" in str(refused.value) and "0 a 120 anos" in str(refused.value)

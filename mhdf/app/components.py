@@ -13,7 +13,7 @@ from mhdf.app.figures import effect_colors, lc_path_colors
 from mhdf.app.form import GROUP_TITLES, FormField, empty_form, grouped_form_fields
 from mhdf.app.gradio_compat import bar_plot
 from mhdf.app.i18n import localize
-from mhdf.app.texts import EN, MODEL_CHOICE, Text, field_label, schema_text
+from mhdf.app.texts import EN, MODEL_CHOICE, Text, field_label, number_range, schema_text
 from mhdf.app.views import SIMILAR_QUERY, stage_view
 from mhdf.config import MHDFConfig
 from mhdf.inference import Predictor
@@ -32,13 +32,14 @@ def form_component(schema: MetadataSchema, field: FormField, value: Any) -> gr.c
     if field.widget == "number":
         # a textbox, not gr.Number: Gradio's number input shows and sends 0 for an empty value, and 0 mm is not
         # "unknown"; the schema parses the text and names the field when it is not a valid number
-        if spec.unit:
-            label = Text("form.number_label", label=label, unit=schema_text(schema, spec.unit, "unit", spec.unit))
+        unit = schema_text(schema, spec.unit, "unit", spec.unit) if spec.unit else ""
+        if unit:
+            label = Text("form.number_label", label=label, unit=unit)
         return gr.Textbox(
             value=value,
             max_lines=1,
             label=label,
-            info=Text("form.number_info", description=info, allowed=spec.allowed),
+            info=Text("form.number_info", description=info, allowed=number_range(spec, unit)),
             placeholder=Text("form.not_recorded"),
             elem_id=f"field-{field.name}",
         )

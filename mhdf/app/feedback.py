@@ -28,8 +28,17 @@ import gradio as gr
 from huggingface_hub import CommitScheduler, HfApi
 from huggingface_hub.errors import HfHubHTTPError
 
-from mhdf.app import texts
-from mhdf.inference import Predictor, class_display_name
+from mhdf.app.i18n import localize, markdown
+from mhdf.app.texts import (
+    EN,
+    Text,
+    class_choices,
+    feedback_bad_class,
+    feedback_comment_too_long,
+    feedback_sent,
+    translate,
+)
+from mhdf.inference import Predictor
 from mhdf.inference.checkpoint import one_line
 from mhdf.inference.images import load_image
 
@@ -131,13 +140,14 @@ class Feedback:
         believed: Any,
         comment: Any,
         consent: Any,
+        lang: str = EN,
     ) -> str:
         """One report on the photo (an upload, checked already) and the clinical record; returns what the visitor
-        is told. Raises ValueError naming what is wrong with the report."""
-        believed = checked_class(believed, list(predictor.config.class_names))
-        comment, consent = checked_comment(comment), checked_consent(consent)
+        is told, in `lang`. Raises ValueError naming what is wrong with the report."""
+        believed = checked_class(believed, list(predictor.config.class_names), lang)
+        comment, consent = checked_comment(comment, lang), checked_consent(consent, lang)
         if photo is None and predictor.config.uses_image:
-            raise ValueError(texts.FEEDBACK_NO_PHOTO)
+            raise ValueError(translate(lang, "feedback.no_photo"))
         prediction = predictor.predict(photo, record)
         probabilities = dict(zip(prediction.classes, prediction.probabilities.round(6).tolist(), strict=True))
         kept = load_image(photo) if consent and photo is not None else None
@@ -153,35 +163,35 @@ class Feedback:
         ]
         for log in self.logs:
             log.flag(row)
-        return texts.feedback_sent(kept is not None)
+        return feedback_sent(kept is not None, lang)
 
 
-def checked_class(value: Any, classes: list[str]) -> str:
+def checked_class(value: Any, classes: list[str], lang: str = EN) -> str:
     if value is None or value == "":
-        raise ValueError(texts.FEEDBACK_NO_CLASS)
+        raise ValueError(translate(lang, "feedback.no_class"))
     if not isinstance(value, str) or value not in classes:
-        raise ValueError(texts.feedback_bad_class(value, classes))
+        raise ValueError(feedback_bad_class(value, classes, lang))
     return value
 
 
-def checked_comment(value: Any) -> str:
+def checked_comment(value: Any, lang: str = EN) -> str:
     """The comment as stored: control and invisible formatting characters (bidirectional overrides, zero-width
     marks) removed, and a leading formula character quoted so that a spreadsheet shows it as text."""
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ValueError(texts.FEEDBACK_BAD_COMMENT)
+        raise ValueError(translate(lang, "feedback.bad_comment"))
     if len(value) > MAX_COMMENT_CHARS:
-        raise ValueError(texts.feedback_comment_too_long(MAX_COMMENT_CHARS))
+        raise ValueError(feedback_comment_too_long(MAX_COMMENT_CHARS, lang))
     comment = "".join(c for c in value if c in "\n\t" or not unicodedata.category(c).startswith("C")).strip()
     return f"'{comment}" if comment.startswith(FORMULA_STARTS) else comment
 
 
-def checked_consent(value: Any) -> bool:
+def checked_consent(value: Any, lang: str = EN) -> bool:
     if value is None:
         return False
     if not isinstance(value, bool):
-        raise ValueError(texts.FEEDBACK_BAD_CONSENT)
+        raise ValueError(translate(lang, "feedback.bad_consent"))
     return value
 
 
@@ -203,20 +213,19 @@ def feedback_section(feedback: Feedback | None, predictor: Predictor, send: Call
     form's components, sent with the report (`DemoSession.send_feedback`)."""
     if feedback is None:
         return
-    labels = predictor.schema.class_labels
-    with gr.Accordion(texts.FEEDBACK_OPEN, open=False, elem_id="feedback"):
-        gr.Markdown(texts.FEEDBACK_EXPLAINED)
+    with gr.Accordion(Text("feedback.open"), open=False, elem_id="feedback"):
+        markdown(Text("feedback.explained"))
         believed = gr.Dropdown(
-            [(class_display_name(code, labels), code) for code in predictor.config.class_names],
+            class_choices(predictor.schema, predictor.config.class_names),
             value=None,
-            label=texts.FEEDBACK_BELIEVED,
+            label=Text("feedback.believed"),
             elem_id="feedback-class",
         )
         comment = gr.Textbox(
-            label=texts.FEEDBACK_COMMENT, lines=2, max_length=MAX_COMMENT_CHARS, elem_id="feedback-comment"
+            label=Text("feedback.comment"), lines=2, max_length=MAX_COMMENT_CHARS, elem_id="feedback-comment"
         )
-        consent = gr.Checkbox(False, label=texts.FEEDBACK_CONSENT, elem_id="feedback-consent")
-        button = gr.Button(texts.FEEDBACK_SEND, elem_id="feedback-send")
+        consent = gr.Checkbox(False, label=Text("feedback.consent"), elem_id="feedback-consent")
+        button = localize(gr.Button(Text("feedback.send"), elem_id="feedback-send"), value=Text("feedback.send"))
         status = gr.Markdown(elem_id="feedback-status")
     photo, *form = case
     inputs = [photo, believed, comment, consent, *form]

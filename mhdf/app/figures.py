@@ -319,7 +319,7 @@ def _annotated_heatmap(axes: Any, table: np.ndarray, rows: Sequence[str], column
     return image
 
 
-def routing_atlas_figure(atlas: Mapping[str, Any]) -> Figure:
+def routing_atlas_figure(atlas: Mapping[str, Any], lang: str = EN) -> Figure:
     """The checkpoint's routing atlas (`routing_atlas.json` of `training.evaluate`): mean GM-Gate weight per
     true class, mean LC-Gate fused-path weight per stage and true class, and expert utilisation."""
     classes = list(atlas["classes"])
@@ -330,13 +330,14 @@ def routing_atlas_figure(atlas: Mapping[str, Any]) -> Figure:
     panels = 2 + bool(stages)
     figure = Figure(figsize=(3.6 * panels, 3.3), dpi=DPI)
     position = 1
+    everyone = translate(lang, "atlas.all")
     gm_table = np.vstack([_class_means(gm["per_true_class"], classes, None, experts), [gm["mean"]]])
     _annotated_heatmap(
         figure.add_subplot(1, panels, position),
         gm_table,
-        [*classes, "all"],
+        [*classes, everyone],
         [f"E{e + 1}" for e in range(experts)],
-        "GM-Gate: mean weight by true class",
+        translate(lang, "atlas.gm_title"),
     )
     if stages:
         position += 1
@@ -345,9 +346,9 @@ def routing_atlas_figure(atlas: Mapping[str, Any]) -> Figure:
         _annotated_heatmap(
             figure.add_subplot(1, panels, position),
             lc_table,
-            [*classes, "all"],
+            [*classes, everyone],
             [f"S{s['stage'] + 1}" for s in stages],
-            "LC-Gate: fused-path weight",
+            translate(lang, "atlas.lc_title"),
         )
     utilisation = atlas["expert_utilisation"]
     axes = figure.add_subplot(1, panels, position + 1)
@@ -355,45 +356,44 @@ def routing_atlas_figure(atlas: Mapping[str, Any]) -> Figure:
         axes,
         [f"E{e + 1}" for e in range(experts)],
         [np.asarray(utilisation["mean_weight"]), np.asarray(utilisation["top1_share"])],
-        ("mean weight", "top-1 share"),
+        (translate(lang, "atlas.mean_weight"), translate(lang, "atlas.top1_share")),
     )
     axes.legend(fontsize=7, loc="upper right")
-    axes.set_title("Expert utilisation", fontsize=9)
-    figure.suptitle(f"Routing atlas over {atlas['num_samples']} evaluation cases", fontsize=10)
+    axes.set_title(translate(lang, "atlas.utilisation"), fontsize=9)
+    figure.suptitle(translate(lang, "atlas.title", count=atlas["num_samples"]), fontsize=10)
     figure.subplots_adjust(left=0.07, right=0.98, top=0.82, bottom=0.1, wspace=0.35)
     return figure
 
 
-def routing_atlas_summary(atlas: Mapping[str, Any]) -> str:
+def routing_atlas_summary(atlas: Mapping[str, Any], lang: str = EN) -> str:
     """What the atlas says, in Markdown: where it comes from and how decisive the gates are."""
     entropy = atlas["gate_entropy"]
     gm_entropy = entropy["gm_gate"]
     source = atlas.get("source") or {}
     where = [
-        f"{source['split']} split" if source.get("split") else "",
-        f"fold {source['fold']}" if source.get("fold") is not None else "",
+        translate(lang, "atlas.split", split=source["split"]) if source.get("split") else "",
+        translate(lang, "atlas.fold", fold=source["fold"]) if source.get("fold") is not None else "",
         str(source.get("dataset") or ""),
     ]
     where_text = ", ".join(part for part in where if part)
-    lines = [f"Computed on **{atlas['num_samples']}** evaluation cases" + (f" ({where_text})." if where_text else ".")]
+    count = atlas["num_samples"]
+    computed = translate(lang, "atlas.computed_where", count=count, where=where_text) if where_text else ""
+    lines = [computed or translate(lang, "atlas.computed", count=count)]
     if gm_entropy["max"] > 0:
-        lines.append(
-            f"GM-Gate entropy {gm_entropy['mean']:.2f} ± {gm_entropy['std']:.2f} nats of at most "
-            f"{gm_entropy['max']:.2f}: near the maximum the experts are blended evenly, near 0 one expert decides."
-        )
+        lines.append(translate(lang, "atlas.gm_entropy", **{k: gm_entropy[k] for k in ("mean", "std", "max")}))
     lc_entropy = entropy["lc_gate"]
     if lc_entropy["mean"]:
         per_stage = ", ".join(f"{value:.2f}" for value in lc_entropy["mean"])
-        lines.append(f"LC-Gate entropy per stage: {per_stage} nats (at most {lc_entropy['max']:.2f}).")
+        lines.append(translate(lang, "atlas.lc_entropy", per_stage=per_stage, max=lc_entropy["max"]))
     top = np.asarray(atlas["expert_utilisation"]["top1_share"])
-    lines.append(f"Expert {int(top.argmax()) + 1} is the top expert for {top.max():.0%} of the cases.")
-    paragraphs = [" ".join(lines), _expert_specialisation(atlas)]
+    lines.append(translate(lang, "atlas.top_expert", expert=int(top.argmax()) + 1, share=f"{top.max():.0%}"))
+    paragraphs = [" ".join(lines), _expert_specialisation(atlas, lang)]
     if atlas["lc_gate"]["stages"]:
-        paragraphs.append(_clinical_steering(atlas))
+        paragraphs.append(_clinical_steering(atlas, lang))
     return "\n\n".join(paragraphs)
 
 
-def _expert_specialisation(atlas: Mapping[str, Any]) -> str:
+def _expert_specialisation(atlas: Mapping[str, Any], lang: str) -> str:
     """Which classes each expert leads: the classes whose mean GM-Gate weight is largest on that expert."""
     classes = list(atlas["classes"])
     experts = int(atlas["gm_gate"]["experts"])
@@ -403,14 +403,12 @@ def _expert_specialisation(atlas: Mapping[str, Any]) -> str:
         if not np.isnan(row).any():
             led[int(row.argmax())].append(f"{name} ({row.max():.2f})")
     parts = [
-        f"{expert_name(expert)} leads {', '.join(names)}" if names else f"{expert_name(expert)} leads no class"
+        translate(lang, "atlas.leads", expert=expert_name(expert, lang), classes=", ".join(names))
+        if names
+        else translate(lang, "atlas.leads_none", expert=expert_name(expert, lang))
         for expert, names in led.items()
     ]
-    return (
-        "**Expert specialisation** (mean GM-Gate weight of the leading expert, by true class): "
-        + "; ".join(parts)
-        + "."
-    )
+    return translate(lang, "atlas.specialisation", parts="; ".join(parts))
 
 
 def _fused_weight_by_class(stage: Mapping[str, Any], classes: Sequence[str], fused: int) -> np.ndarray:
@@ -418,7 +416,7 @@ def _fused_weight_by_class(stage: Mapping[str, Any], classes: Sequence[str], fus
     return _class_means(stage["per_true_class"], classes, fused, 1)[:, 0]
 
 
-def _clinical_steering(atlas: Mapping[str, Any]) -> str:
+def _clinical_steering(atlas: Mapping[str, Any], lang: str) -> str:
     """The stage whose LC-Gate gives the fused (image + clinical) path the most weight, how that weight differs
     between classes there, and its spread across classes at every stage."""
     classes = list(atlas["classes"])
@@ -430,10 +428,15 @@ def _clinical_steering(atlas: Mapping[str, Any]) -> str:
     spreads = []
     for stage in stages:
         by_class = _fused_weight_by_class(stage, classes, fused)
-        spreads.append(f"{stage_name(stage['stage'])} {np.ptp(by_class[~np.isnan(by_class)]):.2f}")
-    return (
-        f"**Clinical data steer most at {stage_name(steering['stage']).lower()}**: its LC-Gate gives the fused "
-        f"path {steering['mean'][fused]:.2f} of the weight on average, from {per_class[low]:.2f} for "
-        f"{classes[low]} to {per_class[high]:.2f} for {classes[high]}. Spread of the fused-path weight across "
-        f"classes, per stage: {', '.join(spreads)}."
+        spreads.append(f"{stage_name(stage['stage'], lang)} {np.ptp(by_class[~np.isnan(by_class)]):.2f}")
+    return translate(
+        lang,
+        "atlas.steering",
+        stage=stage_name(steering["stage"], lang).lower(),
+        weight=steering["mean"][fused],
+        low=per_class[low],
+        low_class=classes[low],
+        high=per_class[high],
+        high_class=classes[high],
+        spreads=", ".join(spreads),
     )

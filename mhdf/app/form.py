@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from mhdf.app.texts import EN, field_error
 from mhdf.metadata import GROUPS, NOT_RECORDED_LABEL, FieldSpec, MetadataSchema, is_missing
 
 Widget = Literal["radio", "dropdown", "number"]
@@ -73,12 +74,25 @@ def empty_form(schema: MetadataSchema) -> list[str]:
     return [NOT_RECORDED] * len(schema.fields)
 
 
-def record_from_form(schema: MetadataSchema, values: Sequence[Any]) -> dict[str, Any]:
+def record_from_form(schema: MetadataSchema, values: Sequence[Any], lang: str = EN) -> dict[str, Any]:
     """Form values in schema order -> the clinical record of the filled fields, values as given (validated
-    by the predictor, so a bad value gets the schema's error message naming the field)."""
+    by the predictor, so a bad value gets the schema's error message naming the field). In another language than
+    English each filled value is checked here first, so a refused one is named in `lang` (the schema, in core,
+    writes English)."""
     if len(values) != len(schema.fields):
         raise ValueError(f"the form has {len(schema.fields)} fields, got {len(values)} values")
-    return {spec.name: value for spec, value in zip(schema.fields, values, strict=True) if not is_missing(value)}
+    record = {spec.name: value for spec, value in zip(schema.fields, values, strict=True) if not is_missing(value)}
+    if lang != EN:
+        errors = []
+        for name, value in record.items():
+            spec = schema.field(name)
+            try:
+                spec.normalize(value)
+            except ValueError:
+                errors.append(field_error(schema, spec, value, lang))
+        if errors:
+            raise ValueError("; ".join(errors))
+    return record
 
 
 def form_from_record(schema: MetadataSchema, record: Mapping[str, Any]) -> list[str]:

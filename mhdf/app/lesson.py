@@ -3,7 +3,7 @@ trace at run time, and the scoring, all testable without a server (`mhdf.app.les
 
 A lesson is a YAML file in the checkpoint folder's `lessons/` (docs/lesson.md):
 
-    title: How MHDF-Net routes a case        # optional
+    title: Routing in five cases             # optional (without: the app's own title, translated)
     steps:
       - case: bcc_1                           # an example case, by name
         question: class
@@ -24,21 +24,12 @@ from typing import Any
 
 import yaml
 
-from mhdf.app.figures import expert_name
-from mhdf.app.texts import (
-    CHOICE_CHANGES,
-    CHOICE_CLINICAL,
-    CHOICE_NO,
-    CHOICE_PHOTO,
-    CHOICE_STAYS,
-    CHOICE_YES,
-    lesson_error,
-)
-from mhdf.inference import Prediction, Predictor, class_display_name
+from mhdf.app.texts import QUESTION_TYPES, Text, class_choices, lesson_error
+from mhdf.inference import Prediction, Predictor
 from mhdf.inference.checkpoint import LESSONS_DIR, ExampleCase
 from mhdf.routing import LC_PATHS, RoutingOverrides
 
-QUESTIONS = ("class", "leading_expert", "clinical_steering", "knockout", "ood")
+QUESTIONS = QUESTION_TYPES
 # The parameter each question type needs (counted from 1 in the file, from 0 in a `Step`).
 PARAMETER = {"clinical_steering": "stage", "knockout": "expert"}
 STEP_KEYS = {"case", "question", "stage", "expert"}
@@ -232,17 +223,16 @@ def read_lessons(folder: str | Path, examples: Sequence[ExampleCase], predictor:
 
 
 def choices(step: Step, predictor: Predictor) -> list[tuple[str, str]]:
-    """(label, value) pairs a learner picks from; `value` is what `answer_key` returns for the right one."""
+    """(label, value) pairs a learner picks from; `value` is what `answer_key` returns for the right one. The labels
+    are `Text`s (English as strings; `in_language` gives the visitor's)."""
     if step.question == "class":
-        labels = predictor.schema.class_labels
-        return [(class_display_name(code, labels), code) for code in predictor.config.class_names]
+        return class_choices(predictor.schema, predictor.config.class_names)
     if step.question == "leading_expert":
-        return [(expert_name(e), str(e)) for e in range(predictor.config.num_experts)]
-    if step.question == "clinical_steering":
-        return [(CHOICE_CLINICAL, "clinical"), (CHOICE_PHOTO, "photo")]
-    if step.question == "knockout":
-        return [(CHOICE_STAYS, "stays"), (CHOICE_CHANGES, "changes")]
-    return [(CHOICE_YES, "yes"), (CHOICE_NO, "no")]
+        return [(Text("expert", expert=e + 1), str(e)) for e in range(predictor.config.num_experts)]
+    answers = {"clinical_steering": ("clinical", "photo"), "knockout": ("stays", "changes")}.get(
+        step.question, ("yes", "no")
+    )
+    return [(Text(f"choice.{value}"), value) for value in answers]
 
 
 def answer_key(step: Step, prediction: Prediction, knocked_out: Prediction | None = None) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from mhdf.app.lesson import Lesson
+from mhdf.app.texts import EN, translate
 from mhdf.inference import Prediction, Predictor
 from mhdf.inference.checkpoint import ExampleCase
 from mhdf.routing import RoutingOverrides
@@ -60,32 +61,33 @@ def bundled_cases(examples: Sequence[ExampleCase], lessons: Sequence[Lesson]) ->
     return list(cases.values())
 
 
-def csv_cases(text: str, photos: Mapping[str, Path], predictor: Predictor) -> list[StudyCase]:
+def csv_cases(text: str, photos: Mapping[str, Path], predictor: Predictor, lang: str = EN) -> list[StudyCase]:
     """Cases from a CSV in the batch-prediction format plus a `label` column: `image` (a file name among `photos`),
-    one column per clinical field (empty = unknown; other columns ignored). Raises ValueError naming the row."""
+    one column per clinical field (empty = unknown; other columns ignored). Raises ValueError naming the row, in
+    `lang` (a clinical value's own problem in the schema's English)."""
     rows = list(csv.DictReader(io.StringIO(text)))
     if not rows:
-        raise ValueError("the CSV has no rows")
+        raise ValueError(translate(lang, "reader.csv.no_rows"))
     missing = {IMAGE_COLUMN, LABEL_COLUMN} - set(rows[0])
     if missing:
-        raise ValueError(f"the CSV lacks the column(s) {', '.join(sorted(missing))}")
+        raise ValueError(translate(lang, "reader.csv.missing", columns=", ".join(sorted(missing))))
     if len(rows) > MAX_CSV_CASES:
-        raise ValueError(f"the CSV has {len(rows)} rows; a study takes at most {MAX_CSV_CASES}")
+        raise ValueError(translate(lang, "reader.csv.too_many", rows=len(rows), limit=MAX_CSV_CASES))
     fields = set(predictor.schema.field_names)
     cases = []
     for number, row in enumerate(rows, start=2):  # line 1 is the header
         name = (row[IMAGE_COLUMN] or "").strip()
         if name not in photos:
-            raise ValueError(f"CSV line {number}: photo {name!r} was not uploaded with the CSV")
+            raise ValueError(translate(lang, "reader.csv.no_photo", line=number, name=repr(name)))
         label = (row[LABEL_COLUMN] or "").strip()
         if label not in predictor.config.class_names:
             classes = ", ".join(predictor.config.class_names)
-            raise ValueError(f"CSV line {number}: label {label!r} is not one of {classes}")
+            raise ValueError(translate(lang, "reader.csv.bad_label", line=number, label=repr(label), classes=classes))
         record = {key: value for key, value in row.items() if key in fields and value and value.strip()}
         try:
             predictor.schema.normalize(record)
         except ValueError as error:
-            raise ValueError(f"CSV line {number}: {error}") from None
+            raise ValueError(translate(lang, "reader.csv.bad_record", line=number, error=error)) from None
         cases.append(StudyCase(Path(name).stem, str(photos[name]), record, label))
     return cases
 

@@ -22,7 +22,7 @@ from mhdf.app.i18n import with_language
 from mhdf.app.lesson import Lesson, read_lessons
 from mhdf.app.report import case_report
 from mhdf.app.similar import signature_from_view, similar_cases_html, similar_document
-from mhdf.app.texts import CURRENT_CASE, EN, FEEDBACK_OFF, NO_SIMILAR_INDEX, translate
+from mhdf.app.texts import CURRENT_CASE, EN, NO_SIMILAR_INDEX, translate
 from mhdf.app.uploads import UploadPolicy, parse_file_size, uploaded_file
 from mhdf.app.views import (
     cleared_field_importance,
@@ -134,21 +134,21 @@ class DemoSession:
     def _in_view_order(self, views: Mapping[str, Any]) -> list[Any]:
         return [views[name] for name in self.view_names]
 
-    def _case(self, choice: str, image: Any, form_values: tuple) -> tuple[Path | None, dict[str, Any]]:
+    def _case(self, choice: str, image: Any, form_values: tuple, lang: str) -> tuple[Path | None, dict[str, Any]]:
         if choice == CURRENT_CASE:
-            return uploaded_file(image, self.uploads), record_from_form(self.schema, form_values)
+            return uploaded_file(image, self.uploads), record_from_form(self.schema, form_values, lang)
         example = find_example(self.examples, title=choice)
         return example.image, example.metadata
 
     def diagnose(self, image: Any, *form_values: Any, lang: str = EN) -> Iterator[list[Any]]:
         """Streams the views: the probabilities and every routing view after one forward pass, then the rest."""
-        record = record_from_form(self.schema, form_values)
+        record = record_from_form(self.schema, form_values, lang)
         for views in progressive_diagnosis(self.predictor, uploaded_file(image, self.uploads), record, lang):
             yield self._in_view_order(views)
 
     def field_importance(self, image: Any, *form_values: Any, lang: str = EN) -> Iterator[tuple[Any, str]]:
         """Each filled field set to unknown in turn, streamed batch by batch."""
-        record = record_from_form(self.schema, form_values)
+        record = record_from_form(self.schema, form_values, lang)
         yield from field_importance_views(self.predictor, uploaded_file(image, self.uploads), record, lang)
 
     def diagnose_example(self, name: str, *shown: Any, lang: str = EN) -> list[Any]:
@@ -177,14 +177,14 @@ class DemoSession:
         stages = self.predictor.config.num_fused_stages
         lc_paths, form_values = paths_and_form[:stages], paths_and_form[stages:]
         overrides = overrides_from_controls(self.predictor.config, disabled, forced, temperature, hard, lc_paths)
-        record = record_from_form(self.schema, form_values)
+        record = record_from_form(self.schema, form_values, lang)
         view = intervention_view(self.predictor, uploaded_file(image, self.uploads), record, overrides, lang)
         return view.first, view.second, view.figure, view.summary
 
     def compare(
         self, choice_a: str, choice_b: str, image: Any, *form_values: Any, lang: str = EN
     ) -> tuple[dict[str, float], dict[str, float], Any, str]:
-        cases = [self._case(choice, image, form_values) for choice in (choice_a, choice_b)]
+        cases = [self._case(choice, image, form_values, lang) for choice in (choice_a, choice_b)]
         view = comparison_view(self.predictor, cases, lang)
         return view.first, view.second, view.figure, view.summary
 
@@ -253,22 +253,22 @@ class DemoSession:
     def report(self, image: Any, *form_values: Any, lang: str = EN) -> str:
         """The case report (PDF) of the current photo and form, written into Gradio's cache folder, which deletes
         it with the uploads (see SECURITY.md); never kept anywhere else."""
-        record = record_from_form(self.schema, form_values)
+        record = record_from_form(self.schema, form_values, lang)
         photo = uploaded_file(image, self.uploads)
         self.uploads.folder.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix="report-", dir=self.uploads.folder))
         return str(case_report(folder / "mhdf-case-report.pdf", self.predictor, photo, record, lang))
 
     def send_feedback(
-        self, image: Any, believed: Any, comment: Any, consent: Any, *form_values: Any
+        self, image: Any, believed: Any, comment: Any, consent: Any, *form_values: Any, lang: str = EN
     ) -> tuple[str, str, bool]:
         """A visitor's "this result looks wrong" report on the current photo and form (`mhdf.app.feedback`);
         returns what the visitor is told, and the emptied comment and photo consent."""
         if self.feedback is None:
-            raise ValueError(FEEDBACK_OFF)
-        record = record_from_form(self.schema, form_values)
+            raise ValueError(translate(lang, "feedback.off"))
+        record = record_from_form(self.schema, form_values, lang)
         photo = uploaded_file(image, self.uploads)
-        return self.feedback.send(self.predictor, photo, record, believed, comment, consent), "", False
+        return self.feedback.send(self.predictor, photo, record, believed, comment, consent, lang), "", False
 
     def clear(self, lang: str = EN) -> list[Any]:
         """The empty photo and form, every view cleared, no report and no field importance."""

@@ -14,7 +14,7 @@ from mhdf.app.figures import routing_atlas_figure, routing_atlas_summary
 from mhdf.app.i18n import localize, markdown
 from mhdf.app.session import DemoSession
 from mhdf.app.similar import similar_cases_section
-from mhdf.app.texts import CURRENT_CASE, Text, routing_explained, subgroup_table
+from mhdf.app.texts import CURRENT_CASE, EN, LANGUAGES, Text, routing_explained, subgroup_table
 from mhdf.app.views import localized_case_choices
 
 
@@ -44,8 +44,11 @@ def teaching_tab(
         similar_cases_section(session, handlers, views, "teaching")
     with gr.Accordion(Text("teaching.section.atlas"), open=False):
         if session.atlas is not None:
-            gr.Plot(routing_atlas_figure(session.atlas), label=Text("atlas.label"), elem_id="routing-atlas")
-            gr.Markdown(routing_atlas_summary(session.atlas))
+            # drawn once per language: the page shows the visitor's on load and on every switch
+            figures = {lang: routing_atlas_figure(session.atlas, lang) for lang in LANGUAGES}
+            atlas = gr.Plot(figures[EN], label=Text("atlas.label"), elem_id="routing-atlas")
+            localize(atlas, value=figures.__getitem__)
+            markdown(lambda lang: routing_atlas_summary(session.atlas, lang))
         else:
             markdown(Text("atlas.missing"))
     with gr.Accordion(Text("teaching.section.interventions"), open=False, elem_id="interventions-section"):

@@ -17,7 +17,7 @@ import numpy as np
 
 from mhdf.app.texts.en import schema_key
 from mhdf.app.texts.language import CATALOGUES, DEFAULT_LANGUAGE, LANGUAGES, Text, in_language, translate
-from mhdf.inference import Prediction, Predictor, class_display_name
+from mhdf.inference import Prediction, Predictor
 from mhdf.inference.batch import BatchSummary
 from mhdf.inference.explain import Diagnosis, routing_difference
 from mhdf.inference.similar import SimilarCases
@@ -369,274 +369,246 @@ def batch_summary(summary: BatchSummary, out: Path, seconds: float) -> str:
     return f"{summary.written} of {summary.total} rows written to {out}{errors}{skipped}{rate}."
 
 
+def class_choices(schema: MetadataSchema, codes: Sequence[str]) -> list[tuple[str, str]]:
+    """(label, code) choices of a class dropdown or radio, labels as `class_name` writes them: `Text`s where the
+    catalogue has the class, so the page shows them in the visitor's language."""
+    choices = []
+    for code in codes:
+        english = schema.class_labels.get(code, code)
+        label = schema_text(schema, english, "class", code)
+        choices.append((code if label == code else Text("class.named", label=label, code=code), code))
+    return choices
+
+
+def number_range(spec: FieldSpec, unit: str = "") -> str:
+    """A numeric field's allowed range for its help ("a number from 0 to 120 years"), a `Text` when both bounds are
+    known (`unit`: the unit as the form writes it); else the schema's own words."""
+    if spec.minimum is None or spec.maximum is None:
+        return spec.allowed
+    low, high = f"{spec.minimum:g}", f"{spec.maximum:g}"
+    if unit:
+        return Text("form.range.unit", low=low, high=high, unit=unit)
+    return Text("form.range", low=low, high=high)
+
+
+def field_error(schema: MetadataSchema, spec: FieldSpec, value: Any, lang: str = EN) -> str:
+    """A form value the schema refused, in one line naming the field and what it allows, in `lang`."""
+    if spec.kind == "numeric":
+        unit = _schema_word(schema, spec.unit, lang, "unit", spec.unit) if spec.unit else ""
+        allowed = in_language(number_range(spec, unit), lang)
+    else:
+        allowed = translate(lang, "form.one_of", values=", ".join(spec.values))
+    field = field_label(schema, spec, lang)
+    return translate(lang, "form.invalid", field=field, value=repr(str(value)[:40]), allowed=allowed)
+
+
 # Feedback from visitors (`mhdf.app.feedback`), shown only where the host has turned it on.
-FEEDBACK_OPEN = "This result looks wrong"
-FEEDBACK_EXPLAINED = (
-    "Tell the host of this demo what you believe this lesion is. **Send** keeps, for the host: the time, the model, "
-    "its prediction and probabilities for the photo and form as they are now, the form's values, your class and "
-    "your comment. The photo is kept only if you tick **Include the photo**. Leave names and other details that "
-    "identify a patient out of the comment."
-)
-FEEDBACK_BELIEVED = "What I believe it is"
-FEEDBACK_COMMENT = "Comment (optional)"
-FEEDBACK_CONSENT = "Include the photo"
-FEEDBACK_SEND = "Send"
-FEEDBACK_OFF = "feedback is not turned on for this demo"
-FEEDBACK_NO_PHOTO = "no photo: upload the lesion photo the result is about, then send the report"
-FEEDBACK_NO_CLASS = "choose what you believe it is before sending"
-FEEDBACK_BAD_COMMENT = "the comment must be text"
-FEEDBACK_BAD_CONSENT = "'include the photo' must be true or false"
+FEEDBACK_OPEN = translate(EN, "feedback.open")
+FEEDBACK_OFF = translate(EN, "feedback.off")
 
 
-def feedback_sent(photo_included: bool) -> str:
-    return "Thank you: your report was sent" + (" with the photo." if photo_included else ", without the photo.")
+def feedback_sent(photo_included: bool, lang: str = EN) -> str:
+    return translate(lang, "feedback.sent.photo" if photo_included else "feedback.sent.no_photo")
 
 
-def feedback_bad_class(value: Any, classes: Sequence[str]) -> str:
-    return f"{str(value)[:40]!r} is not one of the classes {', '.join(classes)}"
+def feedback_bad_class(value: Any, classes: Sequence[str], lang: str = EN) -> str:
+    return translate(lang, "feedback.bad_class", value=repr(str(value)[:40]), classes=", ".join(classes))
 
 
-def feedback_comment_too_long(limit: int) -> str:
-    return f"the comment is too long: at most {limit} characters"
+def feedback_comment_too_long(limit: int, lang: str = EN) -> str:
+    return translate(lang, "feedback.comment_too_long", limit=limit)
 
 
 # --- The Lesson tab: questions, choices, explanations built from a case's own numbers, and the summary ---------
 
-LESSON_DEFAULT_TITLE = "How MHDF-Net routes a case"
-LESSON_NONE = "This checkpoint ships no lesson: add a YAML file to its `lessons/` folder (see docs/lesson.md)."
-LESSON_PICK_FIRST = "Pick an answer first: the model's answer is shown only after yours."
-LESSON_INTRO = (
-    "Each step shows a case and asks what the model will do. **Commit to an answer first**: the model's own "
-    "routing is revealed only after you answer."
-)
-LESSON_RIGHT = "✅ **Right.**"
-LESSON_WRONG = "❌ **Not this time.**"
-LESSON_ANSWER = "Answer"
-LESSON_NEXT = "Next step"
-LESSON_FINISH = "See my summary"
-LESSON_RESTART = "Start again"
-CHOICE_CLINICAL = "the clinical data"
-CHOICE_PHOTO = "the photo"
-CHOICE_STAYS = "the class stays"
-CHOICE_CHANGES = "the class changes"
-CHOICE_YES = "yes"
-CHOICE_NO = "no"
-# Where each question type's view lives in the app, for the summary's "revisit" advice.
-LESSON_VIEWS = {
-    "class": "the class probabilities (Diagnose tab)",
-    "leading_expert": "the GM-Gate chart (Diagnose tab, Routing)",
-    "clinical_steering": "the LC-Gate chart (Diagnose tab, Routing)",
-    "knockout": "Routing interventions (Teaching tab)",
-    "ood": "the out-of-distribution warning (Diagnose tab)",
-}
-LESSON_TOPICS = {
-    "class": "predicted class",
-    "leading_expert": "leading expert",
-    "clinical_steering": "clinical steering (LC-Gate)",
-    "knockout": "expert knock-out",
-    "ood": "unlike the training photos",
-}
+LESSON_DEFAULT_TITLE = translate(EN, "lesson.default_title")
+QUESTION_TYPES = ("class", "leading_expert", "clinical_steering", "knockout", "ood")
+# where each question type's view lives in the app, and its name in the summary (English; `translate` for others)
+LESSON_VIEWS = {question: translate(EN, f"lesson.view.{question}") for question in QUESTION_TYPES}
+LESSON_TOPICS = {question: translate(EN, f"lesson.topic.{question}") for question in QUESTION_TYPES}
 
 
-def lesson_question(question: str, stage: int | None, expert: int | None) -> str:
+def lesson_question(question: str, stage: int | None, expert: int | None, lang: str = EN) -> str:
     """One step's question (Markdown); `stage` and `expert` count from 0."""
-    if question == "class":
-        return "**Which class will the model predict for this case?**"
-    if question == "leading_expert":
-        return "**Which expert will the GM-Gate give the most weight?**"
     if question == "clinical_steering":
-        return (
-            f"**At stage {stage + 1}, what steers the features more: the clinical data or the photo?** (The LC-Gate "
-            f"mixes an image-only path with a path fused with the clinical fields.)"
-        )
+        return translate(lang, "lesson.question.clinical_steering", stage=stage + 1)
     if question == "knockout":
-        return f"**If expert {expert + 1} is knocked out, does the predicted class stay or change?**"
-    return "**Is this photo unlike the photos the model was trained on?**"
+        return translate(lang, "lesson.question.knockout", expert=expert + 1)
+    return translate(lang, f"lesson.question.{question}")
 
 
-def lesson_progress(step: int, steps: int, right: int, answered: int) -> str:
+def lesson_progress(step: int, steps: int, right: int, answered: int, lang: str = EN) -> str:
     """ "Step 3 of 10 · Score 2 of 2" (`step` counts from 1)."""
-    return f"**Step {step} of {steps}** · Score {right} of {answered}"
+    return translate(lang, "lesson.progress", step=step, steps=steps, right=right, answered=answered)
 
 
-def lesson_case_title(name: str, label: str | None) -> str:
-    return f"### Case `{name}`" + (f" (true class {label})" if label else "")
+def lesson_case_title(name: str, label: str | None, lang: str = EN) -> str:
+    if label:
+        return translate(lang, "lesson.case.label", name=name, label=label)
+    return translate(lang, "lesson.case", name=name)
 
 
-def lesson_record(schema: MetadataSchema, record: Mapping[str, Any]) -> str:
+def lesson_record(schema: MetadataSchema, record: Mapping[str, Any], lang: str = EN) -> str:
     """The filled clinical fields as a Markdown table; says so when none is filled."""
     filled = [(schema.field(name), value) for name, value in record.items() if value is not None]
     if not filled:
-        return "*No clinical field is recorded for this case.*"
-    rows = "\n".join(f"| {spec.label} | {spec.describe(value)} |" for spec, value in filled)
-    return f"| Clinical field | Value |\n|---|---|\n{rows}"
+        return translate(lang, "lesson.record.none")
+    rows = "\n".join(
+        f"| {field_label(schema, spec, lang)} | {value_label(schema, spec, value, lang)} |" for spec, value in filled
+    )
+    return f"{translate(lang, 'lesson.record.header')}\n|---|---|\n{rows}"
 
 
 def lesson_explanation(
-    question: str, prediction: Prediction, stage: int | None, expert: int | None, knocked_out: Prediction | None
+    question: str,
+    prediction: Prediction,
+    stage: int | None,
+    expert: int | None,
+    knocked_out: Prediction | None,
+    schema: MetadataSchema,
+    lang: str = EN,
 ) -> str:
     """One to three sentences explaining the model's answer from this case's own numbers (Markdown)."""
     top = int(prediction.probabilities.argmax())
-    name = class_display_name(prediction.classes[top], prediction.class_labels)
     if question == "class":
-        order = np.argsort(prediction.probabilities)[::-1]
-        second = class_display_name(prediction.classes[order[1]], prediction.class_labels)
-        return (
-            f"The model gives {name} {_percent(prediction.probabilities[top])}; the runner-up, {second}, gets "
-            f"{_percent(prediction.probabilities[order[1]])}. A model's score is not a diagnosis."
+        second = int(np.argsort(prediction.probabilities)[::-1][1])
+        return translate(
+            lang,
+            "lesson.explain.class",
+            top=class_name(schema, prediction.classes[top], lang),
+            top_p=_percent(prediction.probabilities[top]),
+            second=class_name(schema, prediction.classes[second], lang),
+            second_p=_percent(prediction.probabilities[second]),
         )
     if question == "leading_expert":
         gate = prediction.trace.gm_gate[0].numpy()
         lead = int(gate.argmax())
-        return (
-            f"The GM-Gate gave expert {lead + 1} {_percent(gate[lead])} of the weight (the experts' weights sum to "
-            f"100%). Its vote counts most in the final mixture."
-        )
+        return translate(lang, "lesson.explain.leading_expert", expert=lead + 1, weight=_percent(gate[lead]))
     if question == "clinical_steering":
         fused = float(prediction.trace.lc_gate[0, stage, LC_PATHS.index("fused")])
-        who = "the clinical data steered" if fused > 0.5 else "the photo alone carried"
-        return (
-            f"At stage {stage + 1} the LC-Gate put {_percent(fused)} of its weight on the fused path and "
-            f"{_percent(1 - fused)} on the image path: {who} this stage's features."
+        who = translate(lang, "lesson.explain.clinical" if fused > 0.5 else "lesson.explain.photo")
+        return translate(
+            lang,
+            "lesson.explain.clinical_steering",
+            stage=stage + 1,
+            fused=_percent(fused),
+            image=_percent(1 - fused),
+            who=who,
         )
     if question == "knockout":
         changed = knocked_out.prediction != prediction.prediction
-        weight = float(prediction.trace.gm_gate[0, expert])
-        outcome = f"it becomes **{knocked_out.prediction}**" if changed else "it stays"
-        return (
-            f"Expert {expert + 1} had {_percent(weight)} of the GM-Gate weight. Without it the other experts share "
-            f"its weight; the top class was {prediction.prediction} and {outcome} "
-            f"({prediction.prediction} probability {_percent(prediction.probabilities[top])} → "
-            f"{_percent(knocked_out.probabilities[top])})."
+        outcome = (
+            translate(lang, "lesson.explain.changes", other=knocked_out.prediction)
+            if changed
+            else translate(lang, "lesson.explain.stays")
+        )
+        return translate(
+            lang,
+            "lesson.explain.knockout",
+            expert=expert + 1,
+            weight=_percent(float(prediction.trace.gm_gate[0, expert])),
+            top=prediction.prediction,
+            outcome=outcome,
+            before=_percent(prediction.probabilities[top]),
+            after=_percent(knocked_out.probabilities[top]),
         )
     ood = prediction.ood
-    far = "past" if not ood["in_distribution"] else "within"
-    return (
-        f"The photo's distance from the training images is {ood['score']:.1f}, {far} the threshold of "
-        f"{ood['threshold']:.1f}. "
-        + (OOD_WARNING if not ood["in_distribution"] else "The model has seen photos like it.")
+    inside = ood["in_distribution"]
+    distance = translate(
+        lang, f"lesson.explain.ood.{'inside' if inside else 'outside'}", score=ood["score"], threshold=ood["threshold"]
     )
+    return f"{distance} {translate(lang, 'lesson.explain.ood.seen' if inside else 'ood.warning')}"
 
 
-def lesson_feedback(right: bool, chosen: str, answer: str, explanation: str) -> str:
+def lesson_feedback(right: bool, chosen: str, answer: str, explanation: str, lang: str = EN) -> str:
     """The reveal after an answer: right or not, the model's answer and why (Markdown)."""
-    verdict = LESSON_RIGHT if right else LESSON_WRONG
-    return f"{verdict} You answered *{chosen}*; the model's answer: **{answer}**.\n\n{explanation}"
+    verdict = translate(lang, "lesson.right" if right else "lesson.wrong")
+    return translate(lang, "lesson.feedback", verdict=verdict, chosen=chosen, answer=answer, explanation=explanation)
 
 
-def lesson_summary(by_topic: Mapping[str, tuple[int, int]], missed: Sequence[str]) -> str:
+def lesson_summary(by_topic: Mapping[str, tuple[int, int]], missed: Sequence[str], lang: str = EN) -> str:
     """The end of a lesson: right answers per question type and which views to revisit (Markdown).
 
     `by_topic`: question type -> (right, asked); `missed`: the question types with a wrong answer."""
     right = sum(r for r, _ in by_topic.values())
     asked = sum(n for _, n in by_topic.values())
-    rows = "\n".join(f"| {LESSON_TOPICS[topic]} | {r} of {n} |" for topic, (r, n) in by_topic.items())
-    text = f"## Lesson complete: {right} of {asked} right\n\n| Question | Right |\n|---|---|\n{rows}\n\n"
+    rows = "\n".join(
+        f"| {translate(lang, f'lesson.topic.{topic}')} | {translate(lang, 'lesson.summary.count', right=r, asked=n)} |"
+        for topic, (r, n) in by_topic.items()
+    )
+    title = translate(lang, "lesson.summary.title", right=right, asked=asked)
+    text = f"{title}\n\n{translate(lang, 'lesson.summary.header')}\n|---|---|\n{rows}\n\n"
     if not missed:
-        return text + "Every answer matched the model's routing. Try the reader study next."
-    views = "\n".join(f"- {LESSON_TOPICS[topic]}: revisit {LESSON_VIEWS[topic]}" for topic in missed)
-    return text + f"**Worth revisiting:**\n{views}"
+        return text + translate(lang, "lesson.summary.perfect")
+    views = "\n".join(
+        translate(
+            lang,
+            "lesson.summary.revisit_item",
+            topic=translate(lang, f"lesson.topic.{topic}"),
+            view=translate(lang, f"lesson.view.{topic}"),
+        )
+        for topic in missed
+    )
+    return f"{text}{translate(lang, 'lesson.summary.revisit')}\n{views}"
 
 
 def lesson_error(source: str, line: int | None, problem: str) -> str:
-    """A refused lesson file in one line: "routing.yaml line 12: unknown question type 'x'"."""
+    """A refused lesson file in one line: "routing.yaml line 12: unknown question type 'x'" (for the host, who
+    starts the app: English, like the other checkpoint errors)."""
     return f"{source} line {line}: {problem}" if line else f"{source}: {problem}"
 
 
 # --- The Reader study tab ---------------------------------------------------------------------------------------
 
-READER_INTRO = (
-    "A reader study in the style of Tschandl et al. (Nature Medicine 2020): for each case **you answer first** "
-    "(class and confidence), then the model's answer appears and you may revise. The instructor may switch on a "
-    "*faulty-AI* condition; which cases were faulty is revealed only at the end."
-)
-READER_SOURCE_BUNDLED = "Checkpoint examples and lesson cases"
-READER_SOURCE_CSV = "Uploaded CSV and photos"
-READER_NEED_CLASS = "Pick a class and a confidence first."
-READER_NOT_STARTED = "Start a study first."
-READER_DONE = "The study is complete: see the results below."
-CONFIDENCE_INFO = "1 = a guess, 5 = certain"
+READER_GROUP_NAMES = ("all", "faulty", "faithful")
+READER_GROUPS = {group: translate(EN, f"reader.group.{group}") for group in READER_GROUP_NAMES}
 
 
-def reader_progress(case: int, cases: int, phase: str) -> str:
+def reader_groups(lang: str = EN) -> dict[str, str]:
+    """The results table's groups by key ("all", "faulty", "faithful") as `lang` names them."""
+    return {group: translate(lang, f"reader.group.{group}") for group in READER_GROUP_NAMES}
+
+
+def reader_progress(case: int, cases: int, phase: str, lang: str = EN) -> str:
     """ "Case 2 of 12 · your answer first" (`case` counts from 1; `phase` "first" or "revise")."""
-    what = "your answer first" if phase == "first" else "the model's answer is shown: keep or revise yours"
-    return f"**Case {case} of {cases}** · {what}"
+    what = translate(lang, "reader.phase.first" if phase == "first" else "reader.phase.revise")
+    return translate(lang, "reader.progress", case=case, cases=cases, what=what)
 
 
-def reader_ai_note(faulty_condition: bool) -> str:
-    if faulty_condition:
-        return "The model's answer (in this session some answers may be deliberately wrong: judge for yourself)."
-    return "The model's answer."
+def reader_ai_note(faulty_condition: bool, lang: str = EN) -> str:
+    return translate(lang, "reader.ai_note.faulty" if faulty_condition else "reader.ai_note")
 
 
-def reader_started(cases: int, faulty: int, share: float) -> str:
+def reader_started(cases: int, faulty: int, share: float, lang: str = EN) -> str:
     if faulty:
-        return f"Study started: {cases} cases, faulty-AI condition on (share {share:.0%})."
-    return f"Study started: {cases} cases, the model shown faithfully."
+        return translate(lang, "reader.started.faulty", cases=cases, share=_percent_text(share, lang))
+    return translate(lang, "reader.started", cases=cases)
 
 
-def reader_results(table: Sequence[Mapping[str, Any]], faulty_cases: Sequence[str], unfaulted: Sequence[str]) -> str:
+def reader_results(
+    table: Sequence[Mapping[str, Any]], faulty_cases: Sequence[str], unfaulted: Sequence[str], lang: str = EN
+) -> str:
     """The end of a study (Markdown): one row per group with accuracy and balanced accuracy of the learner alone,
     with AI and the AI as shown, and how often the AI turned an answer; then which cases were faulty."""
 
     def score(value: float | None) -> str:
         return "–" if value is None else f"{value:.2f}"
 
-    lines = [
-        "| Cases | n | you alone: acc / bal. acc | you with AI: acc / bal. acc | AI as shown: acc / bal. acc | "
-        "AI turned right → wrong | AI turned wrong → right |",
-        "|---|---|---|---|---|---|---|",
-    ]
+    lines = [translate(lang, "reader.results.header"), "|---|---|---|---|---|---|---|"]
     for row in table:
         lines.append(
             f"| {row['group']} | {row['n']} | {score(row['first_accuracy'])} / {score(row['first_balanced'])} | "
             f"{score(row['final_accuracy'])} / {score(row['final_balanced'])} | {score(row['shown_accuracy'])} / "
             f"{score(row['shown_balanced'])} | {row['right_to_wrong']} | {row['wrong_to_right']} |"
         )
-    parts = ["## Results", "\n".join(lines)]
+    parts = [translate(lang, "reader.results.title"), "\n".join(lines)]
     if faulty_cases:
-        parts.append(f"**Faulty cases** (the AI's answer came from a routing intervention): {', '.join(faulty_cases)}.")
+        parts.append(translate(lang, "reader.results.faulty", cases=", ".join(faulty_cases)))
     else:
-        parts.append("**No case was shown faulty:** every answer you saw was the model's own.")
+        parts.append(translate(lang, "reader.results.none_faulty"))
     if unfaulted:
-        parts.append(
-            f"Drawn for the faulty condition but shown faithfully, because no knock-out or forced expert changes "
-            f"their top class: {', '.join(unfaulted)}."
-        )
+        parts.append(translate(lang, "reader.results.unfaulted", cases=", ".join(unfaulted)))
     return "\n\n".join(parts)
-
-
-# Labels and buttons of the Lesson and Reader study tabs, and their one-line refusals.
-TAB_WORDS = {
-    "lesson": "Lesson",
-    "lesson_photo": "Lesson photo",
-    "your_answer": "Your answer",
-    "probabilities": "Class probabilities",
-    "lc_gate": "LC-Gate per stage",
-    "gm_gate": "GM-Gate",
-    "knockout": "Knock-out",
-    "one_csv": "upload exactly one CSV file together with its photos",
-    "no_cases": "no labelled case to study: choose the uploaded CSV and photos",
-    "instructor": "Instructor settings",
-    "cases": "Cases",
-    "csv_files": "CSV (image, clinical fields, label) and its photos",
-    "faulty": "Faulty-AI condition",
-    "share": "Share of faulty cases",
-    "start": "Start the study",
-    "case_photo": "Case photo",
-    "first_class": "Your diagnosis",
-    "first_confidence": "Your confidence",
-    "submit": "Submit my answer",
-    "ai_probabilities": "The model's probabilities",
-    "ai_routing": "GM-Gate (routing)",
-    "final_class": "Your final diagnosis",
-    "final_confidence": "Your final confidence",
-    "confirm": "Confirm and go on",
-    "csv": "Results (CSV)",
-    "json": "Results (JSON)",
-}
-READER_GROUPS = {"all": "all cases", "faulty": "faulty AI", "faithful": "faithful AI"}
 
 
 def similar_summary(result: SimilarCases, lang: str = EN) -> str:

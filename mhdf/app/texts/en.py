@@ -298,5 +298,202 @@ TEXTS = {
         "**Grad-CAM.** Bright areas are where the final stage's features pushed the {code} logit up (gradient of "
         "that logit times the feature map, summed over channels)."
     ),
+    # visitor feedback ("This result looks wrong"), where the host turned it on
+    "feedback.open": "This result looks wrong",
+    "feedback.explained": (
+        "Tell the host of this demo what you believe this lesion is. **Send** keeps, for the host: the time, the "
+        "model, its prediction and probabilities for the photo and form as they are now, the form's values, your "
+        "class and your comment. The photo is kept only if you tick **Include the photo**. Leave names and other "
+        "details that identify a patient out of the comment."
+    ),
+    "feedback.believed": "What I believe it is",
+    "feedback.comment": "Comment (optional)",
+    "feedback.consent": "Include the photo",
+    "feedback.send": "Send",
+    "feedback.off": "feedback is not turned on for this demo",
+    "feedback.no_photo": "no photo: upload the lesion photo the result is about, then send the report",
+    "feedback.no_class": "choose what you believe it is before sending",
+    "feedback.bad_comment": "the comment must be text",
+    "feedback.bad_consent": "'include the photo' must be true or false",
+    "feedback.bad_class": "{value} is not one of the classes {classes}",
+    "feedback.comment_too_long": "the comment is too long: at most {limit} characters",
+    "feedback.sent.photo": "Thank you: your report was sent with the photo.",
+    "feedback.sent.no_photo": "Thank you: your report was sent, without the photo.",
+    # the number fields' help: the allowed range
+    "form.range": "a number from {low} to {high}",
+    "form.range.unit": "a number from {low} to {high} {unit}",
+    "form.one_of": "one of {values}",
+    "form.invalid": "{field}: {value} is not valid; expected {allowed} (or leave the field empty)",
+    # a class as a choice or a name: "Basal cell carcinoma (BCC)"
+    "class.named": "{label} ({code})",
+    # the Lesson tab
+    "lesson.default_title": "How MHDF-Net routes a case",
+    "lesson.none": "This checkpoint ships no lesson: add a YAML file to its `lessons/` folder (see docs/lesson.md).",
+    "lesson.pick_first": "Pick an answer first: the model's answer is shown only after yours.",
+    "lesson.intro": (
+        "Each step shows a case and asks what the model will do. **Commit to an answer first**: the model's own "
+        "routing is revealed only after you answer."
+    ),
+    "lesson.right": "✅ **Right.**",
+    "lesson.wrong": "❌ **Not this time.**",
+    "lesson.answer": "Answer",
+    "lesson.next": "Next step",
+    "lesson.finish": "See my summary",
+    "lesson.restart": "Start again",
+    "lesson.choose": "Lesson",
+    "lesson.photo": "Lesson photo",
+    "lesson.your_answer": "Your answer",
+    "lesson.knockout": "Knock-out",
+    "choice.clinical": "the clinical data",
+    "choice.photo": "the photo",
+    "choice.stays": "the class stays",
+    "choice.changes": "the class changes",
+    "choice.yes": "yes",
+    "choice.no": "no",
+    # where each question type's view lives in the app, for the summary's "revisit" advice
+    "lesson.view.class": "the class probabilities (Diagnose tab)",
+    "lesson.view.leading_expert": "the GM-Gate chart (Diagnose tab, Routing)",
+    "lesson.view.clinical_steering": "the LC-Gate chart (Diagnose tab, Routing)",
+    "lesson.view.knockout": "Routing interventions (Teaching tab)",
+    "lesson.view.ood": "the out-of-distribution warning (Diagnose tab)",
+    "lesson.topic.class": "predicted class",
+    "lesson.topic.leading_expert": "leading expert",
+    "lesson.topic.clinical_steering": "clinical steering (LC-Gate)",
+    "lesson.topic.knockout": "expert knock-out",
+    "lesson.topic.ood": "unlike the training photos",
+    "lesson.question.class": "**Which class will the model predict for this case?**",
+    "lesson.question.leading_expert": "**Which expert will the GM-Gate give the most weight?**",
+    "lesson.question.clinical_steering": (
+        "**At stage {stage}, what steers the features more: the clinical data or the photo?** (The LC-Gate mixes an "
+        "image-only path with a path fused with the clinical fields.)"
+    ),
+    "lesson.question.knockout": "**If expert {expert} is knocked out, does the predicted class stay or change?**",
+    "lesson.question.ood": "**Is this photo unlike the photos the model was trained on?**",
+    "lesson.progress": "**Step {step} of {steps}** · Score {right} of {answered}",
+    "lesson.case": "### Case `{name}`",
+    "lesson.case.label": "### Case `{name}` (true class {label})",
+    "lesson.record.none": "*No clinical field is recorded for this case.*",
+    "lesson.record.header": "| Clinical field | Value |",
+    "lesson.explain.class": (
+        "The model gives {top} {top_p}; the runner-up, {second}, gets {second_p}. A model's score is not a diagnosis."
+    ),
+    "lesson.explain.leading_expert": (
+        "The GM-Gate gave expert {expert} {weight} of the weight (the experts' weights sum to 100%). Its vote counts "
+        "most in the final mixture."
+    ),
+    "lesson.explain.clinical_steering": (
+        "At stage {stage} the LC-Gate put {fused} of its weight on the fused path and {image} on the image path: "
+        "{who} this stage's features."
+    ),
+    "lesson.explain.clinical": "the clinical data steered",
+    "lesson.explain.photo": "the photo alone carried",
+    "lesson.explain.knockout": (
+        "Expert {expert} had {weight} of the GM-Gate weight. Without it the other experts share its weight; the top "
+        "class was {top} and {outcome} ({top} probability {before} → {after})."
+    ),
+    "lesson.explain.changes": "it becomes **{other}**",
+    "lesson.explain.stays": "it stays",
+    "lesson.explain.ood.outside": (
+        "The photo's distance from the training images is {score:.1f}, past the threshold of {threshold:.1f}."
+    ),
+    "lesson.explain.ood.inside": (
+        "The photo's distance from the training images is {score:.1f}, within the threshold of {threshold:.1f}."
+    ),
+    "lesson.explain.ood.seen": "The model has seen photos like it.",
+    "lesson.feedback": "{verdict} You answered *{chosen}*; the model's answer: **{answer}**.\n\n{explanation}",
+    "lesson.summary.title": "## Lesson complete: {right} of {asked} right",
+    "lesson.summary.header": "| Question | Right |",
+    "lesson.summary.count": "{right} of {asked}",
+    "lesson.summary.perfect": "Every answer matched the model's routing. Try the reader study next.",
+    "lesson.summary.revisit": "**Worth revisiting:**",
+    "lesson.summary.revisit_item": "- {topic}: revisit {view}",
+    # the Reader study tab
+    "reader.intro": (
+        "A reader study in the style of Tschandl et al. (Nature Medicine 2020): for each case **you answer first** "
+        "(class and confidence), then the model's answer appears and you may revise. The instructor may switch on a "
+        "*faulty-AI* condition; which cases were faulty is revealed only at the end."
+    ),
+    "reader.source.bundled": "Checkpoint examples and lesson cases",
+    "reader.source.csv": "Uploaded CSV and photos",
+    "reader.need_class": "Pick a class and a confidence first.",
+    "reader.not_started": "Start a study first.",
+    "reader.done": "The study is complete: see the results below.",
+    "reader.confidence_info": "1 = a guess, 5 = certain",
+    "reader.progress": "**Case {case} of {cases}** · {what}",
+    "reader.phase.first": "your answer first",
+    "reader.phase.revise": "the model's answer is shown: keep or revise yours",
+    "reader.ai_note": "The model's answer.",
+    "reader.ai_note.faulty": (
+        "The model's answer (in this session some answers may be deliberately wrong: judge for yourself)."
+    ),
+    "reader.started": "Study started: {cases} cases, the model shown faithfully.",
+    "reader.started.faulty": "Study started: {cases} cases, faulty-AI condition on (share {share}).",
+    "reader.results.title": "## Results",
+    "reader.results.header": (
+        "| Cases | n | you alone: acc / bal. acc | you with AI: acc / bal. acc | AI as shown: acc / bal. acc | "
+        "AI turned right → wrong | AI turned wrong → right |"
+    ),
+    "reader.results.faulty": "**Faulty cases** (the AI's answer came from a routing intervention): {cases}.",
+    "reader.results.none_faulty": "**No case was shown faulty:** every answer you saw was the model's own.",
+    "reader.results.unfaulted": (
+        "Drawn for the faulty condition but shown faithfully, because no knock-out or forced expert changes their "
+        "top class: {cases}."
+    ),
+    "reader.group.all": "all cases",
+    "reader.group.faulty": "faulty AI",
+    "reader.group.faithful": "faithful AI",
+    "reader.one_csv": "upload exactly one CSV file together with its photos",
+    "reader.no_cases": "no labelled case to study: choose the uploaded CSV and photos",
+    "reader.csv.no_rows": "the CSV has no rows",
+    "reader.csv.missing": "the CSV lacks the column(s) {columns}",
+    "reader.csv.too_many": "the CSV has {rows} rows; a study takes at most {limit}",
+    "reader.csv.no_photo": "CSV line {line}: photo {name} was not uploaded with the CSV",
+    "reader.csv.bad_label": "CSV line {line}: label {label} is not one of {classes}",
+    "reader.csv.bad_record": "CSV line {line}: {error}",
+    "reader.instructor": "Instructor settings",
+    "reader.cases": "Cases",
+    "reader.csv_files": "CSV (image, clinical fields, label) and its photos",
+    "reader.faulty": "Faulty-AI condition",
+    "reader.share": "Share of faulty cases",
+    "reader.start": "Start the study",
+    "reader.case_photo": "Case photo",
+    "reader.first_class": "Your diagnosis",
+    "reader.first_confidence": "Your confidence",
+    "reader.submit": "Submit my answer",
+    "reader.ai_probabilities": "The model's probabilities",
+    "reader.ai_routing": "GM-Gate (routing)",
+    "reader.final_class": "Your final diagnosis",
+    "reader.final_confidence": "Your final confidence",
+    "reader.confirm": "Confirm and go on",
+    "reader.csv": "Results (CSV)",
+    "reader.json": "Results (JSON)",
+    # the routing atlas (Teaching tab): its figure and summary
+    "atlas.all": "all",
+    "atlas.gm_title": "GM-Gate: mean weight by true class",
+    "atlas.lc_title": "LC-Gate: fused-path weight",
+    "atlas.mean_weight": "mean weight",
+    "atlas.top1_share": "top-1 share",
+    "atlas.utilisation": "Expert utilisation",
+    "atlas.title": "Routing atlas over {count} evaluation cases",
+    "atlas.split": "{split} split",
+    "atlas.fold": "fold {fold}",
+    "atlas.computed": "Computed on **{count}** evaluation cases.",
+    "atlas.computed_where": "Computed on **{count}** evaluation cases ({where}).",
+    "atlas.gm_entropy": (
+        "GM-Gate entropy {mean:.2f} ± {std:.2f} nats of at most {max:.2f}: near the maximum the experts are blended "
+        "evenly, near 0 one expert decides."
+    ),
+    "atlas.lc_entropy": "LC-Gate entropy per stage: {per_stage} nats (at most {max:.2f}).",
+    "atlas.top_expert": "Expert {expert} is the top expert for {share} of the cases.",
+    "atlas.leads": "{expert} leads {classes}",
+    "atlas.leads_none": "{expert} leads no class",
+    "atlas.specialisation": (
+        "**Expert specialisation** (mean GM-Gate weight of the leading expert, by true class): {parts}."
+    ),
+    "atlas.steering": (
+        "**Clinical data steer most at {stage}**: its LC-Gate gives the fused path {weight:.2f} of the weight on "
+        "average, from {low:.2f} for {low_class} to {high:.2f} for {high_class}. Spread of the fused-path weight "
+        "across classes, per stage: {spreads}."
+    ),
 }
 TEXTS |= schema_texts(PAD_UFES_20, DERM7PT)

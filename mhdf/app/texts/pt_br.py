@@ -384,5 +384,209 @@ TEXTS = {
         "**Grad-CAM.** As áreas claras são onde as características do último estágio elevaram o logit de {code} "
         "(gradiente desse logit vezes o mapa de características, somado sobre os canais)."
     ),
+    # visitor feedback ("This result looks wrong"), where the host turned it on
+    "feedback.open": "Este resultado parece errado",
+    "feedback.explained": (
+        "Diga ao responsável por esta demonstração o que você acredita que esta lesão seja. **Enviar** guarda, para "
+        "o responsável: o horário, o modelo, a predição e as probabilidades dele para a foto e o formulário como "
+        "estão agora, os valores do formulário, a sua classe e o seu comentário. A foto só é guardada se você marcar "
+        "**Incluir a foto**. Não escreva no comentário nomes nem outros dados que identifiquem um paciente."
+    ),
+    "feedback.believed": "O que eu acredito que seja",
+    "feedback.comment": "Comentário (opcional)",
+    "feedback.consent": "Incluir a foto",
+    "feedback.send": "Enviar",
+    "feedback.off": "o envio de comentários não está ativado nesta demonstração",
+    "feedback.no_photo": "sem foto: envie a foto da lesão a que o resultado se refere e depois envie o relato",
+    "feedback.no_class": "escolha o que você acredita que seja antes de enviar",
+    "feedback.bad_comment": "o comentário deve ser texto",
+    "feedback.bad_consent": "'incluir a foto' deve ser verdadeiro ou falso",
+    "feedback.bad_class": "{value} não é uma das classes {classes}",
+    "feedback.comment_too_long": "o comentário é longo demais: no máximo {limit} caracteres",
+    "feedback.sent.photo": "Obrigado: o seu relato foi enviado com a foto.",
+    "feedback.sent.no_photo": "Obrigado: o seu relato foi enviado, sem a foto.",
+    # the number fields' help: the allowed range
+    "form.range": "um número de {low} a {high}",
+    "form.range.unit": "um número de {low} a {high} {unit}",
+    "form.one_of": "um destes: {values}",
+    "form.invalid": "{field}: {value} não é válido; esperado {allowed} (ou deixe o campo vazio)",
+    "class.named": "{label} ({code})",
+    # the Lesson tab
+    "lesson.default_title": "Como o MHDF-Net roteia um caso",
+    "lesson.none": (
+        "Este checkpoint não traz nenhuma lição: adicione um arquivo YAML à pasta `lessons/` dele (veja "
+        "docs/lesson.md)."
+    ),
+    "lesson.pick_first": "Escolha uma resposta primeiro: a resposta do modelo só aparece depois da sua.",
+    "lesson.intro": (
+        "Cada passo mostra um caso e pergunta o que o modelo fará. **Comprometa-se com uma resposta primeiro**: o "
+        "roteamento do próprio modelo só é revelado depois que você responde."
+    ),
+    "lesson.right": "✅ **Acertou.**",
+    "lesson.wrong": "❌ **Não desta vez.**",
+    "lesson.answer": "Responder",
+    "lesson.next": "Próximo passo",
+    "lesson.finish": "Ver o meu resumo",
+    "lesson.restart": "Recomeçar",
+    "lesson.choose": "Lição",
+    "lesson.photo": "Foto da lição",
+    "lesson.your_answer": "Sua resposta",
+    "lesson.knockout": "Especialista desligado",
+    "choice.clinical": "os dados clínicos",
+    "choice.photo": "a foto",
+    "choice.stays": "a classe se mantém",
+    "choice.changes": "a classe muda",
+    "choice.yes": "sim",
+    "choice.no": "não",
+    "lesson.view.class": "as probabilidades por classe (aba Diagnosticar)",
+    "lesson.view.leading_expert": "o gráfico do GM-Gate (aba Diagnosticar, Roteamento)",
+    "lesson.view.clinical_steering": "o gráfico do LC-Gate (aba Diagnosticar, Roteamento)",
+    "lesson.view.knockout": "Intervenções no roteamento (aba Ensino)",
+    "lesson.view.ood": "o aviso de fora da distribuição (aba Diagnosticar)",
+    "lesson.topic.class": "classe prevista",
+    "lesson.topic.leading_expert": "especialista principal",
+    "lesson.topic.clinical_steering": "direcionamento clínico (LC-Gate)",
+    "lesson.topic.knockout": "especialista desligado",
+    "lesson.topic.ood": "diferente das fotos de treino",
+    "lesson.question.class": "**Qual classe o modelo vai prever para este caso?**",
+    "lesson.question.leading_expert": "**A qual especialista o GM-Gate vai dar mais peso?**",
+    "lesson.question.clinical_steering": (
+        "**No estágio {stage}, o que direciona mais as características: os dados clínicos ou a foto?** (O LC-Gate "
+        "mistura um caminho só de imagem com um caminho fundido com os campos clínicos.)"
+    ),
+    "lesson.question.knockout": "**Se o especialista {expert} for desligado, a classe prevista se mantém ou muda?**",
+    "lesson.question.ood": "**Esta foto difere das fotos com que o modelo foi treinado?**",
+    "lesson.progress": "**Passo {step} de {steps}** · Acertos: {right} de {answered}",
+    "lesson.case": "### Caso `{name}`",
+    "lesson.case.label": "### Caso `{name}` (classe verdadeira {label})",
+    "lesson.record.none": "*Nenhum campo clínico está registrado para este caso.*",
+    "lesson.record.header": "| Campo clínico | Valor |",
+    "lesson.explain.class": (
+        "O modelo dá {top_p} a {top}; a segunda colocada, {second}, recebe {second_p}. O escore de um modelo não é "
+        "um diagnóstico."
+    ),
+    "lesson.explain.leading_expert": (
+        "O GM-Gate deu ao especialista {expert} {weight} do peso (os pesos dos especialistas somam 100%). O voto "
+        "dele é o que mais conta na mistura final."
+    ),
+    "lesson.explain.clinical_steering": (
+        "No estágio {stage} o LC-Gate pôs {fused} do seu peso no caminho fundido e {image} no caminho da imagem: "
+        "{who} as características deste estágio."
+    ),
+    "lesson.explain.clinical": "os dados clínicos direcionaram",
+    "lesson.explain.photo": "só a foto conduziu",
+    "lesson.explain.knockout": (
+        "O especialista {expert} tinha {weight} do peso do GM-Gate. Sem ele, os outros especialistas dividem o seu "
+        "peso; a classe mais provável era {top} e {outcome} (probabilidade de {top} {before} → {after})."
+    ),
+    "lesson.explain.changes": "passa a ser **{other}**",
+    "lesson.explain.stays": "se mantém",
+    "lesson.explain.ood.outside": (
+        "A distância da foto às imagens de treino é {score:.1f}, além do limiar de {threshold:.1f}."
+    ),
+    "lesson.explain.ood.inside": (
+        "A distância da foto às imagens de treino é {score:.1f}, dentro do limiar de {threshold:.1f}."
+    ),
+    "lesson.explain.ood.seen": "O modelo já viu fotos como esta.",
+    "lesson.feedback": "{verdict} Você respondeu *{chosen}*; a resposta do modelo: **{answer}**.\n\n{explanation}",
+    "lesson.summary.title": "## Lição concluída: {right} de {asked} acertos",
+    "lesson.summary.header": "| Pergunta | Acertos |",
+    "lesson.summary.count": "{right} de {asked}",
+    "lesson.summary.perfect": (
+        "Todas as respostas coincidiram com o roteamento do modelo. Experimente agora o estudo de leitores."
+    ),
+    "lesson.summary.revisit": "**Vale a pena rever:**",
+    "lesson.summary.revisit_item": "- {topic}: reveja {view}",
+    # the Reader study tab
+    "reader.intro": (
+        "Um estudo de leitores no estilo de Tschandl et al. (Nature Medicine 2020): em cada caso **você responde "
+        "primeiro** (classe e confiança), depois aparece a resposta do modelo e você pode revisar a sua. O "
+        "instrutor pode ativar uma condição de *IA com falhas*; quais casos tiveram falha só é revelado no final."
+    ),
+    "reader.source.bundled": "Exemplos do checkpoint e casos das lições",
+    "reader.source.csv": "CSV e fotos enviados",
+    "reader.need_class": "Escolha primeiro uma classe e uma confiança.",
+    "reader.not_started": "Inicie um estudo primeiro.",
+    "reader.done": "O estudo está concluído: veja os resultados abaixo.",
+    "reader.confidence_info": "1 = um palpite, 5 = certeza",
+    "reader.progress": "**Caso {case} de {cases}** · {what}",
+    "reader.phase.first": "primeiro a sua resposta",
+    "reader.phase.revise": "a resposta do modelo está à vista: mantenha ou revise a sua",
+    "reader.ai_note": "A resposta do modelo.",
+    "reader.ai_note.faulty": (
+        "A resposta do modelo (nesta sessão algumas respostas podem estar erradas de propósito: julgue por conta "
+        "própria)."
+    ),
+    "reader.started": "Estudo iniciado: {cases} casos, o modelo mostrado fielmente.",
+    "reader.started.faulty": "Estudo iniciado: {cases} casos, condição de IA com falhas ativada (proporção {share}).",
+    "reader.results.title": "## Resultados",
+    "reader.results.header": (
+        "| Casos | n | você sozinho: acur. / acur. bal. | você com a IA: acur. / acur. bal. | "
+        "IA como mostrada: acur. / acur. bal. | IA mudou certo → errado | IA mudou errado → certo |"
+    ),
+    "reader.results.faulty": ("**Casos com falha** (a resposta da IA veio de uma intervenção no roteamento): {cases}."),
+    "reader.results.none_faulty": "**Nenhum caso foi mostrado com falha:** toda resposta que você viu era do próprio "
+    "modelo.",
+    "reader.results.unfaulted": (
+        "Sorteados para a condição com falha mas mostrados fielmente, porque nenhum especialista desligado ou "
+        "forçado muda a classe mais provável deles: {cases}."
+    ),
+    "reader.group.all": "todos os casos",
+    "reader.group.faulty": "IA com falhas",
+    "reader.group.faithful": "IA fiel",
+    "reader.one_csv": "envie exatamente um arquivo CSV junto com as fotos dele",
+    "reader.no_cases": "nenhum caso rotulado para estudar: escolha o CSV e as fotos enviados",
+    "reader.csv.no_rows": "o CSV não tem linhas",
+    "reader.csv.missing": "falta(m) no CSV a(s) coluna(s) {columns}",
+    "reader.csv.too_many": "o CSV tem {rows} linhas; um estudo aceita no máximo {limit}",
+    "reader.csv.no_photo": "linha {line} do CSV: a foto {name} não foi enviada com o CSV",
+    "reader.csv.bad_label": "linha {line} do CSV: o rótulo {label} não é um de {classes}",
+    "reader.csv.bad_record": "linha {line} do CSV: {error}",
+    "reader.instructor": "Configurações do instrutor",
+    "reader.cases": "Casos",
+    "reader.csv_files": "CSV (imagem, campos clínicos, rótulo) e as fotos dele",
+    "reader.faulty": "Condição de IA com falhas",
+    "reader.share": "Proporção de casos com falha",
+    "reader.start": "Iniciar o estudo",
+    "reader.case_photo": "Foto do caso",
+    "reader.first_class": "Seu diagnóstico",
+    "reader.first_confidence": "Sua confiança",
+    "reader.submit": "Enviar a minha resposta",
+    "reader.ai_probabilities": "As probabilidades do modelo",
+    "reader.ai_routing": "GM-Gate (roteamento)",
+    "reader.final_class": "Seu diagnóstico final",
+    "reader.final_confidence": "Sua confiança final",
+    "reader.confirm": "Confirmar e seguir",
+    "reader.csv": "Resultados (CSV)",
+    "reader.json": "Resultados (JSON)",
+    # the routing atlas (Teaching tab): its figure and summary
+    "atlas.all": "todas",
+    "atlas.gm_title": "GM-Gate: peso médio por classe verdadeira",
+    "atlas.lc_title": "LC-Gate: peso do caminho fundido",
+    "atlas.mean_weight": "peso médio",
+    "atlas.top1_share": "parcela como top-1",
+    "atlas.utilisation": "Uso dos especialistas",
+    "atlas.title": "Atlas de roteamento sobre {count} casos de avaliação",
+    "atlas.split": "partição {split}",
+    "atlas.fold": "fold {fold}",
+    "atlas.computed": "Calculado sobre **{count}** casos de avaliação.",
+    "atlas.computed_where": "Calculado sobre **{count}** casos de avaliação ({where}).",
+    "atlas.gm_entropy": (
+        "Entropia do GM-Gate {mean:.2f} ± {std:.2f} nats de no máximo {max:.2f}: perto do máximo os especialistas "
+        "são misturados por igual, perto de 0 um especialista decide."
+    ),
+    "atlas.lc_entropy": "Entropia do LC-Gate por estágio: {per_stage} nats (no máximo {max:.2f}).",
+    "atlas.top_expert": "O especialista {expert} é o principal em {share} dos casos.",
+    "atlas.leads": "{expert} lidera {classes}",
+    "atlas.leads_none": "{expert} não lidera nenhuma classe",
+    "atlas.specialisation": (
+        "**Especialização dos especialistas** (peso médio do GM-Gate do especialista principal, por classe "
+        "verdadeira): {parts}."
+    ),
+    "atlas.steering": (
+        "**Os dados clínicos direcionam mais no {stage}**: o LC-Gate dele dá ao caminho fundido {weight:.2f} do "
+        "peso em média, de {low:.2f} para {low_class} a {high:.2f} para {high_class}. Dispersão do peso do caminho "
+        "fundido entre as classes, por estágio: {spreads}."
+    ),
 }
 TEXTS |= _pad_ufes_20() | _derm7pt()
