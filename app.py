@@ -27,6 +27,7 @@ from mhdf.app.i18n import language_events, language_switch, localize, markdown
 from mhdf.app.inputs import diagnose_inputs
 from mhdf.app.lesson_tab import lesson_tab, reader_study_tab
 from mhdf.app.session import DEFAULT_CHECKPOINT, DemoSession, load_session, served_handlers
+from mhdf.app.style import CSS, MEND_ARIA, THEME
 from mhdf.app.teaching import teaching_tab
 from mhdf.app.texts import Text, api_help, banner
 from mhdf.app.uploads import upload_middleware
@@ -152,7 +153,9 @@ def main(args: argparse.Namespace) -> None:
     demo.launch(
         server_name=args.host,
         server_port=args.port,
-        theme=gr.themes.Soft(),
+        theme=THEME,
+        css=CSS,
+        head=MEND_ARIA,
         max_file_size=session.uploads.max_bytes,
         app_kwargs={"middleware": upload_middleware(session.uploads)},
     )
