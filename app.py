@@ -90,6 +90,7 @@ def diagnose_tab(session: DemoSession, handlers: SimpleNamespace, views: dict[st
     routing_views(session, views)
     markdown(Text("modality.heading"))
     views["modality"].render()
+    views["figure_text"].render()
     with gr.Row():
         importance_button = localize(
             gr.Button("", elem_id="compute-importance", scale=0), value=Text("button.importance")

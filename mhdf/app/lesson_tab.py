@@ -15,7 +15,13 @@ from PIL import Image
 
 from mhdf.app import lesson as lessons_
 from mhdf.app import reader_study as study
-from mhdf.app.figures import gm_gate_frame, lc_gate_frame, probability_label, routing_comparison_figure
+from mhdf.app.figures import (
+    gm_gate_frame,
+    lc_gate_frame,
+    lc_path_colors,
+    probability_label,
+    routing_comparison_figure,
+)
 from mhdf.app.gradio_compat import bar_plot
 from mhdf.app.session import DemoSession, serving
 from mhdf.app.texts import (
@@ -176,7 +182,7 @@ def lesson_tab(session: DemoSession) -> None:
             views = [
                 gr.Label(label=TAB_WORDS["probabilities"], visible=False, elem_id="lesson-probabilities"),
                 bar_plot(x="stage", y="weight", color="route", y_lim=[0, 1], label=TAB_WORDS["lc_gate"],
-                         visible=False, elem_id="lesson-lc-gate"),
+                         color_map=lc_path_colors(), visible=False, elem_id="lesson-lc-gate"),
                 bar_plot(x="expert", y="weight", y_lim=[0, 1], label=TAB_WORDS["gm_gate"], visible=False,
                          elem_id="lesson-gm-gate"),
                 gr.Plot(label=TAB_WORDS["knockout"], visible=False, elem_id="lesson-knockout"),

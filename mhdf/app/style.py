@@ -48,7 +48,6 @@ MEND_ARIA = """
       if (img && button.textContent.trim() === '') button.setAttribute('aria-label', img.alt || 'image');
     });
     root.querySelectorAll('div.empty[aria-label]:not([role])').forEach((box) => box.setAttribute('role', 'img'));
-    root.querySelectorAll('.empty:not([role]):not([aria-label])').forEach((box) => box.setAttribute('aria-hidden', 'true'));
     root.querySelectorAll('button.upload-container[aria-label]').forEach((button) => {
       const words = button.innerText.replace(/\\s+/g, ' ').trim();
       if (words && button.getAttribute('aria-label') !== words) button.setAttribute('aria-label', words);
