@@ -72,3 +72,45 @@ def test_axe_finds_no_critical_or_serious_violation(demo_app, browser, examples,
     print(f"axe-core nodes by tab ({locale}): {json.dumps(counts)}")
     blocking = {tab: [v for v in vs if v["impact"] in BLOCKING] for tab, vs in found.items()}
     assert not any(blocking.values()), json.dumps(blocking, indent=1, ensure_ascii=False)
+
+
+def focused(page) -> dict:
+    """The element with keyboard focus: its id, the id of the nearest block around it, and its outline width."""
+    return page.evaluate(
+        "() => { const e = document.activeElement; const block = e.closest('[id]');"
+        " return {tag: e.tagName, id: e.id, cls: String(e.className), block: block ? block.id : '',"
+        " outline: parseFloat(getComputedStyle(e).outlineWidth) || 0}; }"
+    )
+
+
+def tab_to(page, matches, presses: int = 150) -> dict:
+    """Press Tab until the focused element matches; fails after `presses`."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        now = focused(page)
+        if matches(now):
+            return now
+    raise AssertionError(f"Tab never reached the element; last focus: {now}")
+
+
+def test_a_diagnosis_with_the_keyboard_only(demo_app, browser, predictor, examples):
+    """Upload reached (its button focused), age typed, Diagnose pressed with Enter, the result read: no mouse."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(demo_app.url)
+    expect(page.locator("#diagnose")).to_be_visible()
+    upload = tab_to(page, lambda f: f["block"] == "photo" and "upload-container" in f["cls"])
+    assert upload["outline"] >= 2, f"no visible focus on the upload: {upload}"
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")  # the upload area opens the file dialog from the keyboard
+    chooser.value.set_files(str(examples[0].image))
+    expect(page.locator("#photo img")).to_have_count(1)
+    tab_to(page, lambda f: f["block"] == "field-age" and f["tag"] == "INPUT")
+    page.keyboard.type("67")
+    button = tab_to(page, lambda f: f["id"] == "diagnose")
+    assert button["outline"] >= 2, f"no visible focus on Diagnose: {button}"
+    page.keyboard.press("Enter")
+    expected = predictor.predict(examples[0].image, {"age": 67})
+    expect(page.locator("#probabilities")).to_contain_text(f"({expected.prediction})")
+    expect(page.locator("#figure-descriptions")).to_contain_text(f"({expected.prediction})")
+    page.close()
