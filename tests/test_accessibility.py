@@ -4,8 +4,8 @@ after an example diagnosis, in English and Brazilian Portuguese, and the whole d
 import json
 
 import pytest
-from helpers import CHROMIUM_ARGS, axe_source
-from playwright.sync_api import expect, sync_playwright
+from helpers import axe_source
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -13,14 +13,6 @@ TIMEOUT_MS = 90_000  # the CI machine has 2 shared cores
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING = ("critical", "serious")
 TAB_ORDER = ("diagnose", "teaching", "lesson", "reader-study")  # the tab strip, left to right
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def audit(page) -> list[dict]:
