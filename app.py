@@ -28,6 +28,7 @@ from mhdf.app.inputs import diagnose_inputs
 from mhdf.app.lesson_tab import lesson_tab, reader_study_tab
 from mhdf.app.session import DEFAULT_CHECKPOINT, DemoSession, load_session, served_handlers
 from mhdf.app.similar import similar_cases_section
+from mhdf.app.style import CSS, MEND_ARIA, THEME
 from mhdf.app.teaching import teaching_tab
 from mhdf.app.texts import Text, api_help, banner
 from mhdf.app.uploads import upload_middleware
@@ -91,6 +92,7 @@ def diagnose_tab(session: DemoSession, handlers: SimpleNamespace, views: dict[st
     similar_cases_section(session, handlers, views, "diagnose")
     markdown(Text("modality.heading"))
     views["modality"].render()
+    views["figure_text"].render()
     with gr.Row():
         importance_button = localize(
             gr.Button("", elem_id="compute-importance", scale=0), value=Text("button.importance")
@@ -155,7 +157,9 @@ def main(args: argparse.Namespace) -> None:
     demo.launch(
         server_name=args.host,
         server_port=args.port,
-        theme=gr.themes.Soft(),
+        theme=THEME,
+        css=CSS,
+        head=MEND_ARIA,
         max_file_size=session.uploads.max_bytes,
         app_kwargs={"middleware": upload_middleware(session.uploads)},
     )

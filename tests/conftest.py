@@ -7,7 +7,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
-from helpers import DEMO_CHECKPOINT, running_app, train_tiny  # noqa: E402
+from helpers import CHROMIUM_ARGS, DEMO_CHECKPOINT, running_app, train_tiny  # noqa: E402
 
 from mhdf import MHDFConfig, MHDFNet  # noqa: E402
 from mhdf.inference import Predictor  # noqa: E402
@@ -59,3 +59,14 @@ def demo_app(tmp_path_factory):
     """`python app.py` on the bundled checkpoint, launched once for every test that talks to a running app."""
     with running_app(tmp_path_factory.mktemp("app")) as app:
         yield app
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Chromium for a browser test module (/usr/bin/chromium, never `playwright install`)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -362,3 +362,17 @@ def write_clinic(root: Path, n: int = 40) -> Path:
     (root / "clinic.csv").write_text("\n".join(lines) + "\n")
     (root / "clinic.yaml").write_text(CLINIC_SCHEMA)
     return root
+
+
+AXE_VERSION = "4.14.1"  # package.json pins the same version; package-lock.json its checksum
+
+
+def axe_source() -> str:
+    """axe-core's browser script from node_modules, installed from package-lock.json with `npm ci` when missing."""
+    script = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+    if not script.is_file():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=ROOT, check=True, timeout=300)
+    source = script.read_text()
+    if f"axe v{AXE_VERSION}" not in source[:200]:
+        raise RuntimeError(f"{script} is not axe-core {AXE_VERSION}: run `npm ci`")
+    return source

@@ -6,9 +6,9 @@ import re
 
 import numpy as np
 import pytest
-from helpers import CHROMIUM_ARGS, DEMO_CHECKPOINT
+from helpers import DEMO_CHECKPOINT
 from PIL import Image
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from mhdf.app.texts import (
     IMPORTANCE_ON_REQUEST,
@@ -26,14 +26,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 STATUS_AT_THE_TOP = "() => Math.abs(document.getElementById('diagnose-status').getBoundingClientRect().top) < 2"
 TIMEOUT_MS = 60_000  # generous: the CI machine has 2 shared cores
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

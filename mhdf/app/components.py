@@ -127,6 +127,7 @@ def view_components(predictor: Predictor) -> dict[str, gr.components.Component]:
     views["gradcam"] = gr.Image(label=Text("view.gradcam"), elem_id="gradcam", render=False)
     views["modality"] = gr.Plot(label=Text("view.modality"), elem_id="modality-comparison", render=False)
     views["narrative"] = gr.Markdown(elem_id="teaching-narrative", render=False)
+    views["figure_text"] = gr.Markdown(elem_id="figure-descriptions", render=False)
     localize(views["lc_gate"], color_map=lc_path_colors)
     # the placeholder only: a narrative written for a case stays until the next diagnosis writes it anew
     localize(views["narrative"], value=Text("narrative.placeholder"))

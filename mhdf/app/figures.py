@@ -61,8 +61,8 @@ def lc_path_colors(lang: str = EN) -> dict[str, str]:
 
 
 def effect_colors(lang: str = EN) -> dict[str, str]:
-    """The field-importance plot's colour per effect label (Okabe-Ito bluish green / vermillion)."""
-    return {translate(lang, "effect.supports"): OKABE_ITO[2], translate(lang, "effect.against"): OKABE_ITO[1]}
+    """The field-importance plot's colour per effect label (Okabe-Ito blue / vermillion)."""
+    return {translate(lang, "effect.supports"): OKABE_ITO[0], translate(lang, "effect.against"): OKABE_ITO[1]}
 
 
 def lc_gate_frame(prediction: Prediction, lang: str = EN) -> pd.DataFrame:

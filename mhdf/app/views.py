@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mhdf.app.alt_text import figure_descriptions
 from mhdf.app.figures import (
     FIELD_ATTENTION_COLUMNS,
     FIELD_IMPORTANCE_COLUMNS,
@@ -77,7 +78,7 @@ def view_names(num_stages: int) -> list[str]:
         "synthetic_notice", "status", "note", "ood_warning", "probabilities", "prediction_set", "lc_gate", "gm_gate",
         "contributions",
         *(stage_view("image", s) for s in stages), *(stage_view("fields", s) for s in stages),
-        "gradcam", "modality", "narrative", SIMILAR_QUERY,
+        "gradcam", "modality", "narrative", "figure_text", SIMILAR_QUERY,
     ]  # fmt: skip
 
 
@@ -121,6 +122,7 @@ def progressive_diagnosis(
     views |= prediction_views(predictor, run.prediction, view, lang)
     pending = ["gradcam", "modality"] if view is not None else ["modality"]
     views["status"] = diagnosis_status(pending, lang)
+    views["figure_text"] = figure_descriptions(run.prediction, None, views, None, predictor.schema, lang)
     yield dict(views)
     gradcam = None
     if view is not None:
@@ -133,6 +135,7 @@ def progressive_diagnosis(
     title = translate(lang, "figure.modality_title")
     views["modality"] = routing_comparison_figure(run.prediction, unknown, names, title, lang)
     views["narrative"] = narrate(Diagnosis(run.prediction, unknown, None, view, gradcam), predictor.schema, lang)
+    views["figure_text"] = figure_descriptions(run.prediction, unknown, views, gradcam, predictor.schema, lang)
     views["status"] = diagnosis_status([], lang)
     yield dict(views)
 
@@ -172,7 +175,7 @@ def cleared_views(num_stages: int, lang: str = EN) -> dict[str, Any]:
     views |= {"gm_gate": pd.DataFrame(columns=list(GM_GATE_COLUMNS))}
     views |= {stage_view("fields", s): pd.DataFrame(columns=list(FIELD_ATTENTION_COLUMNS)) for s in range(num_stages)}
     views["narrative"] = translate(lang, "narrative.placeholder")
-    for text in ("synthetic_notice", "status", "ood_warning", "prediction_set", "contributions"):
+    for text in ("synthetic_notice", "status", "ood_warning", "prediction_set", "contributions", "figure_text"):
         views[text] = ""
     return views
 

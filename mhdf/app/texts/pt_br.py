@@ -245,6 +245,23 @@ TEXTS = {
     "expert": "Especialista {expert}",
     "path.image": "caminho da imagem",
     "path.fused": "caminho fundido",
+    "alt.heading": "As figuras em palavras",
+    "alt.lc_gate": "LC-Gate, parcela do caminho fundido com os campos clínicos: {stages}.",
+    "alt.gm_gate": "GM-Gate: {expert} tem o maior peso, {weight}.",
+    "alt.tkca": "TKCA {stage}: a imagem atende mais a {field}, {weight}.",
+    "alt.gradcam": "Grad-CAM para {name}: mais forte na região {region} da foto.",
+    "alt.modality": (
+        "Dados clínicos: {name} tem {entered} com os campos informados e {unknown} com todos desconhecidos."
+    ),
+    "alt.region.top_left": "superior esquerda",
+    "alt.region.top_centre": "superior central",
+    "alt.region.top_right": "superior direita",
+    "alt.region.middle_left": "central esquerda",
+    "alt.region.middle_centre": "central",
+    "alt.region.middle_right": "central direita",
+    "alt.region.bottom_left": "inferior esquerda",
+    "alt.region.bottom_centre": "inferior central",
+    "alt.region.bottom_right": "inferior direita",
     "effect.supports": "favoreceu a predição",
     "effect.against": "pesou contra a predição",
     "contributions.caption": (
