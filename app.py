@@ -124,9 +124,11 @@ def build_demo(session: DemoSession) -> gr.Blocks:
     views = view_components(session.predictor)
     outputs = [views[name] for name in session.view_names]
     with gr.Blocks(title=Text("app.title"), delete_cache=DELETE_CACHE) as demo:
-        with gr.Row():
-            markdown(Text("app.heading"))
-            switch = language_switch()
+        with gr.Row():  # on a phone the switch wraps under the title, which then has the screen's width
+            with gr.Column(scale=4, min_width=320):
+                markdown(Text("app.heading"), elem_id="app-heading")
+            with gr.Column(scale=1, min_width=200):
+                switch = language_switch()
         markdown(lambda lang: banner(session.predictor, lang), elem_id="banner")
         with gr.Tabs():
             with gr.Tab(Text("tab.diagnose"), id="diagnose"):

@@ -4,8 +4,9 @@ after an example diagnosis, in English and Brazilian Portuguese, and the whole d
 import json
 
 import pytest
-from helpers import axe_source
 from playwright.sync_api import expect
+
+from tests.helpers import axe_source
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

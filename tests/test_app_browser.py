@@ -6,7 +6,6 @@ import re
 
 import numpy as np
 import pytest
-from helpers import DEMO_CHECKPOINT
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -20,6 +19,7 @@ from mhdf.app.texts import (
 from mhdf.inference.checkpoint import read_similar_cases
 from mhdf.inference.similar import case_signature
 from mhdf.routing import RoutingOverrides
+from tests.helpers import DEMO_CHECKPOINT
 from training.non_lesion import non_lesion_images
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

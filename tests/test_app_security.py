@@ -13,7 +13,8 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from helpers import DEMO_CHECKPOINT, ROOT, running_app
+
+from tests.helpers import DEMO_CHECKPOINT, ROOT, running_app
 
 pytestmark = pytest.mark.slow
 

@@ -8,9 +8,9 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import DEMO_CHECKPOINT, ROOT
 
 from mhdf.inference.batch import BatchPredictor, lookalike_columns, output_columns
+from tests.helpers import DEMO_CHECKPOINT, ROOT
 
 BAD_ROWS = {  # image -> (extra cells, what the row's error must name)
     "missing.png": ({}, "missing.png"),

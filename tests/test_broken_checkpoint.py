@@ -11,10 +11,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-from helpers import DEMO_CHECKPOINT, ROOT
 
 from mhdf.app import cli
 from mhdf.inference import CheckpointError, Predictor
+from tests.helpers import DEMO_CHECKPOINT, ROOT
 
 PHOTO = DEMO_CHECKPOINT / "examples" / "bcc_1.png"
 UNCACHED_HUB_ID = f"mhdf-tests/never-downloaded-{uuid.uuid4().hex[:8]}"

@@ -5,8 +5,8 @@ import json
 import pandas as pd
 import pytest
 import yaml
-from helpers import write_clinic
 
+from tests.helpers import write_clinic
 from training import check_data
 from training.csv_dataset import CsvSource, infer_schema, read_schema_file
 from training.leakage import KNOWN_LEAKS, LeakageError

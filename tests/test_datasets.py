@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from helpers import PAD_LESIONS, write_derm7pt, write_pad
 from torchvision.transforms import v2
 
+from tests.helpers import PAD_LESIONS, write_derm7pt, write_pad
 from training.datasets import (
     Derm7pt,
     LesionDataset,

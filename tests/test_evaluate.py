@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from helpers import write_derm7pt
 from PIL import Image
 from sklearn.metrics import (
     accuracy_score,
@@ -23,6 +22,7 @@ from sklearn.metrics import (
 from mhdf import MHDFConfig, MHDFNet
 from mhdf.inference.checkpoint import read_similar_cases
 from mhdf.inference.similar import THUMBNAIL_SIZE
+from tests.helpers import write_derm7pt
 from training import evaluate
 from training.metrics import classification_metrics, expected_calibration_error, summarize
 from training.routing_atlas import routing_atlas

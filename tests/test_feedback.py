@@ -13,7 +13,6 @@ import httpx
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
-from helpers import CHROMIUM_ARGS, DEMO_CHECKPOINT, running_app
 from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.hf_api import RepoUrl
@@ -24,6 +23,7 @@ from mhdf.app.form import form_from_record
 from mhdf.app.session import DemoSession, served_handlers
 from mhdf.app.texts import feedback_sent, translate
 from mhdf.app.uploads import UploadPolicy
+from tests.helpers import CHROMIUM_ARGS, DEMO_CHECKPOINT, running_app
 
 PHOTO = DEMO_CHECKPOINT / "examples" / "bcc_1.png"
 SECRET_COMMENT = "zebra-7731 looked like a melanoma to me"

@@ -4,7 +4,8 @@ columns each loader never reads."""
 import json
 
 import pytest
-from helpers import (
+
+from tests.helpers import (
     ARCHIVE_DIAGNOSES,
     HAM10000_DX,
     ISIC_2019_CLASSES,
@@ -15,7 +16,6 @@ from helpers import (
     write_isic_2020,
     write_isic_archive,
 )
-
 from training import check_data, synthetic
 from training.datasets import leaking_patients
 from training.isic import ARCHIVE_CLASS_MAP, Ham10000, Isic2019, Isic2020, IsicArchive, archive_class

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-from helpers import write_ham10000, write_pad
 
 from mhdf.metadata import PAD_UFES_20
+from tests.helpers import write_ham10000, write_pad
 from training.datasets import PAD_UFES_20_METADATA, leaking_patients, patient_folds
 from training.leakage import (
     PREDICTIVE_THRESHOLD,

@@ -7,7 +7,6 @@ import re
 import numpy as np
 import pytest
 import torch
-from helpers import DEMO_CHECKPOINT
 
 from mhdf.app import lesson, reader_study
 from mhdf.app.texts import READER_GROUPS
@@ -15,6 +14,7 @@ from mhdf.inference import Prediction
 from mhdf.inference.checkpoint import LESSONS_DIR
 from mhdf.routing import RoutingOverrides
 from mhdf.trace import RoutingTrace
+from tests.helpers import DEMO_CHECKPOINT
 
 CLASSES = ["ACK", "BCC", "MEL"]
 

@@ -5,10 +5,10 @@ import csv
 import io
 
 import pytest
-from helpers import DEMO_CHECKPOINT
 from playwright.sync_api import expect, sync_playwright
 
 from mhdf.app import lesson, reader_study
+from tests.helpers import DEMO_CHECKPOINT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TIMEOUT_MS = 90_000  # the faulty condition runs up to nine forward passes per case on 2 shared cores

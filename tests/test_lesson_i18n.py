@@ -8,7 +8,6 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 import pytest
-from helpers import DEMO_CHECKPOINT
 
 from mhdf.app import lesson
 from mhdf.app.figures import routing_atlas_summary
@@ -18,6 +17,7 @@ from mhdf.app.session import DemoSession
 from mhdf.app.texts import translate
 from mhdf.app.uploads import UploadPolicy
 from mhdf.inference.checkpoint import read_routing_atlas
+from tests.helpers import DEMO_CHECKPOINT
 
 # Words that are the same in both languages by design: the model's parts, codes, units, proper names.
 EXEMPT = re.compile(r"LC-Gate|GM-Gate|TKCA|Grad-CAM|logit|CSV|JSON|Tschandl|Nature Medicine|`[^`]*`|\b[A-Z]{2,5}\b")

@@ -7,7 +7,8 @@ import subprocess
 import sys
 
 import pytest
-from helpers import ROOT
+
+from tests.helpers import ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -6,12 +6,12 @@ import shutil
 
 import numpy as np
 import pytest
-from helpers import DEMO_CHECKPOINT
 from PIL import Image
 
 from mhdf.app.texts import SYNTHETIC_MODEL_OWN_PHOTO, synthetic_model_notice
 from mhdf.app.views import prediction_views
 from mhdf.inference import Predictor
+from tests.helpers import DEMO_CHECKPOINT
 
 NOTICE = "This model was trained only on synthetic photos: its answer says nothing about your photo."
 

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from helpers import ROOT, evaluate_tiny, free_port, running_app, train_tiny, write_derm7pt
 from huggingface_hub import ModelCard
 
 from mhdf.inference import Predictor
 from mhdf.inference.checkpoint import MODEL_FILES, TRUST_FILES, read_examples, read_routing_atlas
+from tests.helpers import ROOT, evaluate_tiny, free_port, running_app, train_tiny, write_derm7pt
 from training import publish
 from training.datasets import PAD_UFES_20_LICENSE
 from training.run_folder import EvalFolder, RunFolder

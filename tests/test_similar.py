@@ -9,7 +9,6 @@ import shutil
 import gradio as gr
 import numpy as np
 import pytest
-from helpers import DEMO_CHECKPOINT
 from PIL import Image
 
 from mhdf.app.form import form_from_record
@@ -36,6 +35,7 @@ from mhdf.inference.similar import (
     build_index,
     case_signature,
 )
+from tests.helpers import DEMO_CHECKPOINT
 from training import make_demo
 
 CLASSES = ["ACK", "BCC", "MEL", "NEV", "SCC", "SEK"]

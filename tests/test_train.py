@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from helpers import TRAIN_TINY, train_tiny, write_derm7pt
 from sklearn.utils.class_weight import compute_class_weight
 
 from mhdf import MHDFConfig, MHDFNet
+from tests.helpers import TRAIN_TINY, train_tiny, write_derm7pt
 from training import train
 from training.datasets import PadUfes20
 from training.engine import class_weights

@@ -5,7 +5,11 @@ import urllib.request
 
 import pytest
 import yaml
-from helpers import (
+
+from mhdf.app.form import form_fields
+from mhdf.inference import Predictor
+from mhdf.inference.checkpoint import read_model_card
+from tests.helpers import (
     running_app,
     train_tiny,
     write_clinic,
@@ -14,10 +18,6 @@ from helpers import (
     write_isic_2020,
     write_isic_archive,
 )
-
-from mhdf.app.form import form_fields
-from mhdf.inference import Predictor
-from mhdf.inference.checkpoint import read_model_card
 from training import evaluate
 from training.sources import load_source
 

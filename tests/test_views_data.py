@@ -7,13 +7,13 @@ import json
 import numpy as np
 import pytest
 import torch
-from helpers import TRAIN_TINY, write_derm7pt, write_pad
 from PIL import Image
 from torchvision.transforms import v2
 
 from mhdf import MHDFConfig
 from mhdf.inference.checkpoint import ROUTING_ATLAS_NAME
 from mhdf.inference.predictor import Predictor
+from tests.helpers import TRAIN_TINY, write_derm7pt, write_pad
 from training import evaluate, train
 from training.datasets import Derm7pt, load_dataset
 from training.engine import model_inputs

@@ -29,6 +29,10 @@ THEME = gr.themes.Soft().set(
 CSS = """
 :focus-visible { outline: 3px solid #1d4ed8 !important; outline-offset: 2px; }
 footer, footer a, footer button { color: var(--neutral-700) !important; }
+/* Diagnose scrolls to the results, which then fill in above the probabilities: the browser's scroll anchoring would
+   keep the probabilities still and push the first results off the top of a phone's screen */
+html, body { overflow-anchor: none; }
+@media (max-width: 640px) { #app-heading h1 { font-size: 1.45rem; line-height: 1.25; } }
 .visually-hidden { position: absolute !important; width: 1px; height: 1px; padding: 0; margin: -1px;
   overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
 """
