@@ -14,7 +14,13 @@ import yaml
 from huggingface_hub import ModelCard
 
 from mhdf.inference import Predictor
-from mhdf.inference.checkpoint import MODEL_FILES, TRUST_FILES, read_examples, read_routing_atlas
+from mhdf.inference.checkpoint import (
+    MODEL_FILES,
+    TRUST_FILES,
+    read_examples,
+    read_routing_atlas,
+    read_similar_cases,
+)
 from tests.helpers import ROOT, evaluate_tiny, free_port, running_app, train_tiny, write_derm7pt
 from training import publish
 from training.datasets import PAD_UFES_20_LICENSE
@@ -56,6 +62,10 @@ def test_the_folder_holds_the_checkpoint_trust_files_atlas_evaluation_and_exampl
     examples = read_examples(published, predictor.schema)
     held_out = pd.read_csv(EvalFolder(evaluation).predictions)
     assert [case.label for case in examples] == sorted(set(held_out["label"]))  # one held-out case per class
+    # the similar-case index shows the evaluated photos as thumbnails: it comes with --examples, and only then
+    index, evaluated = read_similar_cases(published), read_similar_cases(evaluation)
+    assert index.cases == evaluated.cases and index.thumbnails == evaluated.thumbnails
+    np.testing.assert_array_equal(index.features, evaluated.features)
     assert card["examples"] == [case.name for case in examples]
     original = Predictor.from_pretrained(trained_run, device="cpu")
     for case in examples:
@@ -89,6 +99,7 @@ def test_without_examples_no_photo_is_copied(trained_run, tmp_path):
     out = tmp_path / "repo"
     publish.assemble(trained_run, out, REPO, "mit")
     assert not (out / "examples").exists() and "examples" not in json.loads((out / "model_card.json").read_text())
+    assert read_similar_cases(out) is None
     assert ModelCard.load(out / "README.md").data.license == "mit"
     with pytest.raises(ValueError, match="not empty"):
         publish.assemble(trained_run, out, REPO, "mit")

@@ -15,13 +15,15 @@ OUT and uploads nothing). The folder holds
     model_card.json                           the checkpoint's card, with the evaluation's metrics and subgroups,
                                               which the demo shows
     examples/                                 only with --examples: one held-out case per class
+    similar_cases.safetensors                 only with --examples: the similar-case index of EVAL_DIR (else the
+                                              checkpoint's), whose thumbnails are the held-out photos
     README.md                                 the Hub model card: metadata the Hub reads (license, datasets,
                                               metrics, tags, library, model-index) and the training data, the
                                               evaluation, the intended use and the not-a-medical-device notice
 
-Example photos are copies of the training dataset's photos, so `--examples` carries the dataset's licence into the
-card and is refused for a dataset whose licence forbids redistribution (Derm7pt). `python app.py --checkpoint OUT`
-and `Predictor.from_pretrained(OUT)` serve the folder as they serve the Hub repo.
+Example photos and the similar-case index's thumbnails are copies of the dataset's photos, so `--examples` carries
+the dataset's licence into the card and is refused for a dataset whose licence forbids redistribution (Derm7pt).
+`python app.py --checkpoint OUT` and `Predictor.from_pretrained(OUT)` serve the folder as they serve the Hub repo.
 """
 
 from __future__ import annotations
@@ -46,10 +48,12 @@ from mhdf.inference.checkpoint import (
     read_examples,
     read_model_card,
     read_routing_atlas,
+    read_similar_cases,
     read_trust,
     write_example,
     write_model_card,
     write_routing_atlas,
+    write_similar_cases,
 )
 from mhdf.metadata import MetadataSchema
 from mhdf.model import MHDFNet
@@ -274,6 +278,10 @@ def assemble(
         write_routing_atlas(out, atlas)
     evaluation_files = copy_evaluation(evaluation, out, dataset) if evaluation is not None else []
     names = copy_examples(checkpoint, out, schema, run, dataset, evaluation, data) if examples else []
+    if examples:  # its thumbnails are the evaluated photos: the same licence rule as the examples
+        index = read_similar_cases(evaluation.path if evaluation is not None else checkpoint)
+        if index is not None:
+            write_similar_cases(out, index)
     card = model_card_json(read_model_card(checkpoint), repo, license, metrics, config["variant"], names)
     write_model_card(out, card)
     hub = hub_card(out, repo, license, config, card, dataset, names, evaluation_files)
