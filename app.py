@@ -142,7 +142,8 @@ def build_demo(session: DemoSession) -> gr.Blocks:
             with gr.Tab(Text("tab.api"), id="api"):
                 markdown(lambda lang: api_help(session.schema, session.uploads.max_bytes / 1024**2, lang))
         clear.click(handlers.clear, outputs=[image, *form, *outputs, *extra_outputs], api_visibility="private")
-        gr.api(handlers.predict, api_name="predict")
+        # a checkpoint with several photo views takes them by name: `photos` {view: file} instead of `image`
+        gr.api(handlers.predict_views if session.multi_view else handlers.predict, api_name="predict")
         gr.api(handlers.similar, api_name="similar")
         language_events(demo, switch)
     return demo

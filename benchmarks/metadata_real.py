@@ -112,12 +112,12 @@ def benchmark_fold(source: PadUfes20, features: np.ndarray, fold: int, args: arg
         probabilities[name] = make().fit(features[split.train], labels[split.train]).predict_proba(features[scored])
     model = train_variant(source, fold, args, work / f"fold{fold}", "--variant", "meta-only")
     cpu = Runtime(torch.device("cpu"))
-    loader = eval_loader(split_dataset(source, scored, None, uses_image=False), 256, 0, cpu)
+    loader = eval_loader(split_dataset(source, scored, None, model.config), 256, 0, cpu)
     probabilities["meta-only"] = predict(model, loader, cpu).probabilities
     if args.fused:
         size = ["--variant", "mhdf", "--image-size", str(FUSED_IMAGE_SIZE)]
         fused = train_variant(source, fold, args, work / f"fold{fold}-fused", *size)
-        dataset = split_dataset(source, scored, eval_transform(fused.config), uses_image=True)
+        dataset = split_dataset(source, scored, eval_transform(fused.config), fused.config)
         probabilities[FUSED] = predict(fused, eval_loader(dataset, 256, 0, cpu), cpu).probabilities
     models = models_of(args)
     metrics = {name: classification_metrics(labels[scored], probabilities[name], source.classes) for name in models}

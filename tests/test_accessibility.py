@@ -92,6 +92,8 @@ def test_a_diagnosis_with_the_keyboard_only(demo_app, browser, predictor, exampl
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(demo_app.url)
     expect(page.locator("#diagnose")).to_be_visible()
+    # the page relabels its components in the visitor's language once loaded: a focus taken before that is lost
+    page.wait_for_load_state("networkidle")
     upload = tab_to(page, lambda f: f["block"] == "photo" and "upload-container" in f["cls"])
     assert upload["outline"] >= 2, f"no visible focus on the upload: {upload}"
     with page.expect_file_chooser() as chooser:

@@ -109,15 +109,16 @@ def test_the_report_of_a_two_photo_case_is_refused_in_one_line(predictor, photos
 def test_the_predict_endpoint_takes_photos_by_view_name(predictor, photos):
     session = DemoSession(predictor, [], None, UploadPolicy(photos["clinical"].parent, 10_000_000))
     upload = {view: {"path": str(path)} for view, path in photos.items()}
-    both = session.predict(None, RECORD, photos=upload)
+    both = session.predict_views(upload, RECORD)
     assert both["photos"] == {"clinical": True, "dermoscopic": True}
-    one = session.predict(None, RECORD, photos={"clinical": upload["clinical"]})
+    one = session.predict_views({"clinical": upload["clinical"]}, RECORD)
     assert one["missing_photos"] == ["dermoscopic"] and one["probabilities"] != both["probabilities"]
-    for image, sent, message in (
-        (upload["clinical"], None, "one photo per view"),
-        (None, None, "no photos"),
-        (None, {"derm": upload["dermoscopic"]}, "unknown photo view"),
-        (None, {"clinical": {"path": "/etc/passwd"}}, "uploaded file"),
+    with pytest.raises(ValueError, match="one photo per view"):
+        session.predict(upload["clinical"], RECORD)
+    for sent, message in (
+        (None, "no photos"),
+        ({"derm": upload["dermoscopic"]}, "unknown photo view"),
+        ({"clinical": {"path": "/etc/passwd"}}, "uploaded file"),
     ):
         with pytest.raises(ValueError, match=message):
-            session.predict(image, RECORD, photos=sent)
+            session.predict_views(sent, RECORD)

@@ -66,6 +66,7 @@ EVENTS = (
     "intervene",
     "compare",
     "predict",
+    "predict_views",
     "similar",
     "report",
     "send_feedback",
@@ -129,6 +130,7 @@ class DemoSession:
         self.lessons = lessons or []  # the checkpoint's guided lessons (`mhdf.app.lesson`)
         self.similar_index = similar_index
         self.view_names = view_names(predictor.config.num_fused_stages)
+        self.multi_view = predictor.config.multi_view  # several photos per case: /predict takes them by view name
         self._example_views: dict[tuple[str, str], list[Any]] = {}
 
     def _in_view_order(self, views: Mapping[str, Any]) -> list[Any]:
@@ -188,18 +190,17 @@ class DemoSession:
         view = comparison_view(self.predictor, cases, lang)
         return view.first, view.second, view.figure, view.summary
 
-    def predict(
-        self,
-        image: dict[str, Any] | None,
-        metadata: dict[str, Any] | None = None,
-        photos: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
+    def predict(self, image: dict[str, Any] | None, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
         """Classify a lesion photo with its clinical metadata. `image`: an image file (gradio_client
         `handle_file(path)`); `metadata`: {field: value} with the checkpoint's field names (leave a field out
-        when unknown); `photos`: instead of `image` for a checkpoint with several photo views, {view: file}
-        (e.g. {"clinical": ..., "dermoscopic": ...}; leave a view out when the case has no such photo).
+        when unknown). Returns the JSON document of `python -m mhdf.predict`."""
+        return self._api_prediction(image, metadata).to_dict()
+
+    def predict_views(self, photos: dict[str, Any] | None, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+        """`/predict` of a checkpoint with several photo views: `photos` {view: file} (e.g. {"clinical": ...,
+        "dermoscopic": ...}; leave a view out when the case has no such photo), `metadata` as for one photo.
         Returns the JSON document of `python -m mhdf.predict`."""
-        return self._api_prediction(image, metadata, photos).to_dict()
+        return self._api_prediction(None, metadata, photos).to_dict()
 
     def similar(
         self,
