@@ -93,7 +93,7 @@ def test_a_diagnosis_with_the_keyboard_only(demo_app, browser, predictor, exampl
     page.goto(demo_app.url)
     expect(page.locator("#diagnose")).to_be_visible()
     # the page relabels its components in the visitor's language once loaded: a focus taken before that is lost
-    page.wait_for_load_state("networkidle")
+    page.wait_for_function("document.documentElement.dataset.mhdfLanguage !== undefined")
     upload = tab_to(page, lambda f: f["block"] == "photo" and "upload-container" in f["cls"])
     assert upload["outline"] >= 2, f"no visible focus on the upload: {upload}"
     with page.expect_file_chooser() as chooser:

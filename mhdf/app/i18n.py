@@ -24,7 +24,12 @@ REMEMBER_LANGUAGE = (
     f"(lang) => {{ document.cookie = '{COOKIE}=' + lang + ';path=/;max-age=31536000;SameSite=Lax'; "
     "document.documentElement.lang = lang; return lang; }"
 )
-SET_PAGE_LANGUAGE = "(lang) => { document.documentElement.lang = lang; return lang; }"
+# Runs once the load event has relabelled the page: sets <html lang> and `data-mhdf-language`, which says the page
+# now shows the visitor's language (a browser test waits for it before it moves the focus).
+SET_PAGE_LANGUAGE = (
+    "(lang) => { document.documentElement.lang = lang; document.documentElement.dataset.mhdfLanguage = lang; "
+    "return lang; }"
+)
 
 
 def request_language(request: gr.Request | None) -> str:
