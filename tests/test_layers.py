@@ -108,3 +108,11 @@ def test_importing_the_core_loads_no_part_of_the_demo_stack(statement):
 def test_importing_inference_loads_no_ui():
     loaded = {name.split(".")[0] for name in loaded_after("from mhdf.inference import Predictor")}
     assert not loaded & {"gradio", "matplotlib"}
+
+
+def test_app_py_is_layout_and_wiring_in_at_most_250_lines_with_no_function_over_80():
+    source = (ROOT / "app.py").read_text()
+    assert len(source.splitlines()) <= 250
+    functions = [node for node in ast.walk(ast.parse(source)) if isinstance(node, ast.FunctionDef)]
+    longest = max(functions, key=lambda node: node.end_lineno - node.lineno)
+    assert longest.end_lineno - longest.lineno + 1 <= 80, f"{longest.name} is over 80 lines"
