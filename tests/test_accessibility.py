@@ -4,6 +4,7 @@ after an example diagnosis, in English and Brazilian Portuguese, and the whole d
 import json
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from tests.helpers import axe_source
@@ -94,11 +95,19 @@ def test_a_diagnosis_with_the_keyboard_only(demo_app, browser, predictor, exampl
     expect(page.locator("#diagnose")).to_be_visible()
     # the page relabels its components in the visitor's language once loaded: a focus taken before that is lost
     page.wait_for_function("document.documentElement.dataset.mhdfLanguage !== undefined")
-    upload = tab_to(page, lambda f: f["block"] == "photo" and "upload-container" in f["cls"])
-    assert upload["outline"] >= 2, f"no visible focus on the upload: {upload}"
-    with page.expect_file_chooser() as chooser:
-        page.keyboard.press("Enter")  # the upload area opens the file dialog from the keyboard
-    chooser.value.set_files(str(examples[0].image))
+    chooser = None
+    for _ in range(3):  # the page's load events may still re-render the upload area: then tab to it again
+        upload = tab_to(page, lambda f: f["block"] == "photo" and "upload-container" in f["cls"])
+        assert upload["outline"] >= 2, f"no visible focus on the upload: {upload}"
+        try:
+            with page.expect_file_chooser(timeout=15_000) as opened:
+                page.keyboard.press("Enter")  # the upload area opens the file dialog from the keyboard
+            chooser = opened.value
+            break
+        except PlaywrightTimeoutError:
+            page.keyboard.press("Shift+Tab")
+    assert chooser is not None, "Enter on the focused upload area never opened the file dialog"
+    chooser.set_files(str(examples[0].image))
     expect(page.locator("#photo img")).to_have_count(1)
     tab_to(page, lambda f: f["block"] == "field-age" and f["tag"] == "INPUT")
     page.keyboard.type("67")
