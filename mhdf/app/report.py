@@ -43,9 +43,6 @@ def report_notice(lang: str = EN) -> str:
     return f"{notice(lang)} {translate(lang, 'report.scores')}"
 
 
-REPORT_NOTICE = report_notice()
-
-
 def card_lines(predictor: Predictor, lang: str = EN) -> list[str]:
     """The checkpoint as the report names it, with the test metrics its model card records."""
     info = predictor.model_info

@@ -30,17 +30,11 @@ PAGES = Path(__file__).resolve().parent
 EN = DEFAULT_LANGUAGE
 NOT_A_MEDICAL_DEVICE = translate(EN, "notice.not_a_device")
 NOTICE = translate(EN, "notice", emphasis=NOT_A_MEDICAL_DEVICE)
-# the notice as the app shows it, its key words in bold
-NOTICE_MARKDOWN = NOTICE.replace(NOT_A_MEDICAL_DEVICE, f"**{NOT_A_MEDICAL_DEVICE}**")
 SYNTHETIC_WARNING = translate(EN, "synthetic_warning")
 NARRATIVE_PLACEHOLDER = translate(EN, "narrative.placeholder")
 MODEL_CHOICE = "model's choice"  # the value of an LC-Gate left to the model in the intervention controls
 CURRENT_CASE = translate(EN, "current_case")  # the comparison dropdowns' value of the current case
-OOD_WARNING = translate(EN, "ood.warning")
-CANNOT_TELL_APART = translate(EN, "set.cannot_tell_apart")
-PENDING = translate(EN, "pending")
 IMPORTANCE_ON_REQUEST = translate(EN, "importance.on_request")
-NOTHING_TO_REMOVE = translate(EN, "importance.nothing")
 # a contract (issue 19): shown above the probabilities of any photo a synthetic-photo model did not ship as an example
 SYNTHETIC_MODEL_OWN_PHOTO = translate(EN, "synthetic.own_photo")
 VIEWS_READY = translate(EN, "status.ready", on_request="").strip()  # the status line once every view is shown
@@ -63,10 +57,6 @@ def class_name(schema: MetadataSchema, code: str, lang: str = EN) -> str:
 def field_label(schema: MetadataSchema, spec: FieldSpec, lang: str = EN) -> str:
     """A clinical field's label in `lang` ("Idade"); the schema's own for a schema the catalogue lacks."""
     return _schema_word(schema, spec.label, lang, "field", spec.name)
-
-
-def field_info(schema: MetadataSchema, spec: FieldSpec, lang: str = EN) -> str:
-    return _schema_word(schema, spec.description, lang, "info", spec.name)
 
 
 def value_label(schema: MetadataSchema, spec: FieldSpec, value: Any, lang: str = EN) -> str:
@@ -403,8 +393,6 @@ def field_error(schema: MetadataSchema, spec: FieldSpec, value: Any, lang: str =
 
 
 # Feedback from visitors (`mhdf.app.feedback`), shown only where the host has turned it on.
-FEEDBACK_OPEN = translate(EN, "feedback.open")
-FEEDBACK_OFF = translate(EN, "feedback.off")
 
 
 def feedback_sent(photo_included: bool, lang: str = EN) -> str:
@@ -421,11 +409,7 @@ def feedback_comment_too_long(limit: int, lang: str = EN) -> str:
 
 # --- The Lesson tab: questions, choices, explanations built from a case's own numbers, and the summary ---------
 
-LESSON_DEFAULT_TITLE = translate(EN, "lesson.default_title")
 QUESTION_TYPES = ("class", "leading_expert", "clinical_steering", "knockout", "ood")
-# where each question type's view lives in the app, and its name in the summary (English; `translate` for others)
-LESSON_VIEWS = {question: translate(EN, f"lesson.view.{question}") for question in QUESTION_TYPES}
-LESSON_TOPICS = {question: translate(EN, f"lesson.topic.{question}") for question in QUESTION_TYPES}
 
 
 def lesson_question(question: str, stage: int | None, expert: int | None, lang: str = EN) -> str:
