@@ -49,7 +49,7 @@ from mhdf import MHDFNet
 from mhdf.inference.transforms import eval_transform
 from mhdf.metadata import encode_onehot81
 from training import train
-from training.datasets import PAD_UFES_20_METADATA, PadUfes20
+from training.data.pad_ufes_20 import PAD_UFES_20_METADATA, PadUfes20
 from training.engine import Runtime, eval_loader, predict, split_dataset
 from training.metrics import SCALAR_METRICS, classification_metrics, summarize
 from training.run_folder import RunFolder

@@ -40,7 +40,7 @@ from mhdf.inference.checkpoint import (
     read_routing_atlas,
     read_similar_cases,
 )
-from mhdf.inference.similar import SIMILARITY, case_signature
+from mhdf.inference.similar import SIMILARITY
 
 QUERY_TARGET_MS = 50.0
 
@@ -74,7 +74,7 @@ def main(args: argparse.Namespace) -> dict[str, float]:
         raise SystemExit(f"error: {args.checkpoint} has no {SIMILAR_CASES_NAME}")
     predictor = Predictor.from_pretrained(args.checkpoint, device="cpu")
     examples = read_examples(args.checkpoint, predictor.schema)
-    signatures = [case_signature(predictor.predict(e.image, e.metadata)) for e in examples]
+    signatures = [predictor.predict(e.image, e.metadata).case_signature() for e in examples]
     results: dict[str, float] = {
         "cases": len(index),
         "index_bytes": index_path.stat().st_size,

@@ -2,7 +2,7 @@
 
     python -m benchmarks.two_views --out runs/two_views --n 2000 --epochs 30 --seeds 0 1 2
 
-writes synthetic paired photos once (`training.paired`, seed 0: the generator is frozen before any model is
+writes synthetic paired photos once (`training.synthetic.paired`, seed 0: the generator is frozen before any model is
 trained), then for every seed trains three models on the same official split:
 
 * `both`: `--image-views clinical dermoscopic --view-dropout 0.3`, evaluated with both photos and with each
@@ -21,8 +21,9 @@ import json
 import statistics
 from pathlib import Path
 
-from training import evaluate, paired, train
+from training import evaluate, train
 from training.run_folder import EvalFolder
+from training.synthetic import paired
 
 VIEWS = ("clinical", "dermoscopic")
 COLUMNS = {"clinical": "clinic", "dermoscopic": "derm"}

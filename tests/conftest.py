@@ -12,7 +12,7 @@ from mhdf import MHDFConfig, MHDFNet  # noqa: E402
 from mhdf.inference import Predictor  # noqa: E402
 from mhdf.inference.checkpoint import read_examples  # noqa: E402
 from tests.helpers import CHROMIUM_ARGS, DEMO_CHECKPOINT, running_app, train_tiny  # noqa: E402
-from training.synthetic import generate  # noqa: E402
+from training.synthetic.photos import generate  # noqa: E402
 
 TINY = {"backbone": "resnet18", "image_size": 64, "token_dim": 32, "num_heads": 2, "expert_hidden": 48, "top_k": 4}
 

@@ -17,11 +17,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from mhdf.inference.checkpoint import DEFAULT_CHECKPOINT as DEMO_CHECKPOINT
 from training import evaluate, train
-from training.datasets import PAD_UFES_20_COLUMNS
+from training.data.pad_ufes_20 import PAD_UFES_20_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 # Chromium for the Playwright tests (/usr/bin/chromium, never `playwright install`): quiet, no sandbox in containers.
@@ -376,3 +377,20 @@ def axe_source() -> str:
     if f"axe v{AXE_VERSION}" not in source[:200]:
         raise RuntimeError(f"{script} is not axe-core {AXE_VERSION}: run `npm ci`")
     return source
+
+
+# Float32 results of one network on two x86 CPUs differ by the order in which their kernels (AVX2, AVX-512, ...)
+# sum: about 1e-6 of the values' scale per layer, a few 1e-5 after a deep network. A retrained or changed model
+# moves them by 1e-2 of the scale or more, so 1e-3 of the scale catches every real change and no kernel's rounding.
+FLOAT32_KERNEL_TOLERANCE = 1e-3
+
+
+def assert_same_up_to_float32_kernels(got: np.ndarray, expected: np.ndarray) -> None:
+    """`got` equals `expected` up to the rounding of float32 arithmetic on another CPU, relative to their scale."""
+    got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    assert got.shape == expected.shape, (got.shape, expected.shape)
+    scale = max(float(np.abs(expected).max(initial=0.0)), 1e-12)
+    worst = float(np.abs(got - expected).max(initial=0.0))
+    assert worst <= FLOAT32_KERNEL_TOLERANCE * scale, (
+        f"differs by {worst:.3g}, over {FLOAT32_KERNEL_TOLERANCE} x {scale:.3g}"
+    )

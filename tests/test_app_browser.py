@@ -17,10 +17,9 @@ from mhdf.app.texts import (
     importance_status,
 )
 from mhdf.inference.checkpoint import read_similar_cases
-from mhdf.inference.similar import case_signature
 from mhdf.routing import RoutingOverrides
 from tests.helpers import DEMO_CHECKPOINT
-from training.non_lesion import non_lesion_images
+from training.synthetic.non_lesion import non_lesion_images
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -246,7 +245,7 @@ def test_the_cases_routed_like_an_example_show_under_diagnose_and_in_the_teachin
     switch searches by fused features instead, and Clear empties them."""
     index = read_similar_cases(DEMO_CHECKPOINT)
     example = examples[1]
-    signature = case_signature(predictor.predict(example.image, example.metadata))
+    signature = predictor.predict(example.image, example.metadata).case_signature()
     by_routing = [n.case for n in index.query(signature, "routing").neighbours]
     by_features = [n.case for n in index.query(signature, "features").neighbours]
     cases = page.locator("#similar-cases-diagnose figure.similar-case")

@@ -8,7 +8,7 @@ from PIL import Image
 
 from mhdf.metadata import ONEHOT81_COLUMNS
 from training.check_data import get_args_parser, main
-from training.synthetic import generate
+from training.synthetic.photos import generate
 
 PAD_KEYS = {"images", "patients", "lesions", "classes", "missing_images", "unreadable_images", "missing_fields",
             "folds", "patient_leakage"}  # fmt: skip

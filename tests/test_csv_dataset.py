@@ -8,10 +8,10 @@ import yaml
 
 from tests.helpers import write_clinic
 from training import check_data
-from training.csv_dataset import CsvSource, infer_schema, read_schema_file
-from training.leakage import KNOWN_LEAKS, LeakageError
-from training.sources import load_source
-from training.tables import read_table
+from training.data.csv_table import CsvSource, infer_schema, read_schema_file
+from training.data.leakage import KNOWN_LEAKS, LeakageError
+from training.data.registry import load_source
+from training.data.tables import read_table
 
 
 def test_a_clinic_csv_loads_by_its_schema_file_finding_images_by_name_or_id(tmp_path):

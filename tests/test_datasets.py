@@ -9,16 +9,11 @@ import torch
 from torchvision.transforms import v2
 
 from tests.helpers import PAD_LESIONS, write_derm7pt, write_pad
-from training.datasets import (
-    Derm7pt,
-    LesionDataset,
-    PadUfes20,
-    carve_validation,
-    leaking_patients,
-    load_dataset,
-    patient_folds,
-    read_folds_csv,
-)
+from training.data.base import LesionDataset, read_folds_csv
+from training.data.derm7pt import Derm7pt
+from training.data.folds import carve_validation, leaking_patients, patient_folds
+from training.data.pad_ufes_20 import PadUfes20
+from training.data.registry import load_source
 
 
 def to_tensor(size):
@@ -197,10 +192,10 @@ def test_derm7pt_rejects_broken_releases(tmp_path):
 
 
 def test_load_dataset_dispatches_by_name(pad_root, tmp_path):
-    assert isinstance(load_dataset("pad-ufes-20", pad_root), PadUfes20)
-    assert isinstance(load_dataset("derm7pt", write_derm7pt(tmp_path / "release_v0")), Derm7pt)
+    assert isinstance(load_source("pad-ufes-20", pad_root), PadUfes20)
+    assert isinstance(load_source("derm7pt", write_derm7pt(tmp_path / "release_v0")), Derm7pt)
     with pytest.raises(ValueError, match="unknown dataset 'isic'"):
-        load_dataset("isic", pad_root)
+        load_source("isic", pad_root)
 
 
 def test_lesion_dataset_encodes_metadata_once_with_nan_for_missing(pad_root):

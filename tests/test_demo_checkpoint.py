@@ -10,10 +10,11 @@ import pytest
 
 from mhdf import MHDFNet
 from mhdf.inference.checkpoint import read_examples, read_similar_cases
+from tests.helpers import assert_same_up_to_float32_kernels
 from training import evaluate
-from training.datasets import PAD_UFES_20_METADATA
+from training.data.pad_ufes_20 import PAD_UFES_20_METADATA
 from training.routing_atlas import LC_PATHS
-from training.synthetic import generate_for_records
+from training.synthetic.photos import generate_for_records
 
 DEMO = Path(__file__).resolve().parent.parent / "assets" / "demo"
 MAX_CHECKPOINT_BYTES = 20 * 2**20
@@ -96,7 +97,7 @@ def test_the_cards_balanced_accuracy_holds_on_the_regenerated_held_out_fold(card
     assert rebuilt.cases == bundled.cases and rebuilt.thumbnails == bundled.thumbnails
     assert np.array_equal(rebuilt.labels, bundled.labels) and np.array_equal(rebuilt.predicted, bundled.predicted)
     for name in ("lc_gate", "gm_gate", "features"):
-        assert np.allclose(getattr(rebuilt, name), getattr(bundled, name), atol=1e-4)
+        assert_same_up_to_float32_kernels(getattr(rebuilt, name), getattr(bundled, name))
 
 
 def test_the_checkpoint_knows_when_not_to_be_trusted(card):

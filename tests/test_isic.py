@@ -16,11 +16,12 @@ from tests.helpers import (
     write_isic_2020,
     write_isic_archive,
 )
-from training import check_data, synthetic
-from training.datasets import leaking_patients
-from training.isic import ARCHIVE_CLASS_MAP, Ham10000, Isic2019, Isic2020, IsicArchive, archive_class
-from training.leakage import KNOWN_LEAKS
-from training.sources import load_source
+from training import check_data
+from training.data.folds import leaking_patients
+from training.data.isic import ARCHIVE_CLASS_MAP, Ham10000, Isic2019, Isic2020, IsicArchive, archive_class
+from training.data.leakage import KNOWN_LEAKS
+from training.data.registry import load_source
+from training.synthetic import photos as synthetic
 
 
 def doctor(capsys, *argv):

@@ -1,7 +1,8 @@
 """The three layers and the one direction of their imports (core <- inference <- app; training never imports the
-app), and a core light enough to import without the demo's stack."""
+app), no import circle anywhere, and a core light enough to import without the demo's stack."""
 
 import ast
+import graphlib
 import subprocess
 import sys
 from pathlib import Path
@@ -51,6 +52,63 @@ ALLOWED = {
     "training": {"core", "inference"},
 }
 SOURCES = sorted([*(ROOT / "mhdf").rglob("*.py"), *(ROOT / "training").rglob("*.py"), ROOT / "app.py"])
+
+
+PROJECT = ("mhdf", "training", "benchmarks")
+GRAPH_SOURCES = sorted([*SOURCES, *(ROOT / "benchmarks").rglob("*.py")])
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def project_edges(path: Path, known: set[str]) -> set[str]:
+    """The project modules a file imports, anywhere in it (inside functions and `TYPE_CHECKING` too): `from a
+    import b` counts as importing `a.b` when that is a module, else `a`. A package's own children, which its
+    `__init__` may re-export, are left out of the package's edges."""
+    importer = module_name(path)
+    edges = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            targets = [
+                f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in known else node.module for a in node.names
+            ]
+        else:
+            continue
+        edges |= {target for target in targets if target in known and target != importer}
+    if path.name == "__init__.py":
+        edges = {edge for edge in edges if not edge.startswith(importer + ".")}
+    return edges
+
+
+def import_graph(paths: list[Path]) -> dict[str, set[str]]:
+    known = {module_name(path) for path in paths}
+    return {module_name(path): project_edges(path, known) for path in paths}
+
+
+def test_the_circle_check_finds_a_circle():
+    with pytest.raises(graphlib.CycleError):
+        graphlib.TopologicalSorter({"a": {"b"}, "b": {"c"}, "c": {"a"}}).prepare()
+    graph = import_graph(GRAPH_SOURCES)
+    assert "training.data.registry" in graph["training.train"] and "mhdf.app.session" in graph["app"]
+
+
+def test_no_module_imports_itself_back_through_others():
+    try:
+        graphlib.TopologicalSorter(import_graph(GRAPH_SOURCES)).prepare()
+    except graphlib.CycleError as error:
+        pytest.fail(f"import circle: {' -> '.join(error.args[1])}")
+
+
+@pytest.mark.parametrize("path", GRAPH_SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_module_takes_another_modules_private_name(path):
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in PROJECT:
+            private = [alias.name for alias in node.names if alias.name.startswith("_")]
+            assert not private, f"{path.name}:{node.lineno} takes {node.module}'s private {', '.join(private)}"
 
 
 def test_the_layer_rule_knows_every_layer():

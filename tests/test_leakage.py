@@ -5,16 +5,17 @@ import pytest
 
 from mhdf.metadata import PAD_UFES_20
 from tests.helpers import write_ham10000, write_pad
-from training.datasets import PAD_UFES_20_METADATA, leaking_patients, patient_folds
-from training.leakage import (
+from training.data.folds import leaking_patients, patient_folds
+from training.data.leakage import (
     PREDICTIVE_THRESHOLD,
     LeakageError,
     check_inputs,
     predictive_fields,
     uncertainty_coefficient,
 )
-from training.sources import load_source
-from training.tables import group_keys, lesions_under_two_patients
+from training.data.pad_ufes_20 import PAD_UFES_20_METADATA
+from training.data.registry import load_source
+from training.data.tables import group_keys, lesions_under_two_patients
 
 
 def test_the_uncertainty_coefficient_is_one_for_a_copy_of_the_label_and_near_zero_for_noise():
@@ -42,7 +43,7 @@ def test_predictive_fields_flags_a_leak_and_not_an_identifier():
 def test_on_the_real_pad_ufes_20_table_biopsed_crosses_the_threshold_and_the_clinical_fields_do_not():
     import pandas as pd
 
-    from training.leakage import _codes
+    from training.data.leakage import _codes
 
     table = pd.read_csv(PAD_UFES_20_METADATA, dtype=str, keep_default_na=False)
     labels = pd.factorize(table["diagnostic"])[0]

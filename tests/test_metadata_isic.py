@@ -5,7 +5,7 @@ import pytest
 
 from mhdf.metadata import ISIC_2019, ISIC_ARCHIVE
 from mhdf.metadata.isic import ISIC_ANATOM_SITES_GENERAL, ISIC_FITZPATRICK, ISIC_SEXES
-from training.isic import ARCHIVE_CLASS_MAP
+from training.data.isic import ARCHIVE_CLASS_MAP
 
 fields = pytest.importorskip("isic_metadata.fields")
 metadata = pytest.importorskip("isic_metadata.metadata")

@@ -15,7 +15,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from mhdf.metadata import PAD_UFES_20, encode_onehot81
-from training.datasets import PAD_UFES_20_METADATA, carve_validation, patient_folds
+from training.data.folds import carve_validation, patient_folds
+from training.data.pad_ufes_20 import PAD_UFES_20_METADATA
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow

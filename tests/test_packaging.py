@@ -2,6 +2,7 @@
 declares are the ones Hugging Face Spaces installs from requirements.txt."""
 
 import os
+import site
 import subprocess
 import sys
 import tomllib
@@ -40,8 +41,19 @@ def test_the_wheel_installs_and_runs_outside_the_checkout(tmp_path):
         capture_output=True,
     )
     (wheel,) = (tmp_path / "dist").glob("mhdf_net-*.whl")
-    venv.create(tmp_path / "env", system_site_packages=True, with_pip=True)
+    venv.create(tmp_path / "env", with_pip=True)
     python = tmp_path / "env" / "bin" / "python"
+    # The dependencies are those of the interpreter running the tests, wherever they live (the base interpreter, a
+    # virtualenv, a user site): a .pth file puts its package folders after the new venv's own, where the wheel goes.
+    # `system_site_packages` would reach the base interpreter's only, which in a virtualenv lacks torch and timm.
+    own_site = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    dependencies = [folder for folder in site.getsitepackages() + [site.getusersitepackages()] if Path(folder).is_dir()]
+    (Path(own_site) / "test_dependencies.pth").write_text("\n".join(dependencies) + "\n")
     subprocess.run([python, "-m", "pip", "install", "--no-deps", "-q", wheel], check=True, capture_output=True)
     outside = tmp_path / "elsewhere"
     outside.mkdir()

@@ -10,7 +10,8 @@ import pytest
 
 from mhdf.metadata import ONEHOT81_COLUMNS, PAD_UFES_20, encode_onehot81, validate
 from training import check_data
-from training.datasets import PAD_UFES_20_COLUMNS, PAD_UFES_20_METADATA, PadUfes20, leaking_patients, patient_folds
+from training.data.folds import leaking_patients, patient_folds
+from training.data.pad_ufes_20 import PAD_UFES_20_COLUMNS, PAD_UFES_20_METADATA, PadUfes20
 
 CLASS_COUNTS = {"ACK": 730, "BCC": 845, "MEL": 52, "NEV": 244, "SCC": 192, "SEK": 235}
 NON_BIOPSIED_BLANKS = 804  # rows whose patient and measurement fields are all empty

@@ -1,10 +1,10 @@
-"""The generator of photos of another type (`training.photo_shift`): seeded, every kind present, and each kind
+"""The generator of photos of another type (`training.synthetic.photo_shift`): seeded, every kind present, and each kind
 changed the way its name says."""
 
 import numpy as np
 import pytest
 
-from training.photo_shift import KINDS, shifted_photos
+from training.synthetic.photo_shift import KINDS, shifted_photos
 
 SIZE = 128
 

@@ -3,6 +3,7 @@ photos, serving the folder, and the one-line error when the Hub cannot be reache
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import urllib.request
@@ -23,7 +24,8 @@ from mhdf.inference.checkpoint import (
 )
 from tests.helpers import ROOT, evaluate_tiny, free_port, running_app, train_tiny, write_derm7pt
 from training import publish
-from training.datasets import PAD_UFES_20_LICENSE
+from training.data.licenses import PAD_UFES_20_LICENSE
+from training.data.registry import SOURCES
 from training.run_folder import EvalFolder, RunFolder
 
 REPO = "someone/mhdf-tiny"
@@ -114,6 +116,23 @@ def test_examples_from_a_dataset_that_forbids_redistribution_are_refused(tmp_pat
     publish.assemble(tmp_path / "run", tmp_path / "allowed", REPO, "apache-2.0")
     card = ModelCard.load(tmp_path / "allowed" / "README.md")
     assert card.data.datasets == ["derm7pt"] and "no photo of the training data" in card.text
+
+
+@pytest.mark.parametrize("dataset", sorted(SOURCES))
+def test_a_run_of_every_loader_publishes_with_its_licence(trained_run, tmp_path, dataset):
+    """The one registry of loaders is the one publish reads: a run of any --dataset gets a card naming it and its
+    licence, and example photos only where that licence allows copying them."""
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    args = RunFolder(run).args
+    args.write_text(json.dumps({**json.loads(args.read_text()), "dataset": dataset}))
+    license = SOURCES[dataset].license
+    if not license.redistributable:
+        with pytest.raises(ValueError, match=f"photos of {dataset}, whose licence"):
+            publish.assemble(run, tmp_path / "refused", REPO, "apache-2.0", examples=True)
+    publish.assemble(run, tmp_path / "repo", REPO, "apache-2.0")
+    card = ModelCard.load(tmp_path / "repo" / "README.md")
+    assert card.data.datasets == [dataset] and license.citation in card.text
 
 
 @pytest.mark.slow

@@ -4,7 +4,10 @@ screen, its quickstart runs, and every link of the README and docs/ resolves."""
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from tests.helpers import assert_same_up_to_float32_kernels
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -109,3 +112,16 @@ def test_architecture_map_names_every_library_module_and_only_real_files():
     }
     modules = {str(p.relative_to(ROOT)) for p in (ROOT / "mhdf").rglob("*.py") if p.name != "__init__.py"}
     assert modules <= listed, f"modules missing from the architecture map: {sorted(modules - listed)}"
+
+
+def test_the_cross_machine_comparison_passes_kernel_rounding_and_catches_a_real_change():
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(460, 128)).astype(np.float32)
+    rounded = features * (1 + rng.uniform(-3e-5, 3e-5, size=features.shape)).astype(np.float32)
+    assert_same_up_to_float32_kernels(rounded, features)
+    with pytest.raises(AssertionError):
+        assert_same_up_to_float32_kernels(
+            features + 0.01 * np.abs(features).max() * rng.normal(size=features.shape), features
+        )
+    with pytest.raises(AssertionError):
+        assert_same_up_to_float32_kernels(features[:-1], features)

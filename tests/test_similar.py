@@ -33,7 +33,6 @@ from mhdf.inference.similar import (
     IndexSource,
     SimilarCaseIndex,
     build_index,
-    case_signature,
 )
 from tests.helpers import DEMO_CHECKPOINT
 from training import make_demo
@@ -193,7 +192,7 @@ def test_every_example_case_finds_itself_among_the_held_out_cases(predictor, exa
     """The examples are held-out cases, so each one's own pass lands on its own index row, at distance 0."""
     index = read_similar_cases(DEMO_CHECKPOINT)
     for example in examples:
-        signature = case_signature(predictor.predict(example.image, example.metadata))
+        signature = predictor.predict(example.image, example.metadata).case_signature()
         for by in SIMILARITY:
             nearest = index.query(signature, by, 1).neighbours[0]
             assert nearest.distance < 1e-3 and nearest.true_class == example.label
@@ -223,7 +222,7 @@ def test_the_first_paint_of_diagnose_carries_the_query_and_the_view_searches_wit
     first, *_ = session.diagnose(photo, *form)
     query = first[session.view_names.index(SIMILAR_QUERY)]
     signature = signature_from_view(query)
-    own = case_signature(session.predictor.predict(example.image, example.metadata))
+    own = session.predictor.predict(example.image, example.metadata).case_signature()
     assert np.allclose(signature.routing, own.routing, atol=1e-6)
     assert np.allclose(signature.features, own.features, atol=1e-5)
     for by in SIMILARITY:
@@ -258,7 +257,7 @@ def test_similar_returns_the_neighbours_with_their_thumbnails_as_files(session, 
     document = session.similar(photo, example.metadata, "features", 4)
     assert document["by"] == "features" and len(document["neighbours"]) == 4
     expected = session.similar_index.query(
-        case_signature(session.predictor.predict(example.image, example.metadata)), "features", 4
+        session.predictor.predict(example.image, example.metadata).case_signature(), "features", 4
     )
     for got, want in zip(document["neighbours"], expected.neighbours, strict=True):
         assert set(got) == {"case", "true_class", "prediction", "distance", "gm_gate", "thumbnail"}

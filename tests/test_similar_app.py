@@ -12,7 +12,7 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 from mhdf.inference.checkpoint import read_similar_cases
-from mhdf.inference.similar import DEFAULT_NEIGHBOURS, case_signature
+from mhdf.inference.similar import DEFAULT_NEIGHBOURS
 
 pytestmark = pytest.mark.slow
 KEYS = {"case", "true_class", "prediction", "distance", "gm_gate", "thumbnail"}
@@ -35,7 +35,7 @@ def index(demo_app):
 
 
 def expected_cases(predictor, index, example, by, k):
-    signature = case_signature(predictor.predict(example.image, example.metadata))
+    signature = predictor.predict(example.image, example.metadata).case_signature()
     return [n.case for n in index.query(signature, by, k).neighbours]
 
 

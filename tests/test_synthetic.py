@@ -11,8 +11,8 @@ from sklearn.model_selection import GroupKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from training.datasets import PAD_UFES_20_COLUMNS, PadUfes20
-from training.synthetic import (
+from training.data.pad_ufes_20 import PAD_UFES_20_COLUMNS, PadUfes20
+from training.synthetic.photos import (
     LOOK_OF_CLASS,
     MALIGNANT,
     REAL_CLASS_COUNTS,
@@ -211,8 +211,9 @@ def test_the_records_come_from_a_swappable_source(tmp_path):
 
 
 def test_one_synthetic_photo_per_real_record_keeps_every_record_and_patient_whole(tmp_path):
-    from training.datasets import PAD_UFES_20_METADATA, PadUfes20, leaking_patients
-    from training.synthetic import generate_for_records
+    from training.data.folds import leaking_patients
+    from training.data.pad_ufes_20 import PAD_UFES_20_METADATA, PadUfes20
+    from training.synthetic.photos import generate_for_records
 
     real = pd.read_csv(PAD_UFES_20_METADATA, dtype=str, keep_default_na=False)
     patients = real["patient_id"].drop_duplicates().sample(40, random_state=0)

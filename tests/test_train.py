@@ -16,7 +16,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from mhdf import MHDFConfig, MHDFNet
 from tests.helpers import TRAIN_TINY, train_tiny, write_derm7pt
 from training import train
-from training.datasets import PadUfes20
+from training.data.pad_ufes_20 import PadUfes20
 from training.engine import class_weights
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,7 +19,7 @@ from tests.helpers import (
     write_isic_archive,
 )
 from training import evaluate
-from training.sources import load_source
+from training.data.registry import load_source
 
 LAYOUTS = {
     "isic-2019": (write_isic_2019, []),

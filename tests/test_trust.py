@@ -18,10 +18,10 @@ from mhdf.inference.uncertainty import (
     softmax,
 )
 from training import evaluate, trust
-from training.datasets import load_dataset
+from training.data.registry import load_source
 from training.engine import read_splits_csv, runtime_session
-from training.non_lesion import KINDS, non_lesion_images
-from training.photo_shift import KINDS as SHIFT_KINDS
+from training.synthetic.non_lesion import KINDS, non_lesion_images
+from training.synthetic.photo_shift import KINDS as SHIFT_KINDS
 
 UNCERTAINTY_KEYS = {"calibrated", "temperature", "prediction_set", "set_coverage", "ood", "synthetic_model_own_photo"}
 
@@ -133,7 +133,7 @@ def test_a_trained_run_predicts_with_calibrated_probabilities_sets_and_ood(train
 
 
 def test_fitting_never_reads_the_test_fold(trained_run, synthetic_data, monkeypatch):
-    source = load_dataset("pad-ufes-20", synthetic_data)
+    source = load_source("pad-ufes-20", synthetic_data)
     split, _ = read_splits_csv(trained_run / "splits.csv", source)
     read_indices = []
     original = trust.split_dataset

@@ -15,11 +15,12 @@ from mhdf.inference.checkpoint import ROUTING_ATLAS_NAME
 from mhdf.inference.predictor import Predictor
 from tests.helpers import TRAIN_TINY, write_derm7pt, write_pad
 from training import evaluate, train
-from training.datasets import Derm7pt, load_dataset
+from training.data.derm7pt import Derm7pt
+from training.data.registry import load_source
+from training.data.views import MultiViewDataset, loader_options, split_views, view_paths
 from training.engine import model_inputs
-from training.paired import generate_pairs
 from training.run_folder import EvalFolder
-from training.views import MultiViewDataset, loader_options, split_views, view_paths
+from training.synthetic.paired import generate_pairs
 
 TWO = ["clinical", "dermoscopic"]
 
@@ -48,7 +49,7 @@ def test_one_view_names_the_derm7pt_column_and_other_datasets_refuse_pairs(tmp_p
     assert loader_options("derm7pt", "clinic", None) == {"image_column": "clinic"}
     assert loader_options("derm7pt", "derm", TWO) == {"image_column": "derm"}
     assert loader_options("pad-ufes-20", "derm", TWO) == {}
-    pad = load_dataset("pad-ufes-20", write_pad(tmp_path / "pad"))
+    pad = load_source("pad-ufes-20", write_pad(tmp_path / "pad"))
     with pytest.raises(ValueError, match="one photo per case"):
         view_paths(pad, TWO)
     with pytest.raises(ValueError, match="no 'macro' photos"):

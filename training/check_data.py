@@ -1,4 +1,4 @@
-"""Dataset doctor: checks a freshly downloaded dataset (any `--dataset` of `training.sources`) before training on it.
+"""Dataset doctor: checks a freshly downloaded dataset (any `--dataset` of `training.data.registry`) before training.
 
     python -m training.check_data --data DIR --dataset NAME [--json] [--folds K] [--seed S]
     python -m training.check_data --data DIR --dataset pad-ufes-20 --export-onehot81 features.csv
@@ -7,7 +7,7 @@
 
 Reports counts (images, patients, lesions or cases, per class), images listed in the metadata but absent
 from disk, images that do not decode, missing clinical values per field, the input fields and the columns
-never read (with the reason), input fields that predict the label on their own (`training.leakage`), lesions
+never read (with the reason), input fields that predict the label on their own (`training.data.leakage`), lesions
 listed under two patients, and the splits: fold sizes and group leakage across folds (the official split for
 Derm7pt). A PAD-UFES-20 lesion is a (patient_id, lesion_id) pair, as lesion ids repeat across patients.
 `--json` prints one JSON object instead. Exit status: 0 healthy, 1 problems found, 2 the dataset could not be
@@ -32,10 +32,13 @@ import pandas as pd
 
 from mhdf.inference.images import load_image
 from mhdf.metadata import ONEHOT81_COLUMNS, encode_onehot81
-from training.csv_dataset import write_inferred_schema
-from training.datasets import Derm7pt, GroupedSource, LesionSource, PadUfes20, leaking_patients
-from training.leakage import PREDICTIVE_THRESHOLD, predictive_fields
-from training.sources import add_dataset_arguments, source_from_args
+from training.data.base import GroupedSource, LesionSource
+from training.data.csv_table import write_inferred_schema
+from training.data.derm7pt import Derm7pt
+from training.data.folds import leaking_patients
+from training.data.leakage import PREDICTIVE_THRESHOLD, predictive_fields
+from training.data.pad_ufes_20 import PadUfes20
+from training.data.registry import add_dataset_arguments, source_from_args
 
 
 def unreadable_images(source: LesionSource) -> list[str]:

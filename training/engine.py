@@ -20,9 +20,9 @@ from tqdm import tqdm
 
 from mhdf import MHDFConfig, MHDFNet
 from mhdf.inference.uncertainty import stage_features
-from training.datasets import LesionDataset, LesionSource, Split
+from training.data.base import LesionDataset, LesionSource, Split
+from training.data.views import MultiViewDataset, split_views
 from training.run_folder import SPLITS_NAME
-from training.views import MultiViewDataset, split_views
 
 SPLIT_NAMES = ("train", "val", "test")
 THREADS_HELP = "PyTorch CPU threads per process (default: one per core); 1 is fastest on a busy small machine"

@@ -13,7 +13,7 @@ lies in a run folder (RUN_DIR/best), otherwise rebuilt from --fold, --num-folds 
   the checkpoint has the files of `training.trust`: ``calibration`` (temperature, ECE before and after),
   ``conformal`` (empirical coverage overall and per class, mean set size, classes on the overall threshold),
   ``ood`` (share of test photos accepted, share of generated non-lesion images and of photos of another type
-  (`training.photo_shift`: dermoscopy view, blur, JPEG, skin tone and light, skin alone) flagged, per kind);
+  (`training.synthetic.photo_shift`: dermoscopy view, blur, JPEG, skin tone and light, skin alone) flagged, per kind);
   for PAD-UFES-20 ``subgroups``: balanced accuracy, accuracy and count per Fitzpatrick type, gender and age
   band (<40, 40-59, 60-79, >=80), unknowns as their own group, groups under 10 cases marked ``too_small``;
 * ``confusion_matrix.png``, ``reliability_diagram.png`` (and ``reliability_diagram_uncalibrated.png`` for a
@@ -47,7 +47,9 @@ from mhdf.inference.checkpoint import checkpoint_folder, read_trust, write_routi
 from mhdf.inference.similar import IndexSource, build_index
 from mhdf.inference.transforms import eval_transform
 from mhdf.inference.uncertainty import MahalanobisOOD, stage_features
-from training.datasets import GroupedSource, LesionSource, PadUfes20
+from training.data.base import GroupedSource, LesionSource
+from training.data.pad_ufes_20 import PadUfes20
+from training.data.registry import add_dataset_arguments, source_from_args
 from training.engine import (
     SPLIT_NAMES,
     THREADS_HELP,
@@ -62,12 +64,11 @@ from training.engine import (
     split_dataset,
 )
 from training.metrics import classification_metrics, format_summary, summarize
-from training.non_lesion import non_lesion_images
-from training.photo_shift import shifted_photos
 from training.plots import confusion_matrix_figure, reliability_figure, roc_figure
 from training.routing_atlas import routing_atlas
 from training.run_folder import EvalFolder
-from training.sources import add_dataset_arguments, source_from_args
+from training.synthetic.non_lesion import non_lesion_images
+from training.synthetic.photo_shift import shifted_photos
 from training.trust_metrics import calibration_metrics, conformal_metrics, patient_groups, subgroup_metrics
 
 FIGURE_DPI = 120
@@ -257,7 +258,7 @@ def ood_metrics(
     runtime: Runtime,
 ) -> dict[str, Any]:
     """Share of the test photos the OOD threshold accepts; share of generated non-lesion images it flags (run with
-    every clinical field unknown) and of photos of another type (`training.photo_shift`, each run with a test
+    every clinical field unknown) and of photos of another type (`training.synthetic.photo_shift`, each run with a test
     case's clinical record), overall and per kind."""
     size = max(model.config.image_size, 224)
     kinds, images = zip(*non_lesion_images(size=size), strict=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from mhdf.inference.checkpoint import EXAMPLES_DIR, write_example
-from training.datasets import LesionSource
+from training.data.base import LesionSource
 
 
 def write_examples(source: LesionSource, predictions: pd.DataFrame, checkpoint: Path) -> list[str]:

@@ -43,12 +43,12 @@ from mhdf.inference.checkpoint import (
     write_similar_cases,
 )
 from training import evaluate, train
-from training.datasets import PAD_UFES_20_METADATA, PadUfes20
+from training.data.pad_ufes_20 import PAD_UFES_20_METADATA, PadUfes20
 from training.engine import run_cli
 from training.examples import write_examples
 from training.metrics import SCALAR_METRICS
 from training.run_folder import EvalFolder, RunFolder
-from training.synthetic import generate_for_records
+from training.synthetic.photos import generate_for_records
 
 VARIANTS = ("mhdf", "image-only", "meta-only")
 TEST_FOLD, NUM_FOLDS, SPLIT_SEED, VAL_FRACTION = 0, 5, 0, 0.2

@@ -57,7 +57,8 @@ from mhdf.inference.checkpoint import (
 )
 from mhdf.metadata import MetadataSchema
 from mhdf.model import MHDFNet
-from training.datasets import DATASETS, LesionSource, load_dataset
+from training.data.base import LesionSource
+from training.data.registry import SOURCES, load_source
 from training.engine import run_cli
 from training.examples import write_examples
 from training.metrics import SCALAR_METRICS
@@ -81,9 +82,9 @@ HUB_METRICS = {
 def dataset_of(run: RunFolder, config: dict[str, Any]) -> type[LesionSource]:
     """The dataset a checkpoint was trained on: the run's --dataset, else the checkpoint's schema."""
     name = json.loads(run.args.read_text())["dataset"] if run.args.is_file() else config["schema_name"]
-    if name not in DATASETS:
-        raise ValueError(f"the checkpoint was trained on {name!r}, which is none of {', '.join(sorted(DATASETS))}")
-    return DATASETS[name]
+    if name not in SOURCES:
+        raise ValueError(f"the checkpoint was trained on {name!r}, which is none of {', '.join(sorted(SOURCES))}")
+    return SOURCES[name]
 
 
 def check_examples_allowed(dataset: type[LesionSource]) -> None:
@@ -138,7 +139,7 @@ def copy_examples(
     root = data or run_args.get("data")
     if root is None:
         raise ValueError("--examples needs the dataset's photos: pass --data DIR")
-    source = load_dataset(
+    source = load_source(
         dataset.name, root, **({"image_column": run_args["image_column"]} if dataset.name == "derm7pt" else {})
     )
     return write_examples(source, pd.read_csv(eval_dir.predictions, dtype={"img_id": str}), out)
@@ -230,7 +231,7 @@ def hub_card(
         classes=", ".join(class_display_name(code, schema.class_labels) for code in config["class_names"]),
         training_data=config.get("training_data") or "Not recorded.",
         trained_with=card.get("command") or card.get("commands", {}).get(f"train {variant}"),
-        dataset_name=dataset.schema.label,
+        dataset_name=schema.label,
         dataset_license=dataset.license,
         evaluation_description=f"On the held-out {split} split{fold} of {schema.label}"
         + (f" ({headline['num_samples']} cases)" if headline and "num_samples" in headline else "")

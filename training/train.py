@@ -1,5 +1,5 @@
-"""Train MHDF-Net (or one of its baselines / ablations) on a dataset as downloaded (`training.sources`: PAD-UFES-20,
-Derm7pt, ISIC 2019, ISIC 2020, HAM10000, an ISIC Archive download, or any CSV with a schema file).
+"""Train MHDF-Net (or one of its baselines / ablations) on a dataset as downloaded (`training.data.registry`:
+PAD-UFES-20, Derm7pt, ISIC 2019, ISIC 2020, HAM10000, an ISIC Archive download, or any CSV with a schema file).
 
     python -m training.train --data DIR --dataset pad-ufes-20 --fold 0 --out runs/pad-fold0
     torchrun --nproc_per_node=4 -m training.train ...   # DistributedDataParallel, one process per GPU
@@ -52,7 +52,9 @@ from tqdm import tqdm
 from mhdf import VARIANTS, MHDFConfig, MHDFNet, RoutingTrace
 from mhdf.inference.checkpoint import CONFIG_NAME, write_model_card, write_trust
 from mhdf.inference.transforms import eval_transform, train_transform
-from training.datasets import GroupedSource, LesionSource, Split, read_folds_csv
+from training.data.base import GroupedSource, LesionSource, Split, read_folds_csv
+from training.data.leakage import leaky_warning
+from training.data.registry import add_dataset_arguments, source_from_args
 from training.engine import (
     THREADS_HELP,
     Runtime,
@@ -67,10 +69,8 @@ from training.engine import (
     train_loader,
     write_splits_csv,
 )
-from training.leakage import leaky_warning
 from training.metrics import classification_metrics
 from training.run_folder import CHECKPOINT_NAME, RunFolder
-from training.sources import add_dataset_arguments, source_from_args
 from training.trust import describe as describe_trust
 from training.trust import fit_trust
 

@@ -29,7 +29,8 @@ from mhdf.inference.uncertainty import (
     fit_mahalanobis,
     fit_temperature,
 )
-from training.datasets import LesionSource, Split
+from training.data.base import LesionSource, Split
+from training.data.registry import SOURCES, source_from_args
 from training.engine import (
     THREADS_HELP,
     Runtime,
@@ -41,7 +42,6 @@ from training.engine import (
     split_dataset,
 )
 from training.run_folder import RunFolder
-from training.sources import SOURCES, source_from_args
 
 
 def fit_trust(

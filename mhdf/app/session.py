@@ -45,7 +45,7 @@ from mhdf.inference.checkpoint import (
     read_routing_atlas,
     read_similar_cases,
 )
-from mhdf.inference.similar import DEFAULT_NEIGHBOURS, SIMILARITY, SimilarCaseIndex, case_signature, check_query
+from mhdf.inference.similar import DEFAULT_NEIGHBOURS, SIMILARITY, SimilarCaseIndex, check_query
 
 try:  # Hugging Face ZeroGPU: a GPU is attached only while a decorated function runs
     import spaces
@@ -218,7 +218,7 @@ class DemoSession:
             raise ValueError(NO_SIMILAR_INDEX)
         check_query(by, k)  # before the forward pass
         prediction = self._api_prediction(image, metadata)
-        result = self.similar_index.query(case_signature(prediction), by, k)
+        result = self.similar_index.query(prediction.case_signature(), by, k)
         self.uploads.folder.mkdir(parents=True, exist_ok=True)
         return similar_document(result, Path(tempfile.mkdtemp(prefix="similar-", dir=self.uploads.folder)))
 

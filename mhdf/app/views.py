@@ -59,7 +59,6 @@ from mhdf.inference.explain import (
     without_metadata,
 )
 from mhdf.inference.images import ImageSource
-from mhdf.inference.similar import case_signature
 from mhdf.routing import LC_PATHS, RoutingOverrides
 
 SIMILAR_QUERY = "similar_query"  # the current case's signature, which the similar-case sections search with
@@ -96,7 +95,7 @@ def prediction_views(
         "lc_gate": lc_gate_frame(prediction, lang),
         "gm_gate": gm_gate_frame(prediction, lang),
         "contributions": expert_contribution_table(prediction, lang),
-        SIMILAR_QUERY: case_signature(prediction).to_dict(),
+        SIMILAR_QUERY: prediction.case_signature().to_dict(),
     }
     for s in range(predictor.config.num_fused_stages):
         views[stage_view("image", s)] = attention_overlay(view, prediction, s) if view is not None else None

@@ -16,6 +16,7 @@ from PIL import Image
 from mhdf.config import MHDFConfig
 from mhdf.inference.checkpoint import checkpoint_folder, load_model, read_examples, read_model_card, read_trust
 from mhdf.inference.images import ImageSource, load_image
+from mhdf.inference.similar import CaseSignature, routing_signature
 from mhdf.inference.transforms import eval_transform
 from mhdf.inference.uncertainty import TrustFiles, stage_features
 from mhdf.metadata import Value
@@ -87,6 +88,13 @@ class Prediction:
     @property
     def missing_photos(self) -> list[str]:
         return [view for view, present in self.photos.items() if not present]
+
+    def case_signature(self) -> CaseSignature:
+        """The signature the similar-case index compares: this case's gate weights and fused features."""
+        if self.fused is None:
+            raise ValueError("this prediction carries no fused feature vector")
+        lc_gate, gm_gate = self.trace.lc_gate[0].numpy(), self.trace.gm_gate[0].numpy()
+        return CaseSignature(routing_signature(lc_gate, gm_gate), self.fused)
 
     def attention_map(self, stage: int) -> np.ndarray:
         """(h, w) where the metadata queries looked at this stage: meta->image attention averaged over

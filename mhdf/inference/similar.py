@@ -32,16 +32,13 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import safetensors.numpy
 from PIL import Image
 
 from mhdf.inference.images import ImageSource, load_image
-
-if TYPE_CHECKING:  # the predictor reads checkpoints, whose module reads indexes: no import cycle at run time
-    from mhdf.inference.predictor import Prediction
 
 SIMILARITY = ("routing", "features")  # what a query compares
 DEFAULT_NEIGHBOURS = 6
@@ -81,14 +78,6 @@ def check_query(by: Any, k: Any) -> None:
         raise ValueError(f"similar cases are found by {' or '.join(SIMILARITY)}")
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= MAX_NEIGHBOURS:
         raise ValueError(f"the number of similar cases must be a whole number from 1 to {MAX_NEIGHBOURS}")
-
-
-def case_signature(prediction: Prediction) -> CaseSignature:
-    """The signature of a diagnosed case, from the trace and fused features of its own forward pass."""
-    if prediction.fused is None:
-        raise ValueError("this prediction carries no fused feature vector")
-    trace = prediction.trace
-    return CaseSignature(routing_signature(trace.lc_gate[0].numpy(), trace.gm_gate[0].numpy()), prediction.fused)
 
 
 def routing_signature(lc_gate: np.ndarray, gm_gate: np.ndarray) -> np.ndarray:

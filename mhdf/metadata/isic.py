@@ -7,7 +7,7 @@ newest that supports Python 3.11): ``sex`` from ``MetadataRow.sex``, the eight g
 2020's six ``anatom_site_general_challenge`` sites, HAM10000's ``localization``), which are kept as published.
 
 Columns that give the label away (``benign_malignant``, ``diagnosis_confirm_type``, ``dx_type``, ``melanocytic``,
-the source ``dataset``...) are never fields here; `training.leakage` lists them with the reason for each.
+the source ``dataset``...) are never fields here; `training.data.leakage` lists them with the reason for each.
 """
 
 from __future__ import annotations

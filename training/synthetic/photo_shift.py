@@ -1,5 +1,5 @@
 """Generated photos of another *type* than the training photos, to measure whether the out-of-distribution score
-catches a change of acquisition rather than only images that are no skin at all (`training.non_lesion`).
+catches a change of acquisition rather than only images that are no skin at all (`training.synthetic.non_lesion`).
 
 Nothing is downloaded: every photo is a lesion of `training.synthetic` (its looks, classes and views), rendered
 and then changed the way real acquisitions differ from the clinical photos the demo checkpoint learnt from:
@@ -24,10 +24,10 @@ from dataclasses import replace
 import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter
 
-from training.synthetic import REAL_CLASS_COUNTS, draw_look, draw_view, render, skin_colour
+from training.synthetic.photos import REAL_CLASS_COUNTS, draw_look, draw_view, render, skin_colour
 
 KINDS = ("dermoscopy view", "strong blur", "heavy JPEG", "other skin tone and lighting", "skin without lesion")
-# Skin colours none of the training palette's Fitzpatrick types I-VI comes near (`training.synthetic.SKIN_RGB`).
+# Skin colours none of the training palette's Fitzpatrick types I-VI comes near (`training.synthetic.photos.SKIN_RGB`).
 OTHER_SKIN_RGB = ((0.16, 0.11, 0.09), (0.78, 0.74, 0.50), (0.93, 0.55, 0.52), (0.60, 0.60, 0.62))
 # Colour casts of lighting the training photos never had: tungsten, fluorescent green, blue shade.
 LIGHT_CASTS = ((1.35, 1.0, 0.6), (0.85, 1.2, 0.8), (0.7, 0.9, 1.4))

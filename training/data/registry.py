@@ -1,9 +1,10 @@
-"""Every dataset layout that training, evaluation and the doctor read, by its `--dataset` name, and the command-line
-options that configure them.
+"""The one registry of dataset layouts: every loader that training, evaluation, the doctor and publishing read, by its
+`--dataset` name, and the command-line options that configure them.
 
-    pad-ufes-20, derm7pt        training.datasets
-    isic-2019, isic-2020, ham10000, isic-archive    training.isic
-    csv                         training.csv_dataset (with --schema FILE)
+    pad-ufes-20                                     training.data.pad_ufes_20
+    derm7pt                                         training.data.derm7pt
+    isic-2019, isic-2020, ham10000, isic-archive    training.data.isic
+    csv                                             training.data.csv_table (with --schema FILE)
 """
 
 from __future__ import annotations
@@ -12,15 +13,15 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from training.csv_dataset import CsvSource
-from training.datasets import DATASETS, Derm7pt, LesionSource
-from training.isic import ISIC_2020_TASKS, Ham10000, Isic2019, Isic2020, IsicArchive
-from training.views import loader_options
+from training.data.base import LesionSource
+from training.data.csv_table import CsvSource
+from training.data.derm7pt import Derm7pt
+from training.data.isic import ISIC_2020_TASKS, Ham10000, Isic2019, Isic2020, IsicArchive
+from training.data.pad_ufes_20 import PadUfes20
+from training.data.views import loader_options
 
-# The loaders of training.datasets, then the one-table layouts.
 SOURCES: dict[str, type[LesionSource]] = {
-    **DATASETS,
-    **{source.name: source for source in (Isic2019, Isic2020, Ham10000, IsicArchive, CsvSource)},
+    source.name: source for source in (PadUfes20, Derm7pt, Isic2019, Isic2020, Ham10000, IsicArchive, CsvSource)
 }
 # The loader options each dataset takes from the command line (argparse dest -> loader keyword).
 OPTIONS: dict[str, dict[str, str]] = {

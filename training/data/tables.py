@@ -1,5 +1,5 @@
-"""A dataset given as one table of images: what the ISIC loaders (`training.isic`) and a clinic's CSV
-(`training.csv_dataset`) share.
+"""A dataset given as one table of images: what the ISIC loaders (`training.data.isic`) and a clinic's CSV
+(`training.data.csv_table`) share.
 
 * `ImageIndex` finds an image anywhere under a folder by its file name, or by its id plus a common image extension.
 * `group_keys` gives every row its fold group: the connected component of its patient and lesion ids, so that a
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from mhdf.metadata import MetadataSchema, is_missing
-from training.datasets import IMAGE_SUFFIXES, GroupedSource, Sample, _listing, _parse_records
+from training.data.base import IMAGE_SUFFIXES, GroupedSource, Sample, listing, parse_records
 
 
 class ImageIndex:
@@ -97,7 +97,7 @@ class TableSource(GroupedSource):
         self.schema = schema
         ids = pd.Series([str(image_id).strip() for image_id in image_ids])
         if duplicated := sorted(set(ids[ids.duplicated()])):
-            raise ValueError(f"{where} lists these images more than once: {_listing(duplicated)}")
+            raise ValueError(f"{where} lists these images more than once: {listing(duplicated)}")
         keep = np.flatnonzero(np.asarray(labels) >= 0)
         self.left_out = len(image_ids) - len(keep)  # rows of classes that are not trained on
         table = table.iloc[keep].reset_index(drop=True)
@@ -109,7 +109,7 @@ class TableSource(GroupedSource):
         self.shared_lesions = lesions_under_two_patients(patients, lesions)
         groups = group_keys(image_ids, patients, lesions)
         lesion_of = [lesion or image for lesion, image in zip(_present(lesions, len(keep)), image_ids, strict=True)]
-        records = _parse_records(schema, table, image_ids)
+        records = parse_records(schema, table, image_ids)
         rows = zip(image_ids, records, labels, groups, lesion_of, strict=True)
         samples = [
             Sample(image_id=image, image_path=images.find(image), record=record, label=label, patient=group,

@@ -3,7 +3,7 @@
 `python -m training.synthetic --out DIR --n N --seed S` writes `DIR/metadata.csv` (the real 26 columns,
 spelled like the real CSV) and PNGs under `DIR/images/imgs_part_{1,2,3}/`, so the real loader reads it.
 `--layout ham10000` or `--layout isic-2019` writes the same set as that download instead
-(`training.synthetic_layouts`).
+(`training.synthetic.layouts`).
 
 The photos carry their information at different scales, so that the classes need different stages of a network
 and lean on the clinical data to different degrees:
@@ -38,8 +38,8 @@ import pandas as pd
 from PIL import Image, ImageFilter
 from scipy import ndimage
 
-from training.datasets import PAD_UFES_20_COLUMNS
-from training.synthetic_layouts import LAYOUTS, write_layout
+from training.data.pad_ufes_20 import PAD_UFES_20_COLUMNS
+from training.synthetic.layouts import LAYOUTS, write_layout
 
 # Image counts of the real PAD-UFES-20 (2,298 images); the generator keeps these proportions.
 REAL_CLASS_COUNTS = {"ACK": 730, "BCC": 845, "MEL": 52, "NEV": 244, "SCC": 192, "SEK": 235}
@@ -416,7 +416,7 @@ def generate(
         look = draw_look(cls, rng)
         for number in rng.choice(np.arange(1, 1000), photos, replace=False):
             img_id = f"{row['patient_id']}_{row['lesion_id']}_{number}.png"
-            _save(render(look, draw_view(rng), skin, image_size, rng), folders[len(rows)] / img_id)
+            save_photo(render(look, draw_view(rng), skin, image_size, rng), folders[len(rows)] / img_id)
             rows.append({**row, "img_id": img_id})
 
     table = pd.DataFrame([rows[i] for i in order], columns=list(PAD_UFES_20_COLUMNS))
@@ -449,7 +449,7 @@ def generate_for_records(out_dir: str | Path, table: pd.DataFrame, seed: int, im
         if lesion not in looks:
             looks[lesion] = draw_look(row.diagnostic, rng)
         photo = render(looks[lesion], draw_view(rng), skins[row.patient_id], image_size, rng)
-        _save(photo, folders[index] / row.img_id)
+        save_photo(photo, folders[index] / row.img_id)
     table.to_csv(out_dir / "metadata.csv", index=False)
     return table
 
@@ -465,7 +465,7 @@ def _image_folders(out_dir: Path, order: np.ndarray) -> list[Path]:
     return folders
 
 
-def _save(photo: Image.Image, path: Path) -> None:
+def save_photo(photo: Image.Image, path: Path) -> None:
     # the fastest zlib level: PNG stays lossless and the data set is written in half the time
     photo.save(path, compress_level=1)
 

@@ -31,9 +31,10 @@ import yaml
 
 from mhdf.metadata import FieldSpec, MetadataSchema, is_missing
 from mhdf.metadata.schema import capitalized_labels
-from training.datasets import OWN_DATA_LICENSE, _listing
-from training.leakage import KNOWN_LEAKS, check_inputs, leaky_warning
-from training.tables import ImageIndex, TableSource, read_table
+from training.data.base import listing
+from training.data.leakage import KNOWN_LEAKS, check_inputs, leaky_warning
+from training.data.licenses import OWN_DATA_LICENSE
+from training.data.tables import ImageIndex, TableSource, read_table
 
 SCHEMA_KEYS = frozenset({"name", "label", "image_column", "image_folder", "label_column", "classes", "class_labels",
                          "patient_column", "lesion_column", "fields", "allow_leaky"})  # fmt: skip
@@ -47,7 +48,7 @@ def find_csv(data: Path) -> Path:
         return data
     found = sorted(data.glob("*.csv")) if data.is_dir() else []
     if len(found) != 1:
-        where = f"{len(found)} CSV files ({_listing([p.name for p in found])})" if found else "no CSV file"
+        where = f"{len(found)} CSV files ({listing([p.name for p in found])})" if found else "no CSV file"
         raise FileNotFoundError(f"--data {data}: expected a CSV file or a folder with exactly one; found {where}")
     return found[0]
 
@@ -126,7 +127,7 @@ class CsvSource(TableSource):
         labels = table[spec["label_column"]].str.strip()
         if unknown := sorted(set(labels) - set(schema_obj.classes)):
             raise ValueError(
-                f"{csv}: labels not among the schema's classes {list(schema_obj.classes)}: {_listing(unknown)}"
+                f"{csv}: labels not among the schema's classes {list(schema_obj.classes)}: {listing(unknown)}"
             )
         self.schema_file = Path(schema)
         self.never_inputs = {spec["image_column"]: "the image file", spec["label_column"]: "the label"} | {

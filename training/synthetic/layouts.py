@@ -2,7 +2,7 @@
 
     python -m training.synthetic --out DIR --n N --layout ham10000|isic-2019
 
-`write_layout` rewrites a synthetic PAD-UFES-20-format set (`training.synthetic.generate`) as another download:
+`write_layout` rewrites a synthetic PAD-UFES-20-format set (`training.synthetic.photos.generate`) as another download:
 the same photos (as JPEG, as the ISIC downloads ship them), the same lesions and classes under the other
 dataset's codes, and the clinical values each layout records, spelled its way. The class maps follow the
 diagnoses: ACK is an actinic keratosis (HAM10000 AKIEC, ISIC 2019 AK), SEK a benign keratosis (BKL), NEV a
@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 from PIL import Image
 
-from training.isic import HAM10000_METADATA, ISIC_2019_GROUND_TRUTH, ISIC_2019_IMAGES, ISIC_2019_METADATA
+from training.data.isic import HAM10000_METADATA, ISIC_2019_GROUND_TRUTH, ISIC_2019_IMAGES, ISIC_2019_METADATA
 
 LAYOUTS = ("ham10000", "isic-2019")
 HAM10000_DX = {"ACK": "akiec", "BCC": "bcc", "MEL": "mel", "NEV": "nv", "SCC": "akiec", "SEK": "bkl"}

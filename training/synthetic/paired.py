@@ -1,8 +1,8 @@
 """Synthetic paired photos: a clinical close-up and a dermoscopic image of each lesion, in Derm7pt's layout.
 
-`python -m training.paired --out DIR --n N --seed S` writes `DIR/meta/meta.csv` (Derm7pt's columns), the
+`python -m training.synthetic.paired --out DIR --n N --seed S` writes `DIR/meta/meta.csv` (Derm7pt's columns), the
 official-split files `DIR/meta/{train,valid,test}_indexes.csv` and two PNGs per case under `DIR/images/SYN/`, so
-`training.datasets.Derm7pt` reads it and `--image-views clinical dermoscopic` trains on both photos.
+`training.data.derm7pt.Derm7pt` reads it and `--image-views clinical dermoscopic` trains on both photos.
 
 The two photos of a lesion show different things, as real ones do (docs/two-views.md):
 
@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from mhdf.metadata import DERM7PT
-from training.synthetic import PhotoView, _save, draw_look, render, skin_colour
+from training.synthetic.photos import PhotoView, draw_look, render, save_photo, skin_colour
 
 # Derm7pt class -> (class whose look the lesion takes in training.synthetic, Derm7pt diagnosis written to meta.csv)
 LOOKS = {
@@ -105,7 +105,7 @@ def generate_pairs(out_dir: str | Path, n: int, seed: int, image_size: int = 96)
         row["management"] = "excision" if cls in ("BCC", "MEL") else "clinical follow up"
         for column, view in paired_views(look.radius, image_size, rng).items():
             name = f"SYN/{case:05d}_{column}.png"
-            _save(render(look, view, skin, image_size, rng), out_dir / "images" / name)
+            save_photo(render(look, view, skin, image_size, rng), out_dir / "images" / name)
             row[column] = name
         rows.append(row)
     table = pd.DataFrame(rows, columns=list(META_COLUMNS))

@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from mhdf.metadata import HAM10000, ISIC_2019, ISIC_2020, ISIC_ARCHIVE, MetadataSchema
-from training.datasets import ISIC_LICENSE, _listing
-from training.tables import ImageIndex, TableSource, read_table
+from training.data.base import listing
+from training.data.licenses import ISIC_LICENSE
+from training.data.tables import ImageIndex, TableSource, read_table
 
 ISIC_2019_METADATA = "ISIC_2019_Training_Metadata.csv"
 ISIC_2019_GROUND_TRUTH = "ISIC_2019_Training_GroundTruth.csv"
@@ -78,11 +79,11 @@ class Isic2019(TableSource):
         truth = read_table(root / ISIC_2019_GROUND_TRUTH, ("image", *ISIC_2019.classes), "ISIC 2019")
         one_hot = truth[list(ISIC_2019.classes)].apply(pd.to_numeric, errors="coerce").fillna(0).to_numpy()
         if bad := truth["image"][~np.isin(one_hot.sum(axis=1), (0, 1))].tolist():
-            raise ValueError(f"{root / ISIC_2019_GROUND_TRUTH}: rows with more than one class: {_listing(bad)}")
+            raise ValueError(f"{root / ISIC_2019_GROUND_TRUTH}: rows with more than one class: {listing(bad)}")
         labels = np.where(one_hot.sum(axis=1) == 1, one_hot.argmax(axis=1), -1)  # UNK rows are left out
         table = truth[["image"]].merge(metadata, on="image", how="left", indicator=True)
         if absent := table["image"][table["_merge"] == "left_only"].tolist():
-            raise ValueError(f"{root / ISIC_2019_METADATA} has no row for {_listing(absent)}")
+            raise ValueError(f"{root / ISIC_2019_METADATA} has no row for {listing(absent)}")
         table = table.drop(columns="_merge").fillna("")
         super().__init__(
             root,
@@ -124,7 +125,7 @@ class Isic2020(TableSource):
         if task == "target":
             targets = pd.to_numeric(table["target"], errors="coerce")
             if bad := table["image_name"][~targets.isin((0, 1))].tolist():
-                raise ValueError(f"{csv}: target must be 0 or 1; not for {_listing(bad)}")
+                raise ValueError(f"{csv}: target must be 0 or 1; not for {listing(bad)}")
             schema, labels = ISIC_2020, targets.astype(int).tolist()
         else:
             diagnoses = table["diagnosis"].str.strip().str.lower()
@@ -164,7 +165,7 @@ class Ham10000(TableSource):
             table[column] = table[column].where(table[column].str.strip().str.lower() != "unknown", "")
         dx = table["dx"].str.strip().str.upper()
         if unknown := sorted(set(dx) - set(HAM10000.classes)):
-            raise ValueError(f"{csv}: unknown dx {_listing(unknown)}; expected {', '.join(HAM10000.classes)}")
+            raise ValueError(f"{csv}: unknown dx {listing(unknown)}; expected {', '.join(HAM10000.classes)}")
         super().__init__(
             root,
             table,

@@ -19,7 +19,7 @@ import torch
 from torch.utils.data import Dataset
 
 from mhdf.inference.images import load_image
-from training.datasets import LesionSource
+from training.data.base import LesionSource
 
 # Derm7pt's meta.csv column of each view
 DERM7PT_VIEW_COLUMNS = {"clinical": "clinic", "dermoscopic": "derm"}
