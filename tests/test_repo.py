@@ -2,6 +2,8 @@
 screen, its quickstart runs, and every link of the README and docs/ resolves."""
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -125,3 +127,15 @@ def test_the_cross_machine_comparison_passes_kernel_rounding_and_catches_a_real_
         )
     with pytest.raises(AssertionError):
         assert_same_up_to_float32_kernels(features[:-1], features)
+
+
+COMMANDS = ("train", "evaluate", "check_data", "trust", "publish", "make_demo", "synthetic", "synthetic.paired")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_training_command_answers_help(command):
+    result = subprocess.run(
+        [sys.executable, "-m", f"training.{command}", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0 and "usage:" in result.stdout, result.stderr
