@@ -132,6 +132,7 @@ def test_the_cross_machine_comparison_passes_kernel_rounding_and_catches_a_real_
 COMMANDS = ("train", "evaluate", "check_data", "trust", "publish", "make_demo", "synthetic", "synthetic.paired")
 
 
+@pytest.mark.filterwarnings("ignore:.*found in sys.modules:RuntimeWarning")  # runpy, when a test imported it
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_training_command_answers_help(command, monkeypatch, capsys):
     """Each command run as `python -m training.COMMAND --help`, in this interpreter (runpy, as `-m` does)."""
