@@ -53,15 +53,39 @@ def test_pad_ufes_20_items_are_image_metadata_label(pad_root):
     assert source.classes[label] == "NEV"
 
 
-def test_pad_ufes_20_missing_image_is_reported_or_refused(pad_root):
+def test_pad_ufes_20_rows_without_a_photo_are_clinical_only_or_reported(pad_root):
     next((pad_root / "images").rglob("PAT_16_160_101.png")).unlink()
-    with pytest.raises(ValueError, match="PAT_16_160_101.png"):
-        PadUfes20(pad_root)
-    source = PadUfes20(pad_root, allow_missing_images=True)
+    with pytest.warns(UserWarning, match="1 of .* rows .* have no photo"):
+        source = PadUfes20(pad_root)
+    assert [sample.image_id for sample in source.clinical_only] == ["PAT_16_160_101.png"]
+    assert "PAT_16_160_101.png" not in {sample.image_id for sample in source.samples}
+    assert len(source.table) == len(source.samples) and not source.missing_images
+    source = PadUfes20(pad_root, allow_missing_images=True)  # the doctor's view: every row, the missing one named
     assert source.missing_images == ["PAT_16_160_101.png"]
     index = next(i for i, s in enumerate(source.samples) if s.image_id == "PAT_16_160_101.png")
     with pytest.raises(ValueError, match="missing on disk"):
         source.dataset([index])[0]
+
+
+def test_a_pad_ufes_20_folder_without_any_photo_is_refused(pad_root):
+    for path in (pad_root / "images").rglob("*.png"):
+        path.unlink()
+    with pytest.raises(ValueError, match="none of the .* images listed"):
+        PadUfes20(pad_root)
+
+
+def test_heldout_patients_are_dropped_before_anything_reads_their_rows(pad_root):
+    everyone = PadUfes20(pad_root)
+    hidden = sorted(set(everyone.patients.tolist()))[:2]
+    (pad_root / "heldout_patients.txt").write_text("# hidden test set\n" + "\n".join(hidden) + "\n\n")
+    next((pad_root / "images").rglob(f"{everyone.samples[-1].image_id}")).unlink()  # one clinical-only row too
+    with pytest.warns(UserWarning, match="no photo"):
+        source = PadUfes20(pad_root)
+    assert source.heldout_patients == frozenset(hidden)
+    kept = [*source.samples, *source.clinical_only]
+    assert not {sample.patient for sample in kept} & set(hidden)
+    assert not set(source.table["patient_id"]) & set(hidden)
+    assert len(kept) == sum(patient not in hidden for patient in everyone.patients)
 
 
 def test_unreadable_image_raises_a_value_error_naming_it(pad_root):
