@@ -1,6 +1,10 @@
-"""Regenerate the bundled demo checkpoint `assets/demo/` from scratch, on a CPU:
+"""Regenerate the bundled synthetic-photo checkpoint `assets/demo-synthetic/` from scratch, on a CPU:
 
-    python -m training.make_demo --out assets/demo
+    python -m training.make_synthetic_demo --out assets/demo-synthetic
+
+It was the demo's checkpoint before one trained on real photos (`training.make_demo`) took its place, and it
+stays for what was designed on its exact behaviour: the guided lesson's cases, the teaching views' tests and the
+photo-type shift study. Its steps:
 
 1. writes one synthetic photo for each row of PAD-UFES-20's real clinical table (`training.synthetic --records`):
    the records, ids and patient grouping are real, the photos are drawn for each row's class;
@@ -200,7 +204,7 @@ def model_card(
         "not_for_clinical_use": NOT_FOR_CLINICAL_USE,
         "training_data": config["training_data"],
         "synthetic_data": True,
-        "command": "python -m training.make_demo "
+        "command": "python -m training.make_synthetic_demo "
         + shlex.join(f"--{key.replace('_', '-')}={value}" for key, value in vars(args).items() if key != "work"),
         "seed": args.seed,
         "synthetic": {
@@ -263,8 +267,10 @@ def model_card(
 
 
 def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description="Regenerate the bundled demo checkpoint", add_help=add_help)
-    parser.add_argument("--out", default=Path("assets/demo"), type=Path, help="demo checkpoint folder")
+    parser = argparse.ArgumentParser(
+        description="Regenerate the bundled synthetic-photo checkpoint", add_help=add_help
+    )
+    parser.add_argument("--out", default=Path("assets/demo-synthetic"), type=Path, help="checkpoint folder")
     parser.add_argument("--work", default=None, type=Path, help="keep data, runs and evaluations here (default: temp)")
     parser.add_argument("--records", default=PAD_UFES_20_METADATA, type=Path, help="real PAD-UFES-20 metadata.csv")
     parser.add_argument("--size", default=224, type=int, help="synthetic photo side in pixels (the model trains at 96)")
