@@ -20,7 +20,7 @@ from PIL import Image
 
 from mhdf.app.feedback import COLUMNS, MAX_COMMENT_CHARS, feedback_from_settings
 from mhdf.app.form import form_from_record
-from mhdf.app.session import DemoSession, served_handlers
+from mhdf.app.session import DemoSession, SessionParts, served_handlers
 from mhdf.app.texts import feedback_sent, translate
 from mhdf.app.uploads import UploadPolicy
 from tests.helpers import CHROMIUM_ARGS, DEMO_CHECKPOINT, running_app
@@ -41,7 +41,8 @@ def session(predictor, tmp_path):
     """A session on the bundled checkpoint with feedback kept in tmp_path/feedback; uploads read from tmp_path."""
     uploads = tmp_path / "uploads"
     uploads.mkdir()
-    return DemoSession(predictor, [], None, UploadPolicy(uploads, 10**7), feedback_from_settings(tmp_path / "fb", None))
+    feedback = feedback_from_settings(tmp_path / "fb", None)
+    return DemoSession(SessionParts(predictor, UploadPolicy(uploads, 10**7), feedback=feedback))
 
 
 def upload(session: DemoSession, source: Path = PHOTO) -> dict:
@@ -53,7 +54,7 @@ def upload(session: DemoSession, source: Path = PHOTO) -> dict:
 
 def test_feedback_is_off_unless_the_host_names_a_folder_or_a_dataset(predictor, tmp_path):
     assert feedback_from_settings(None, None) is None and feedback_from_settings("", "") is None
-    off = DemoSession(predictor, [], None, UploadPolicy(tmp_path, 10**7))
+    off = DemoSession(SessionParts(predictor, UploadPolicy(tmp_path, 10**7)))
     with pytest.raises(ValueError, match="not turned on"):
         off.send_feedback(None, "BCC", "", False, *[""] * len(predictor.schema.fields))
 
@@ -139,7 +140,7 @@ def test_a_hub_dataset_target(predictor, tmp_path):
         patch.object(HfApi, "create_commit") as create_commit,
     ):
         feedback = feedback_from_settings(None, "host/mhdf-feedback", api=HfApi(token="hf_test"))
-        session = DemoSession(predictor, [], None, UploadPolicy(tmp_path, 10**7), feedback)
+        session = DemoSession(SessionParts(predictor, UploadPolicy(tmp_path, 10**7), feedback=feedback))
         form = [""] * len(predictor.schema.fields)
         session.send_feedback(upload(session), "BCC", SECRET_COMMENT, True, *form)
         (log,) = feedback.logs

@@ -13,7 +13,7 @@ from mhdf.app import lesson
 from mhdf.app.figures import routing_atlas_summary
 from mhdf.app.i18n import localized_props
 from mhdf.app.lesson_tab import BUNDLED, LessonHandlers, ReaderHandlers, lesson_tab, reader_study_tab
-from mhdf.app.session import DemoSession
+from mhdf.app.session import DemoSession, SessionParts
 from mhdf.app.texts import translate
 from mhdf.app.uploads import UploadPolicy
 from mhdf.inference.checkpoint import read_routing_atlas
@@ -27,7 +27,8 @@ EXEMPT = re.compile(r"LC-Gate|GM-Gate|TKCA|Grad-CAM|logit|CSV|JSON|Tschandl|Natu
 def session(predictor, examples, tmp_path_factory):
     uploads = UploadPolicy(tmp_path_factory.mktemp("uploads"), 20 * 1024**2)
     lessons = lesson.read_lessons(DEMO_CHECKPOINT, examples, predictor)
-    return DemoSession(predictor, examples, read_routing_atlas(DEMO_CHECKPOINT), uploads, lessons=lessons)
+    atlas = read_routing_atlas(DEMO_CHECKPOINT)
+    return DemoSession(SessionParts(predictor, uploads, examples=examples, atlas=atlas, lessons=lessons))
 
 
 def strings(value: Any) -> list[str]:

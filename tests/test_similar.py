@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from mhdf.app.form import form_from_record
-from mhdf.app.session import DemoSession, load_session, served_handlers
+from mhdf.app.session import DemoSession, SessionParts, load_session, served_handlers
 from mhdf.app.similar import signature_from_view, similar_cases_html
 from mhdf.app.texts import EN, similar_summary, translate
 from mhdf.app.uploads import UploadPolicy
@@ -206,7 +206,7 @@ def test_every_example_case_finds_itself_among_the_held_out_cases(predictor, exa
 def session(predictor, examples, tmp_path_factory):
     uploads = UploadPolicy(tmp_path_factory.mktemp("uploads"), 20 * 1024**2)
     atlas, index = read_routing_atlas(DEMO_CHECKPOINT), read_similar_cases(DEMO_CHECKPOINT)
-    return DemoSession(predictor, examples, atlas, uploads, similar_index=index)
+    return DemoSession(SessionParts(predictor, uploads, examples=examples, atlas=atlas, similar_index=index))
 
 
 @pytest.fixture(scope="module")

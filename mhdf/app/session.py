@@ -9,6 +9,7 @@ import functools
 import inspect
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -102,6 +103,21 @@ def reports_user_errors(handler: Callable) -> Callable:
     return wrapper
 
 
+@dataclass(frozen=True)
+class SessionParts:
+    """What a session serves: the loaded model, which uploads a request may open, and the optional parts a checkpoint
+    folder ships or a host turns on, each off when left out. `load_session` reads them all; a test names only the
+    ones it needs (`SessionParts(predictor, uploads, lessons=...)`), and a new part is one more field here."""
+
+    predictor: Predictor
+    uploads: UploadPolicy
+    examples: list[ExampleCase] = field(default_factory=list)
+    atlas: dict[str, Any] | None = None  # the routing atlas of the held-out cases
+    lessons: list[Lesson] = field(default_factory=list)  # the checkpoint's guided lessons (`mhdf.app.lesson`)
+    similar_index: SimilarCaseIndex | None = None
+    feedback: Feedback | None = None  # None: the host has not turned visitor feedback on
+
+
 class DemoSession:
     """One loaded checkpoint and its event handlers.
 
@@ -111,26 +127,17 @@ class DemoSession:
     plain: `served_handlers` wraps them for Gradio.
     """
 
-    def __init__(
-        self,
-        predictor: Predictor,
-        examples: list[ExampleCase],
-        atlas: dict[str, Any] | None,
-        uploads: UploadPolicy,
-        feedback: Feedback | None = None,
-        lessons: list[Lesson] | None = None,
-        similar_index: SimilarCaseIndex | None = None,
-    ) -> None:
-        self.predictor = predictor
-        self.schema = predictor.schema
-        self.examples = examples
-        self.atlas = atlas
-        self.uploads = uploads
-        self.feedback = feedback  # None: the host has not turned visitor feedback on
-        self.lessons = lessons or []  # the checkpoint's guided lessons (`mhdf.app.lesson`)
-        self.similar_index = similar_index
-        self.view_names = view_names(predictor.config.num_fused_stages)
-        self.multi_view = predictor.config.multi_view  # several photos per case: /predict takes them by view name
+    def __init__(self, parts: SessionParts) -> None:
+        self.predictor = parts.predictor
+        self.schema = parts.predictor.schema
+        self.uploads = parts.uploads
+        self.examples = parts.examples
+        self.atlas = parts.atlas
+        self.lessons = parts.lessons
+        self.similar_index = parts.similar_index
+        self.feedback = parts.feedback
+        self.view_names = view_names(parts.predictor.config.num_fused_stages)
+        self.multi_view = parts.predictor.config.multi_view  # several photos per case: /predict takes them by view name
         self._example_views: dict[tuple[str, str], list[Any]] = {}
 
     def _in_view_order(self, views: Mapping[str, Any]) -> list[Any]:
@@ -295,9 +302,18 @@ def load_session(
     if similar_index is not None:
         config = predictor.config
         similar_index.check_model(config.num_fused_stages, config.experts, config.expert_hidden)
-    examples, atlas = read_examples(folder, predictor.schema), read_routing_atlas(folder)
-    lessons = read_lessons(folder, examples, predictor)
-    return DemoSession(predictor, examples, atlas, uploads, feedback, lessons, similar_index)
+    examples = read_examples(folder, predictor.schema)
+    return DemoSession(
+        SessionParts(
+            predictor,
+            uploads,
+            examples=examples,
+            atlas=read_routing_atlas(folder),
+            lessons=read_lessons(folder, examples, predictor),
+            similar_index=similar_index,
+            feedback=feedback,
+        )
+    )
 
 
 def serving(handler: Callable) -> Callable:
