@@ -230,11 +230,12 @@ class DemoSession:
         return similar_document(result, Path(tempfile.mkdtemp(prefix="similar-", dir=self.uploads.folder)))
 
     def similar_view(self, query: Any, by: str, lang: str = EN) -> str:
-        """The neighbours of the current case (its signature from the Diagnose pass, `SIMILAR_QUERY`) as HTML."""
+        """The neighbours of the current case (its signature from the Diagnose pass, `SIMILAR_QUERY`) as HTML; empty
+        before a diagnosis, where the view shows its placeholder (`mhdf.app.similar.placeholder_html`)."""
         if self.similar_index is None:
-            return translate(lang, "similar.missing")
+            raise ValueError(translate(lang, "similar.missing"))
         if query is None:
-            return translate(lang, "similar.placeholder")
+            return ""
         return similar_cases_html(self.similar_index.query(signature_from_view(query), by), lang)
 
     def _api_prediction(self, image: Any, metadata: Any, photos: Any = None) -> Prediction:
