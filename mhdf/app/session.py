@@ -17,7 +17,7 @@ from typing import Any
 import gradio as gr
 import torch
 
-from mhdf.app.feedback import Feedback
+from mhdf.app.feedback import Feedback, ReportNotReady
 from mhdf.app.form import empty_form, record_from_form
 from mhdf.app.i18n import with_language
 from mhdf.app.lesson import Lesson, read_lessons
@@ -116,6 +116,14 @@ class SessionParts:
     lessons: list[Lesson] = field(default_factory=list)  # the checkpoint's guided lessons (`mhdf.app.lesson`)
     similar_index: SimilarCaseIndex | None = None
     feedback: Feedback | None = None  # None: the host has not turned visitor feedback on
+
+
+def what_to_do_first(message: str, at: int, outputs: int) -> list[Any]:
+    """The outputs of an event whose button was pressed too early (no answer picked, no class chosen, no photo):
+    `message` at output `at`, a Markdown beside the button, every other output left as it is. Not an error: Gradio
+    marks every output of a failed event with a red "Error" badge, the inputs the visitor has still to fill among
+    them."""
+    return [message if i == at else gr.skip() for i in range(outputs)]
 
 
 class DemoSession:
@@ -270,14 +278,18 @@ class DemoSession:
 
     def send_feedback(
         self, image: Any, believed: Any, comment: Any, consent: Any, *form_values: Any, lang: str = EN
-    ) -> tuple[str, str, bool]:
+    ) -> tuple[str, Any, Any]:
         """A visitor's "this result looks wrong" report on the current photo and form (`mhdf.app.feedback`);
-        returns what the visitor is told, and the emptied comment and photo consent."""
+        returns what the visitor is told, and the emptied comment and photo consent (kept as they are when the
+        report is not ready: no class chosen or no photo)."""
         if self.feedback is None:
             raise ValueError(translate(lang, "feedback.off"))
         record = record_from_form(self.schema, form_values, lang)
         photo = uploaded_file(image, self.uploads)
-        return self.feedback.send(self.predictor, photo, record, believed, comment, consent, lang), "", False
+        try:
+            return self.feedback.send(self.predictor, photo, record, believed, comment, consent, lang), "", False
+        except ReportNotReady as first:
+            return tuple(what_to_do_first(str(first), 0, 3))
 
     def clear(self, lang: str = EN) -> list[Any]:
         """The empty photo and form, every view cleared, no report and no field importance."""
@@ -325,11 +337,17 @@ def serving(handler: Callable) -> Callable:
     return with_language(served) if "lang" in inspect.signature(handler).parameters else served
 
 
+def serving_without_model(handler: Callable) -> Callable:
+    """`handler`, which runs no model, as an event: in the visitor's language, its ValueErrors shown to the visitor,
+    but without a GPU or inference mode, so that it may also run outside the queue (`queue=False`)."""
+    return with_language(reports_user_errors(handler))
+
+
 def served_handlers(session: DemoSession) -> SimpleNamespace:
-    """The session's event handlers by name (`EVENTS`), each wrapped once by `serving`; `clear` needs no model."""
-    # the similar-case search runs no model: no GPU and no inference mode for it
+    """The session's event handlers by name (`EVENTS`), each wrapped once by `serving`; `clear` and the similar-case
+    search run no model."""
     return SimpleNamespace(
         **{name: serving(getattr(session, name)) for name in EVENTS},
         clear=with_language(session.clear),
-        similar_view=with_language(reports_user_errors(session.similar_view)),
+        similar_view=serving_without_model(session.similar_view),
     )
