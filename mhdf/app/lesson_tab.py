@@ -211,12 +211,12 @@ def lesson_tab(session: DemoSession) -> None:
     private = {"api_visibility": "private"}
     # Showing a step runs no model: outside the queue, the first step comes with the page even while diagnoses
     # keep every worker busy.
-    start, next_ = serving_without_model(handlers.start), serving_without_model(handlers.next)
-    gr.on(None, start, None, shown, api_name="lesson_first", show_progress="hidden", queue=False, **private)
+    show_start, show_next = serving_without_model(handlers.start), serving_without_model(handlers.next)
+    gr.on(None, show_start, None, shown, api_name="lesson_first", show_progress="hidden", queue=False, **private)
     answer.click(serving(handlers.answer), [state, options], revealed, api_name="lesson_answer", **private)
-    next_step.click(next_, state, shown, api_name="lesson_next", **private)
-    restart.click(start, choice, shown, api_name="lesson_restart", **private)
-    choice.change(start, choice, shown, api_name="lesson_choose", **private)
+    next_step.click(show_next, state, shown, api_name="lesson_next", **private)
+    restart.click(show_start, choice, shown, api_name="lesson_restart", **private)
+    choice.change(show_start, choice, shown, api_name="lesson_choose", **private)
 
 
 class ReaderHandlers:
