@@ -29,17 +29,11 @@ import numpy as np
 import torch
 
 from mhdf.app.form import form_from_record
-from mhdf.app.session import DemoSession
+from mhdf.app.session import DemoSession, SessionParts
 from mhdf.app.uploads import UploadPolicy
 from mhdf.app.views import SIMILAR_QUERY
 from mhdf.inference import Predictor
-from mhdf.inference.checkpoint import (
-    DEFAULT_CHECKPOINT,
-    SIMILAR_CASES_NAME,
-    read_examples,
-    read_routing_atlas,
-    read_similar_cases,
-)
+from mhdf.inference.checkpoint import DEFAULT_CHECKPOINT, SIMILAR_CASES_NAME, read_examples, read_similar_cases
 from mhdf.inference.similar import SIMILARITY
 
 QUERY_TARGET_MS = 50.0
@@ -82,8 +76,7 @@ def main(args: argparse.Namespace) -> dict[str, float]:
     }
     with tempfile.TemporaryDirectory() as uploads:
         policy = UploadPolicy(Path(uploads), 20 * 2**20)
-        atlas = read_routing_atlas(args.checkpoint)
-        with_index = DemoSession(predictor, examples, atlas, policy, index)
+        with_index = DemoSession(SessionParts(predictor, policy, examples=examples, similar_index=index))
         for by in SIMILARITY:
             queries = [timed_ms(lambda s=s, by=by: index.query(s, by), args.repeats) for s in signatures]
             times = np.concatenate(queries)

@@ -20,7 +20,7 @@ from PIL import Image
 
 from mhdf.app.feedback import COLUMNS, MAX_COMMENT_CHARS, feedback_from_settings
 from mhdf.app.form import form_from_record
-from mhdf.app.session import DemoSession, served_handlers
+from mhdf.app.session import DemoSession, SessionParts, served_handlers
 from mhdf.app.texts import feedback_sent, translate
 from mhdf.app.uploads import UploadPolicy
 from tests.helpers import CHROMIUM_ARGS, DEMO_CHECKPOINT, running_app
@@ -41,7 +41,8 @@ def session(predictor, tmp_path):
     """A session on the bundled checkpoint with feedback kept in tmp_path/feedback; uploads read from tmp_path."""
     uploads = tmp_path / "uploads"
     uploads.mkdir()
-    return DemoSession(predictor, [], None, UploadPolicy(uploads, 10**7), feedback_from_settings(tmp_path / "fb", None))
+    feedback = feedback_from_settings(tmp_path / "fb", None)
+    return DemoSession(SessionParts(predictor, UploadPolicy(uploads, 10**7), feedback=feedback))
 
 
 def upload(session: DemoSession, source: Path = PHOTO) -> dict:
@@ -53,7 +54,7 @@ def upload(session: DemoSession, source: Path = PHOTO) -> dict:
 
 def test_feedback_is_off_unless_the_host_names_a_folder_or_a_dataset(predictor, tmp_path):
     assert feedback_from_settings(None, None) is None and feedback_from_settings("", "") is None
-    off = DemoSession(predictor, [], None, UploadPolicy(tmp_path, 10**7))
+    off = DemoSession(SessionParts(predictor, UploadPolicy(tmp_path, 10**7)))
     with pytest.raises(ValueError, match="not turned on"):
         off.send_feedback(None, "BCC", "", False, *[""] * len(predictor.schema.fields))
 
@@ -87,7 +88,6 @@ def test_a_report_with_and_without_consent(session, predictor, tmp_path):
 @pytest.mark.parametrize(
     ("believed", "comment", "consent", "message"),
     [
-        (None, "", False, "choose what you believe"),
         ("XYZ", "", False, "not one of the classes"),
         (["MEL"], "", False, "not one of the classes"),
         ("MEL", "x" * (MAX_COMMENT_CHARS + 1), False, "too long"),
@@ -105,10 +105,20 @@ def test_a_bad_report_is_refused_and_nothing_is_written(
     assert not (tmp_path / "fb" / "feedback.csv").exists()
 
 
-def test_a_report_without_a_photo_or_with_a_server_path_is_refused(session, predictor, tmp_path):
+@pytest.mark.parametrize("lang", ["en", "pt-BR"])
+def test_send_before_a_class_or_a_photo_only_says_what_to_do_first(session, predictor, tmp_path, lang):
+    """Not an error: that would mark the comment and the consent, outputs of Send, with a red "Error" badge."""
+    handlers = served_handlers(session)
     form = [""] * len(predictor.schema.fields)
-    with pytest.raises(ValueError, match="no photo"):
-        session.send_feedback(None, "MEL", "", True, *form)
+    for photo, believed, message in ((upload(session), None, "feedback.no_class"), (None, "MEL", "feedback.no_photo")):
+        told = session.send_feedback(photo, believed, "my comment", True, *form, lang=lang)
+        assert told == (translate(lang, message), gr.skip(), gr.skip())  # the comment and the consent stay
+        assert handlers.send_feedback(None, photo, believed, "", False, *form) == (translate("en", message), *told[1:])
+    assert not (tmp_path / "fb" / "feedback.csv").exists()
+
+
+def test_a_report_with_a_server_path_is_refused(session, predictor, tmp_path):
+    form = [""] * len(predictor.schema.fields)
     with pytest.raises(ValueError, match="send the photo as an uploaded file"):
         session.send_feedback({"path": str(PHOTO)}, "MEL", "", True, *form)
     assert not (tmp_path / "fb" / "feedback.csv").exists()
@@ -139,7 +149,7 @@ def test_a_hub_dataset_target(predictor, tmp_path):
         patch.object(HfApi, "create_commit") as create_commit,
     ):
         feedback = feedback_from_settings(None, "host/mhdf-feedback", api=HfApi(token="hf_test"))
-        session = DemoSession(predictor, [], None, UploadPolicy(tmp_path, 10**7), feedback)
+        session = DemoSession(SessionParts(predictor, UploadPolicy(tmp_path, 10**7), feedback=feedback))
         form = [""] * len(predictor.schema.fields)
         session.send_feedback(upload(session), "BCC", SECRET_COMMENT, True, *form)
         (log,) = feedback.logs
@@ -255,10 +265,39 @@ def test_reports_through_the_browser(feedback_app, predictor):
     assert without["believed_class"] == "MEL" and without["photo_file"] == ""
 
 
+@pytest.mark.slow
+@pytest.mark.browser
+def test_send_too_early_in_the_browser_says_what_to_do_first_without_an_error(feedback_app):
+    """Send before choosing a class, then before uploading a photo: a plain line under the form each time, the
+    comment kept, and no red "Error" badge on the comment or the consent (outputs of Send) nor an error toast."""
+    from playwright.sync_api import expect, sync_playwright
+
+    reports = feedback_app.reports / "feedback.csv"
+    before = reports.read_text() if reports.exists() else ""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(60_000)
+        page.goto(feedback_app.url)
+        page.locator("#feedback").get_by_text("This result looks wrong").click()
+        page.locator("#feedback-comment textarea").fill("too early")
+        page.locator("#feedback-send").click()
+        expect(page.locator("#feedback-status")).to_have_text(translate("en", "feedback.no_class"))
+        page.locator("#feedback-class input").click()
+        page.get_by_role("option", name="Melanoma (MEL)", exact=True).click()
+        page.locator("#feedback-send").click()
+        expect(page.locator("#feedback-status")).to_have_text(translate("en", "feedback.no_photo"))
+        expect(page.locator("#feedback-comment textarea")).to_have_value("too early")
+        page.wait_for_timeout(500)  # an error's badges would be drawn by now
+        expect(page.locator("[data-testid='status-tracker'] .error, [data-testid='toast-body']")).to_have_count(0)
+        browser.close()
+    assert (reports.read_text() if reports.exists() else "") == before  # nothing was sent
+
+
 def test_a_visitor_in_portuguese_is_answered_in_portuguese(session, predictor, tmp_path):
     form = [""] * len(predictor.schema.fields)
-    with pytest.raises(ValueError, match=translate("pt-BR", "feedback.no_class")):
-        session.send_feedback(upload(session), None, "", False, *form, lang="pt-BR")
+    with pytest.raises(ValueError, match=translate("pt-BR", "feedback.bad_comment")):
+        session.send_feedback(upload(session), "MEL", ["not text"], False, *form, lang="pt-BR")
     sent, _, _ = session.send_feedback(upload(session), "MEL", "", False, *form, lang="pt-BR")
     assert sent == feedback_sent(False, "pt-BR") != feedback_sent(False)
     assert len(rows(tmp_path / "fb")) == 1

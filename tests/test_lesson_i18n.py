@@ -12,8 +12,8 @@ import pytest
 from mhdf.app import lesson
 from mhdf.app.figures import routing_atlas_summary
 from mhdf.app.i18n import localized_props
-from mhdf.app.lesson_tab import BUNDLED, LessonHandlers, ReaderHandlers, lesson_tab, reader_study_tab
-from mhdf.app.session import DemoSession
+from mhdf.app.lesson_tab import BUNDLED, UPLOADED, LessonHandlers, ReaderHandlers, lesson_tab, reader_study_tab
+from mhdf.app.session import DemoSession, SessionParts
 from mhdf.app.texts import translate
 from mhdf.app.uploads import UploadPolicy
 from mhdf.inference.checkpoint import read_routing_atlas
@@ -27,7 +27,8 @@ EXEMPT = re.compile(r"LC-Gate|GM-Gate|TKCA|Grad-CAM|logit|CSV|JSON|Tschandl|Natu
 def session(predictor, examples, tmp_path_factory):
     uploads = UploadPolicy(tmp_path_factory.mktemp("uploads"), 20 * 1024**2)
     lessons = lesson.read_lessons(DEMO_CHECKPOINT, examples, predictor)
-    return DemoSession(predictor, examples, read_routing_atlas(DEMO_CHECKPOINT), uploads, lessons=lessons)
+    atlas = read_routing_atlas(DEMO_CHECKPOINT)
+    return DemoSession(SessionParts(predictor, uploads, examples=examples, atlas=atlas, lessons=lessons))
 
 
 def strings(value: Any) -> list[str]:
@@ -62,11 +63,7 @@ def sentences(texts: list[str]) -> set[str]:
 
 def play_lesson(handlers: LessonHandlers, lang: str) -> list[str]:
     """A whole lesson, each step answered with its first choice; every output and refusal collected."""
-    seen = []
-    try:
-        handlers.answer(handlers.start(lang=lang)[0], None, lang=lang)
-    except ValueError as refused:
-        seen.append(str(refused))
+    seen = strings(handlers.answer(handlers.start(lang=lang)[0], None, lang=lang))  # Answer before a choice
     shown = handlers.start(0, lang=lang)
     seen += strings(shown)
     while shown[6].get("visible", True) is not False:  # the choices: hidden once the summary is shown
@@ -80,18 +77,12 @@ def play_lesson(handlers: LessonHandlers, lang: str) -> list[str]:
 
 def play_study(handlers: ReaderHandlers, lang: str) -> list[str]:
     """A whole reader study with the faulty-AI condition on half the cases; every output and refusal collected."""
-    seen = []
+    seen = strings(handlers.start(UPLOADED, None, False, 0.3, lang=lang))  # Start before an upload
     view = handlers.start(BUNDLED, None, True, 0.5, lang=lang)
     seen += strings(view)
     state = view[0]
-    for refusal in (
-        lambda: handlers.submit(state, None, None, lang=lang),
-        lambda: handlers.submit(None, "MEL", 3, lang=lang),
-    ):
-        try:
-            refusal()
-        except ValueError as refused:
-            seen.append(str(refused))
+    seen += strings(handlers.submit(state, None, None, lang=lang))  # Submit before a class and a confidence
+    seen += strings(handlers.submit(None, "MEL", 3, lang=lang))  # Submit before Start
     while True:
         answered = handlers.submit(state, handlers.classes[0], 3, lang=lang)
         seen += strings(answered)

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from mhdf.app.form import empty_form, form_from_record
-from mhdf.app.session import EVENTS, DemoSession, served_handlers
+from mhdf.app.session import EVENTS, DemoSession, SessionParts, served_handlers
 from mhdf.app.texts import describe_overrides
 from mhdf.app.uploads import UploadPolicy
 from mhdf.inference.checkpoint import DEFAULT_CHECKPOINT, read_routing_atlas
@@ -19,7 +19,9 @@ from mhdf.routing import RoutingOverrides
 @pytest.fixture(scope="module")
 def session(predictor, examples, tmp_path_factory):
     uploads = UploadPolicy(tmp_path_factory.mktemp("uploads"), 20 * 1024**2)
-    return DemoSession(predictor, examples, read_routing_atlas(DEFAULT_CHECKPOINT), uploads)
+    return DemoSession(
+        SessionParts(predictor, uploads, examples=examples, atlas=read_routing_atlas(DEFAULT_CHECKPOINT))
+    )
 
 
 @pytest.fixture(scope="module")

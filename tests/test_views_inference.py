@@ -10,7 +10,7 @@ from PIL import Image
 from mhdf import MHDFConfig, MHDFNet
 from mhdf.app import cli
 from mhdf.app.report import case_report
-from mhdf.app.session import DemoSession
+from mhdf.app.session import DemoSession, SessionParts
 from mhdf.app.uploads import UploadPolicy
 from mhdf.inference import Predictor
 
@@ -107,7 +107,7 @@ def test_the_report_of_a_two_photo_case_is_refused_in_one_line(predictor, photos
 
 
 def test_the_predict_endpoint_takes_photos_by_view_name(predictor, photos):
-    session = DemoSession(predictor, [], None, UploadPolicy(photos["clinical"].parent, 10_000_000))
+    session = DemoSession(SessionParts(predictor, UploadPolicy(photos["clinical"].parent, 10_000_000)))
     upload = {view: {"path": str(path)} for view, path in photos.items()}
     both = session.predict_views(upload, RECORD)
     assert both["photos"] == {"clinical": True, "dermoscopic": True}

@@ -54,6 +54,11 @@ DATASET_FOLDER = "data"  # where the reports go in the Hub dataset
 FORMULA_STARTS = ("=", "+", "-", "@")
 
 
+class ReportNotReady(ValueError):
+    """A report sent before the visitor chose what they believe the lesion is, or without the photo it is about:
+    the visitor is told what to do first (`DemoSession.send_feedback`), not shown an error."""
+
+
 class FeedbackLog(gr.FlaggingCallback):
     """A CSV file of reports (`COLUMNS`, one row each) with the consented photos beside it in `photos/`."""
 
@@ -143,11 +148,12 @@ class Feedback:
         lang: str = EN,
     ) -> str:
         """One report on the photo (an upload, checked already) and the clinical record; returns what the visitor
-        is told, in `lang`. Raises ValueError naming what is wrong with the report."""
+        is told, in `lang`. Raises ValueError naming what is wrong with the report, `ReportNotReady` when it lacks
+        the class or the photo."""
         believed = checked_class(believed, list(predictor.config.class_names), lang)
         comment, consent = checked_comment(comment, lang), checked_consent(consent, lang)
         if photo is None and predictor.config.uses_image:
-            raise ValueError(translate(lang, "feedback.no_photo"))
+            raise ReportNotReady(translate(lang, "feedback.no_photo"))
         prediction = predictor.predict(photo, record)
         probabilities = dict(zip(prediction.classes, prediction.probabilities.round(6).tolist(), strict=True))
         kept = load_image(photo) if consent and photo is not None else None
@@ -168,7 +174,7 @@ class Feedback:
 
 def checked_class(value: Any, classes: list[str], lang: str = EN) -> str:
     if value is None or value == "":
-        raise ValueError(translate(lang, "feedback.no_class"))
+        raise ReportNotReady(translate(lang, "feedback.no_class"))
     if not isinstance(value, str) or value not in classes:
         raise ValueError(feedback_bad_class(value, classes, lang))
     return value

@@ -12,7 +12,7 @@ from mhdf.app.components import clinical_form
 from mhdf.app.form import form_from_record
 from mhdf.app.i18n import localize
 from mhdf.app.session import DemoSession
-from mhdf.app.texts import Text
+from mhdf.app.texts import Text, in_language
 from mhdf.app.views import example_title
 
 
@@ -22,7 +22,8 @@ def example_cases(session: DemoSession, handlers: SimpleNamespace, inputs: list,
     if not session.examples:
         return
     example_name = gr.Textbox(visible=False)
-    gr.Examples(
+    titles = [example_title(e) for e in session.examples]
+    examples = gr.Examples(
         examples=[[e.name, str(e.image), *form_from_record(session.schema, e.metadata)] for e in session.examples],
         inputs=[example_name, *inputs],
         outputs=outputs,
@@ -30,10 +31,12 @@ def example_cases(session: DemoSession, handlers: SimpleNamespace, inputs: list,
         cache_examples=False,  # the session keeps each example's views per language instead
         run_on_click=True,
         preprocess=False,
-        example_labels=[example_title(e) for e in session.examples],
+        example_labels=titles,
         label=Text("examples.label"),
         elem_id="examples",
     )
+    # the buttons' words are a plain list to Gradio: relabelled with the page like every other component
+    localize(examples.dataset, sample_labels=lambda lang: [in_language(title, lang) for title in titles])
 
 
 def diagnose_inputs(

@@ -24,7 +24,7 @@ from mhdf.app.figures import (
 )
 from mhdf.app.gradio_compat import bar_plot
 from mhdf.app.i18n import localize, markdown
-from mhdf.app.session import DemoSession, serving
+from mhdf.app.session import DemoSession, serving, serving_without_model, what_to_do_first
 from mhdf.app.texts import (
     EN,
     Text,
@@ -50,6 +50,16 @@ from mhdf.app.uploads import uploaded_file
 
 CONFIDENCES = [1, 2, 3, 4, 5]
 BUNDLED, UPLOADED = "bundled", "csv"  # the reader study's case sources
+# How many outputs an event has, and which one is the Markdown beside its button that says what to do first (wired
+# in `lesson_tab` and `reader_study_tab`; the tests compare a refusal's outputs with a real answer's).
+# Answer: state, progress, choices, feedback, the four views, Answer, Next.
+ANSWER_OUTPUTS, ANSWER_FEEDBACK = 10, 3
+# Submit: state, progress, first class and confidence, Submit, the AI's four views, final class and confidence,
+# Confirm, the hint under Submit.
+SUBMIT_OUTPUTS, SUBMIT_HINT = 13, 12
+# Start: the case view (state, progress, photo, record, the first answer, Submit, the AI's views, the final answer,
+# Confirm, results, the two downloads, the hint), then the status line under the settings.
+START_OUTPUTS, START_STATUS = 19, 18
 
 
 def photo(path: str | Path) -> Image.Image:
@@ -111,15 +121,14 @@ class LessonHandlers:
         return self.show({**progress, "step": progress["step"] + 1}, lang)
 
     def answer(self, progress: dict[str, Any], chosen: str | None, lang: str = EN) -> list[Any]:
-        """Score the answer, then reveal the model's: the one view that answers the question and an explanation."""
-        if not chosen:
-            raise ValueError(translate(lang, "lesson.pick_first"))
+        """Score the answer, then reveal the model's: the one view that answers the question and an explanation.
+        Without an answer of this step's, only the feedback line says to pick one first."""
         lesson = self.lessons[progress["lesson"]]
         step = lesson.steps[progress["step"]]
-        run = self.run(progress["lesson"], progress["step"])
         options = {value: label for label, value in self.options(step, lang)}
         if chosen not in options:
-            raise ValueError(translate(lang, "lesson.pick_first"))
+            return what_to_do_first(translate(lang, "lesson.pick_first"), ANSWER_FEEDBACK, ANSWER_OUTPUTS)
+        run = self.run(progress["lesson"], progress["step"])
         progress = lessons_.record_answer(progress, step.question, chosen, run.right)
         right, answered = lessons_.score(progress)
         schema = self.session.schema
@@ -178,9 +187,10 @@ def lesson_tab(session: DemoSession) -> None:
             record = gr.Markdown(elem_id="lesson-record")
         with gr.Column(scale=3, min_width=280):
             question = gr.Markdown(elem_id="lesson-question")
-            options = gr.Radio([], label=Text("lesson.your_answer"), elem_id="lesson-choices")
-            answer = localize(gr.Button(Text("lesson.answer"), variant="primary", elem_id="lesson-answer"),
-                              value=Text("lesson.answer"))  # fmt: skip
+            # hidden until the first step's update shows them with the step: never a question without its choices
+            options = gr.Radio([], label=Text("lesson.your_answer"), visible=False, elem_id="lesson-choices")
+            answer = localize(gr.Button(Text("lesson.answer"), variant="primary", visible=False,
+                                        elem_id="lesson-answer"), value=Text("lesson.answer"))  # fmt: skip
             feedback = gr.Markdown(elem_id="lesson-feedback")
             views = [
                 gr.Label(label=Text("view.probabilities"), visible=False, elem_id="lesson-probabilities"),
@@ -199,11 +209,14 @@ def lesson_tab(session: DemoSession) -> None:
     shown = [state, progress, title, image, record, question, options, feedback, *views, answer, next_step, summary]
     revealed = [state, progress, options, feedback, *views, answer, next_step]
     private = {"api_visibility": "private"}
-    gr.on(None, serving(handlers.start), None, shown, api_name="lesson_first", show_progress="hidden", **private)
+    # Showing a step runs no model: outside the queue, the first step comes with the page even while diagnoses
+    # keep every worker busy.
+    show_start, show_next = serving_without_model(handlers.start), serving_without_model(handlers.next)
+    gr.on(None, show_start, None, shown, api_name="lesson_first", show_progress="hidden", queue=False, **private)
     answer.click(serving(handlers.answer), [state, options], revealed, api_name="lesson_answer", **private)
-    next_step.click(serving(handlers.next), state, shown, api_name="lesson_next", **private)
-    restart.click(serving(handlers.start), choice, shown, api_name="lesson_restart", **private)
-    choice.change(serving(handlers.start), choice, shown, api_name="lesson_choose", **private)
+    next_step.click(show_next, state, shown, api_name="lesson_next", **private)
+    restart.click(show_start, choice, shown, api_name="lesson_restart", **private)
+    choice.change(show_start, choice, shown, api_name="lesson_choose", **private)
 
 
 class ReaderHandlers:
@@ -243,9 +256,13 @@ class ReaderHandlers:
         return [state, progress, photo(case.image), record,
                 gr.update(value=None, interactive=True), gr.update(value=None, interactive=True),
                 gr.update(visible=True), *hidden, gr.update(visible=False), gr.update(visible=False),
-                gr.update(visible=False), "", None, None]  # fmt: skip
+                gr.update(visible=False), "", None, None, ""]  # fmt: skip
 
     def start(self, source: str, files: list[Any] | None, faulty: bool, share: float, lang: str = EN) -> list[Any]:
+        """A new study of the bundled or the uploaded cases; with the uploaded ones chosen but nothing uploaded yet,
+        only the status line says what to do."""
+        if source == UPLOADED and not files:
+            return what_to_do_first(translate(lang, "reader.one_csv"), START_STATUS, START_OUTPUTS)
         cases = self.uploaded_cases(files, lang) if source == UPLOADED else self.cases
         if not cases:
             raise ValueError(translate(lang, "reader.no_cases"))
@@ -256,11 +273,14 @@ class ReaderHandlers:
     def submit(
         self, state: dict[str, Any] | None, first_class: str | None, confidence: int | None, lang: str = EN
     ) -> list[Any]:
-        """The learner's first answer; then the AI's answer (faithful or faulty) and the revision fields."""
+        """The learner's first answer; then the AI's answer (faithful or faulty) and the revision fields. Before a
+        study is started, after it ended or without a class and a confidence, only the hint under Submit says what to
+        do."""
         if study.finished(state):
-            raise ValueError(translate(lang, "reader.not_started" if state is None else "reader.done"))
+            first = "reader.not_started" if state is None else "reader.done"
+            return what_to_do_first(translate(lang, first), SUBMIT_HINT, SUBMIT_OUTPUTS)
         if first_class not in self.classes or confidence not in CONFIDENCES:
-            raise ValueError(translate(lang, "reader.need_class"))
+            return what_to_do_first(translate(lang, "reader.need_class"), SUBMIT_HINT, SUBMIT_OUTPUTS)
         case = study.study_case(state)
         shown = self.shown(case, bool(state["drawn"][state["index"]]))
         state = study.first_answer(state, first_class, int(confidence), shown, state["shown_at"])
@@ -278,6 +298,7 @@ class ReaderHandlers:
             gr.update(visible=True, value=first_class),
             gr.update(visible=True, value=int(confidence)),
             gr.update(visible=True),
+            "",
         ]
 
     def confirm(
@@ -306,7 +327,7 @@ class ReaderHandlers:
         return [state, translate(lang, "reader.done"), None, "", gr.update(interactive=False),
                 gr.update(interactive=False), gr.update(visible=False), *hidden, gr.update(visible=False),
                 gr.update(visible=False), gr.update(visible=False), reader_results(table, faulty, unfaulted, lang),
-                str(folder / "reader-study.csv"), str(folder / "reader-study.json")]  # fmt: skip
+                str(folder / "reader-study.csv"), str(folder / "reader-study.json"), ""]  # fmt: skip
 
 
 def reader_study_tab(session: DemoSession) -> None:
@@ -338,6 +359,7 @@ def reader_study_tab(session: DemoSession) -> None:
                                         elem_id="reader-first-confidence")  # fmt: skip
             submit = localize(gr.Button(Text("reader.submit"), variant="primary", elem_id="reader-submit"),
                               value=Text("reader.submit"))  # fmt: skip
+            hint = gr.Markdown(elem_id="reader-hint")  # what to do first when Submit is pressed too early
             ai = [
                 gr.Markdown(visible=False, elem_id="reader-ai-note"),
                 gr.Label(label=Text("reader.ai_probabilities"), visible=False, elem_id="reader-ai-probabilities"),
@@ -357,12 +379,13 @@ def reader_study_tab(session: DemoSession) -> None:
         csv_file = gr.File(label=Text("reader.csv"), interactive=False, elem_id="reader-csv")
         json_file = gr.File(label=Text("reader.json"), interactive=False, elem_id="reader-json")
     case = [state, progress, image, record, first_class, first_confidence, submit, *ai, final_class,
-            final_confidence, confirm, results, csv_file, json_file]  # fmt: skip
+            final_confidence, confirm, results, csv_file, json_file, hint]  # fmt: skip
     private = {"api_visibility": "private"}
     start.click(serving(handlers.start), [source, files, faulty, share], [*case, status], api_name="reader_start",
                 preprocess=False, **private)  # fmt: skip
     submit.click(serving(handlers.submit), [state, first_class, first_confidence],
-                 [state, progress, first_class, first_confidence, submit, *ai, final_class, final_confidence, confirm],
+                 [state, progress, first_class, first_confidence, submit, *ai, final_class, final_confidence, confirm,
+                  hint],
                  api_name="reader_submit", **private)  # fmt: skip
     confirm.click(serving(handlers.confirm), [state, final_class, final_confidence], case, api_name="reader_confirm",
                   **private)  # fmt: skip

@@ -27,6 +27,7 @@ from mhdf.app.texts import (
     notice,
     ood_words,
     prediction_set_words,
+    training_description,
     translate,
     value_label,
 )
@@ -56,7 +57,7 @@ def card_lines(predictor: Predictor, lang: str = EN) -> list[str]:
             variant=info["variant"],
             schema=schema,
         ),
-        translate(lang, "report.trained_on", training_data=info["training_data"]),
+        translate(lang, "report.trained_on", training_data=training_description(predictor, lang)),
         translate(lang, "synthetic_warning").upper() if info["synthetic"] else "",
     ]
     metrics = predictor.card.get("metrics", {}).get(info["variant"]) or predictor.card.get("metrics", {}).get("mhdf")

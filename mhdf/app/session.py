@@ -9,6 +9,7 @@ import functools
 import inspect
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import gradio as gr
 import torch
 
-from mhdf.app.feedback import Feedback
+from mhdf.app.feedback import Feedback, ReportNotReady
 from mhdf.app.form import empty_form, record_from_form
 from mhdf.app.i18n import with_language
 from mhdf.app.lesson import Lesson, read_lessons
@@ -102,6 +103,29 @@ def reports_user_errors(handler: Callable) -> Callable:
     return wrapper
 
 
+@dataclass(frozen=True)
+class SessionParts:
+    """What a session serves: the loaded model, which uploads a request may open, and the optional parts a checkpoint
+    folder ships or a host turns on, each off when left out. `load_session` reads them all; a test names only the
+    ones it needs (`SessionParts(predictor, uploads, lessons=...)`), and a new part is one more field here."""
+
+    predictor: Predictor
+    uploads: UploadPolicy
+    examples: list[ExampleCase] = field(default_factory=list)
+    atlas: dict[str, Any] | None = None  # the routing atlas of the held-out cases
+    lessons: list[Lesson] = field(default_factory=list)  # the checkpoint's guided lessons (`mhdf.app.lesson`)
+    similar_index: SimilarCaseIndex | None = None
+    feedback: Feedback | None = None  # None: the host has not turned visitor feedback on
+
+
+def what_to_do_first(message: str, at: int, outputs: int) -> list[Any]:
+    """The outputs of an event whose button was pressed too early (no answer picked, no class chosen, no photo):
+    `message` at output `at`, a Markdown beside the button, every other output left as it is. Not an error: Gradio
+    marks every output of a failed event with a red "Error" badge, the inputs the visitor has still to fill among
+    them."""
+    return [message if i == at else gr.skip() for i in range(outputs)]
+
+
 class DemoSession:
     """One loaded checkpoint and its event handlers.
 
@@ -111,26 +135,17 @@ class DemoSession:
     plain: `served_handlers` wraps them for Gradio.
     """
 
-    def __init__(
-        self,
-        predictor: Predictor,
-        examples: list[ExampleCase],
-        atlas: dict[str, Any] | None,
-        uploads: UploadPolicy,
-        feedback: Feedback | None = None,
-        lessons: list[Lesson] | None = None,
-        similar_index: SimilarCaseIndex | None = None,
-    ) -> None:
-        self.predictor = predictor
-        self.schema = predictor.schema
-        self.examples = examples
-        self.atlas = atlas
-        self.uploads = uploads
-        self.feedback = feedback  # None: the host has not turned visitor feedback on
-        self.lessons = lessons or []  # the checkpoint's guided lessons (`mhdf.app.lesson`)
-        self.similar_index = similar_index
-        self.view_names = view_names(predictor.config.num_fused_stages)
-        self.multi_view = predictor.config.multi_view  # several photos per case: /predict takes them by view name
+    def __init__(self, parts: SessionParts) -> None:
+        self.predictor = parts.predictor
+        self.schema = parts.predictor.schema
+        self.uploads = parts.uploads
+        self.examples = parts.examples
+        self.atlas = parts.atlas
+        self.lessons = parts.lessons
+        self.similar_index = parts.similar_index
+        self.feedback = parts.feedback
+        self.view_names = view_names(parts.predictor.config.num_fused_stages)
+        self.multi_view = parts.predictor.config.multi_view  # several photos per case: /predict takes them by view name
         self._example_views: dict[tuple[str, str], list[Any]] = {}
 
     def _in_view_order(self, views: Mapping[str, Any]) -> list[Any]:
@@ -223,11 +238,12 @@ class DemoSession:
         return similar_document(result, Path(tempfile.mkdtemp(prefix="similar-", dir=self.uploads.folder)))
 
     def similar_view(self, query: Any, by: str, lang: str = EN) -> str:
-        """The neighbours of the current case (its signature from the Diagnose pass, `SIMILAR_QUERY`) as HTML."""
+        """The neighbours of the current case (its signature from the Diagnose pass, `SIMILAR_QUERY`) as HTML; empty
+        before a diagnosis, where the view shows its placeholder (`mhdf.app.similar.placeholder_html`)."""
         if self.similar_index is None:
-            return translate(lang, "similar.missing")
+            raise ValueError(translate(lang, "similar.missing"))
         if query is None:
-            return translate(lang, "similar.placeholder")
+            return ""
         return similar_cases_html(self.similar_index.query(signature_from_view(query), by), lang)
 
     def _api_prediction(self, image: Any, metadata: Any, photos: Any = None) -> Prediction:
@@ -262,14 +278,18 @@ class DemoSession:
 
     def send_feedback(
         self, image: Any, believed: Any, comment: Any, consent: Any, *form_values: Any, lang: str = EN
-    ) -> tuple[str, str, bool]:
+    ) -> tuple[str, Any, Any]:
         """A visitor's "this result looks wrong" report on the current photo and form (`mhdf.app.feedback`);
-        returns what the visitor is told, and the emptied comment and photo consent."""
+        returns what the visitor is told, and the emptied comment and photo consent (kept as they are when the
+        report is not ready: no class chosen or no photo)."""
         if self.feedback is None:
             raise ValueError(translate(lang, "feedback.off"))
         record = record_from_form(self.schema, form_values, lang)
         photo = uploaded_file(image, self.uploads)
-        return self.feedback.send(self.predictor, photo, record, believed, comment, consent, lang), "", False
+        try:
+            return self.feedback.send(self.predictor, photo, record, believed, comment, consent, lang), "", False
+        except ReportNotReady as first:
+            return tuple(what_to_do_first(str(first), 0, 3))
 
     def clear(self, lang: str = EN) -> list[Any]:
         """The empty photo and form, every view cleared, no report and no field importance."""
@@ -295,9 +315,18 @@ def load_session(
     if similar_index is not None:
         config = predictor.config
         similar_index.check_model(config.num_fused_stages, config.experts, config.expert_hidden)
-    examples, atlas = read_examples(folder, predictor.schema), read_routing_atlas(folder)
-    lessons = read_lessons(folder, examples, predictor)
-    return DemoSession(predictor, examples, atlas, uploads, feedback, lessons, similar_index)
+    examples = read_examples(folder, predictor.schema)
+    return DemoSession(
+        SessionParts(
+            predictor,
+            uploads,
+            examples=examples,
+            atlas=read_routing_atlas(folder),
+            lessons=read_lessons(folder, examples, predictor),
+            similar_index=similar_index,
+            feedback=feedback,
+        )
+    )
 
 
 def serving(handler: Callable) -> Callable:
@@ -308,11 +337,17 @@ def serving(handler: Callable) -> Callable:
     return with_language(served) if "lang" in inspect.signature(handler).parameters else served
 
 
+def serving_without_model(handler: Callable) -> Callable:
+    """`handler`, which runs no model, as an event: in the visitor's language, its ValueErrors shown to the visitor,
+    but without a GPU or inference mode, so that it may also run outside the queue (`queue=False`)."""
+    return with_language(reports_user_errors(handler))
+
+
 def served_handlers(session: DemoSession) -> SimpleNamespace:
-    """The session's event handlers by name (`EVENTS`), each wrapped once by `serving`; `clear` needs no model."""
-    # the similar-case search runs no model: no GPU and no inference mode for it
+    """The session's event handlers by name (`EVENTS`), each wrapped once by `serving`; `clear` and the similar-case
+    search run no model."""
     return SimpleNamespace(
         **{name: serving(getattr(session, name)) for name in EVENTS},
         clear=with_language(session.clear),
-        similar_view=with_language(reports_user_errors(session.similar_view)),
+        similar_view=serving_without_model(session.similar_view),
     )

@@ -19,7 +19,7 @@ import gradio as gr
 import numpy as np
 from gradio.data_classes import FileData
 
-from mhdf.app.i18n import markdown
+from mhdf.app.i18n import localize, markdown
 from mhdf.app.texts import EN, Text, neighbour_caption, similar_summary, translate
 from mhdf.app.views import SIMILAR_QUERY
 from mhdf.inference.similar import SIMILARITY, CaseSignature, SimilarCases
@@ -65,6 +65,11 @@ def similar_cases_html(result: SimilarCases, lang: str = EN) -> str:
     return f'{summary}<div style="{row}">{"".join(cards)}</div>'
 
 
+def placeholder_html(lang: str = EN) -> str:
+    """What the view says before a case is diagnosed, as HTML (the view is HTML: Markdown marks would show raw)."""
+    return f'<p class="similar-placeholder"><em>{html.escape(translate(lang, "similar.placeholder"))}</em></p>'
+
+
 def similar_document(result: SimilarCases, folder: Path) -> dict[str, Any]:
     """The JSON of `/similar`. Each thumbnail is written into `folder` (a fresh folder in Gradio's upload cache,
     deleted with the uploads) and returned as a Gradio file, which gradio_client downloads and any HTTP client gets
@@ -103,7 +108,12 @@ def similar_cases_section(session: Any, handlers: SimpleNamespace, views: dict[s
         return
     choices = [(Text(f"similar.by.{name}"), name) for name in SIMILARITY]
     by = gr.Radio(choices, value=SIMILARITY[0], label=Text("similar.by"), elem_id=f"similar-by-{place}")
-    neighbours = gr.HTML(translate(EN, "similar.placeholder"), elem_id=f"similar-cases-{place}")
+    # Empty until a case is diagnosed; meanwhile the template shows the placeholder, a prop of its own, so that the
+    # page's language relabels it without touching neighbours already shown.
+    neighbours = gr.HTML(
+        "", html_template="${value || placeholder}", placeholder=placeholder_html(EN), elem_id=f"similar-cases-{place}"
+    )
+    localize(neighbours, placeholder=placeholder_html)
     # no model runs here: a query is a few milliseconds of NumPy, so it never queues behind a diagnosis
     gr.on(
         [query.change, by.change],

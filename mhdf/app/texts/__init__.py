@@ -107,6 +107,24 @@ def api_help(schema: MetadataSchema, max_file_size_mb: float, lang: str = EN) ->
     )
 
 
+def training_description(predictor: Predictor, lang: str = EN) -> str:
+    """What the checkpoint learnt from, in `lang`. Built from the model card's fields where they say it (synthetic
+    photos made from a dataset's real clinical records, the fold held out for testing: the bundled checkpoint);
+    otherwise the description written in the checkpoint, free text the app cannot translate, quoted as such."""
+    card = predictor.card
+    synthetic, evaluation = card.get("synthetic"), card.get("evaluation")
+    if (
+        predictor.config.synthetic_data
+        and isinstance(synthetic, Mapping)
+        and synthetic.get("records")
+        and isinstance(evaluation, Mapping)
+        and evaluation.get("split") == "test"
+        and evaluation.get("fold") is not None
+    ):
+        return translate(lang, "trained_on.synthetic_photos", schema=predictor.schema.label, fold=evaluation["fold"])
+    return translate(lang, "trained_on.quoted", text=predictor.model_info["training_data"])
+
+
 def banner(predictor: Predictor, lang: str = EN) -> str:
     """Which checkpoint answers, what it was trained on, and the notice (Markdown)."""
     info = predictor.model_info
@@ -117,7 +135,7 @@ def banner(predictor: Predictor, lang: str = EN) -> str:
         backbone=info["backbone"],
         variant=info["variant"],
         schema=predictor.schema.label,
-        training_data=info["training_data"],
+        training_data=training_description(predictor, lang),
     )
     if info["synthetic"]:
         text += f"  \n⚠️ **{translate(lang, 'synthetic_warning')}**"

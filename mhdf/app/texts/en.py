@@ -50,7 +50,7 @@ TEXTS = {
     "similar.by": "Nearest by",
     "similar.by.routing": "routing signature (LC-Gate weights per stage and GM-Gate weights)",
     "similar.by.features": "fused features (what the head's classifier reads)",
-    "similar.placeholder": "*Diagnose a case to see the held-out cases routed like it.*",
+    "similar.placeholder": "Diagnose a case to see the held-out cases routed like it.",
     "similar.missing": (
         "This checkpoint has no similar-case index (`similar_cases.safetensors`). Build it by evaluating the "
         "checkpoint on its held-out data, `python -m training.evaluate --checkpoint CHECKPOINT --data DATA --dataset "
@@ -88,6 +88,11 @@ TEXTS = {
     "banner": (
         "**Checkpoint:** `{name}` ({backbone}, variant {variant}, {schema} schema) · **Trained on:** {training_data}"
     ),
+    # what the checkpoint learnt from: built from its model card's fields, or its own free text quoted as written
+    "trained_on.synthetic_photos": (
+        "synthetic photos paired with real {schema} clinical records, fold {fold} held out for testing"
+    ),
+    "trained_on.quoted": "{text}",
     "result_note": "{synthetic}Top class **{predicted}** from `{name}` · {notice}",
     "result_note.synthetic": "⚠️ synthetic-data model · ",
     # the Diagnose tab

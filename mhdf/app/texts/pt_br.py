@@ -130,7 +130,7 @@ TEXTS = {
     "similar.by": "Mais próximos por",
     "similar.by.routing": "assinatura de roteamento (pesos do LC-Gate por estágio e pesos do GM-Gate)",
     "similar.by.features": "características fundidas (o que o classificador da cabeça lê)",
-    "similar.placeholder": "*Diagnostique um caso para ver os casos de teste roteados como ele.*",
+    "similar.placeholder": "Diagnostique um caso para ver os casos de teste roteados como ele.",
     "similar.missing": (
         "Este checkpoint não tem índice de casos semelhantes (`similar_cases.safetensors`). Crie-o avaliando o "
         "checkpoint nos dados separados para teste, `python -m training.evaluate --checkpoint CHECKPOINT --data DATA "
@@ -170,6 +170,10 @@ TEXTS = {
         "**Checkpoint:** `{name}` ({backbone}, variante {variant}, esquema {schema}) · **Treinado com:** "
         "{training_data}"
     ),
+    "trained_on.synthetic_photos": (
+        "fotos sintéticas pareadas com registros clínicos reais do {schema}, com o fold {fold} reservado para teste"
+    ),
+    "trained_on.quoted": "“{text}” (descrição gravada no checkpoint, sem tradução)",
     "result_note": "{synthetic}Classe mais provável **{predicted}** segundo `{name}` · {notice}",
     "result_note.synthetic": "⚠️ modelo de dados sintéticos · ",
     # the Diagnose tab
