@@ -9,7 +9,7 @@ import pytest
 from mhdf.inference.checkpoint import checkpoint_folder, read_example, read_examples, read_routing_atlas
 from mhdf.metadata import PAD_UFES_20
 
-DEMO = Path(__file__).resolve().parent.parent / "assets" / "demo"
+DEMO = Path(__file__).resolve().parent.parent / "assets" / "demo-synthetic"
 
 
 def test_bundled_examples_load_and_cover_every_class():

@@ -14,7 +14,7 @@ from mhdf.inference import Predictor
 from mhdf.metadata import PAD_UFES_20
 from mhdf.routing import RoutingOverrides
 
-DEMO_CHECKPOINT = Path(__file__).resolve().parent.parent / "assets" / "demo"
+DEMO_CHECKPOINT = Path(__file__).resolve().parent.parent / "assets" / "demo-synthetic"
 
 RECORD = {"age": 67, "gender": "MALE", "region": "FACE", "itch": "True", "bleed": "False", "diameter_1": 9.5}
 

@@ -35,7 +35,7 @@ from mhdf.inference.similar import (
     build_index,
 )
 from tests.helpers import DEMO_CHECKPOINT
-from training import make_demo
+from training import make_synthetic_demo as make_demo
 
 CLASSES = ["ACK", "BCC", "MEL", "NEV", "SCC", "SEK"]
 SOURCE = IndexSource("pad-ufes-20", "test", "somewhere", "synthetic photos", True)

@@ -17,7 +17,7 @@ from mhdf import MHDFConfig, MHDFNet
 from tests.helpers import TRAIN_TINY, train_tiny, write_derm7pt
 from training import train
 from training.data.pad_ufes_20 import PadUfes20
-from training.engine import class_weights
+from training.engine import Runtime, class_weights, freeze_backbone_through
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -185,3 +185,28 @@ def test_two_cpu_processes_train_with_ddp_on_gloo(synthetic_data, tmp_path):
     assert "2 process(es) on cpu" in result.stdout
     assert pd.read_csv(out / "log.csv")["epoch"].tolist() == [1]  # written once, by rank 0
     assert MHDFNet.from_pretrained(out / "best").config.variant == "mhdf"
+
+
+def test_freezing_keeps_the_backbone_fixed_through_the_stage_and_trains_the_rest():
+    model = MHDFNet(MHDFConfig(backbone="tf_efficientnet_lite0", fusion_stages=[3, 4], image_size=64, token_dim=16))
+    frozen = freeze_backbone_through(model, 3)
+    body = model.backbone.body
+    assert frozen == [body.conv_stem, body.bn1, *body.blocks[:5]]  # feature stage 3 ends with blocks.4
+    before = {name: value.clone() for name, value in model.state_dict().items()}
+    images, metadata = torch.randn(8, 3, 64, 64), torch.zeros(8, len(model.schema.fields))
+    loader = [(images, metadata, torch.arange(8) % 6)]
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    scaler = torch.amp.GradScaler("cpu", enabled=False)
+    runtime = Runtime(device=torch.device("cpu"), rank=0, local_rank=0, world_size=1)
+    train.train_one_epoch(
+        model, torch.nn.CrossEntropyLoss(), optimizer, scaler, loader, model.config, runtime, "", 0.0, frozen
+    )
+    after = model.state_dict()
+    fixed = {name for name in before if name.startswith(("backbone.body.conv_stem", "backbone.body.bn1"))}
+    fixed |= {name for name in before if any(name.startswith(f"backbone.body.blocks.{i}.") for i in range(5))}
+    assert fixed and all(torch.equal(before[name], after[name]) for name in fixed)  # weights and BN statistics
+    assert not torch.equal(
+        before["backbone.body.blocks.5.0.conv_pw.weight"], after["backbone.body.blocks.5.0.conv_pw.weight"]
+    )
+    with pytest.raises(ValueError, match="feature stages 0-4"):
+        freeze_backbone_through(model, 5)

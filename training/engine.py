@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.distributed as dist
+from torch import nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
 from tqdm import tqdm
 
@@ -304,3 +305,36 @@ def class_weights(labels: Sequence[int], num_classes: int) -> torch.Tensor:
     """Inverse-frequency weights n / (C * n_c), as scikit-learn's "balanced" (absent classes count as 1)."""
     counts = np.bincount(np.asarray(labels), minlength=num_classes)
     return torch.tensor(len(labels) / (num_classes * np.maximum(counts, 1)), dtype=torch.float32)
+
+
+def freeze_backbone_through(model: MHDFNet, stage: int) -> list[nn.Module]:
+    """Freezes every backbone module that runs up to the end of timm feature stage `stage` (an index into the
+    backbone's full feature list, e.g. 3 = `blocks.4` of tf_efficientnet_lite0), in every view's backbone.
+
+    Returns the frozen modules, which the training loop keeps in eval mode: their batch-norm statistics stay the
+    pretrained ones, and no gradient is computed through them, so an epoch costs a forward pass there and no more.
+    """
+    if model.backbone is None:
+        raise ValueError(f"--freeze-stages: the {model.config.variant} variant has no backbone")
+    backbones = {id(branch): branch for branch in (model.view_branch(view)[0] for view in model.config.image_views)}
+    frozen = []
+    for backbone in backbones.values():
+        info = backbone.body.feature_info.info
+        if not 0 <= stage < len(info):
+            raise ValueError(f"--freeze-stages {stage}: {model.config.backbone} has feature stages 0-{len(info) - 1}")
+        target = info[stage]["module"]
+        for name, module in backbone.body.named_children():
+            frozen.append(module)
+            flat = name.replace("_", ".")  # FeatureListNet flattens "layer1" and "features.3" to "features_3"
+            if flat == target or name == target:
+                break
+            if target.startswith(flat + "."):  # the stage lies inside this child: freeze the child's leading part
+                frozen.pop()
+                for child_name, child in module.named_children():
+                    frozen.append(child)
+                    if f"{flat}.{child_name}" == target:
+                        break
+                break
+    for module in frozen:
+        module.requires_grad_(False)
+    return frozen

@@ -267,9 +267,7 @@ def model_card(
 
 
 def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description="Regenerate the bundled synthetic-photo checkpoint", add_help=add_help
-    )
+    parser = argparse.ArgumentParser(description="Regenerate the bundled synthetic-photo checkpoint", add_help=add_help)
     parser.add_argument("--out", default=Path("assets/demo-synthetic"), type=Path, help="checkpoint folder")
     parser.add_argument("--work", default=None, type=Path, help="keep data, runs and evaluations here (default: temp)")
     parser.add_argument("--records", default=PAD_UFES_20_METADATA, type=Path, help="real PAD-UFES-20 metadata.csv")

