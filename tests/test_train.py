@@ -18,6 +18,7 @@ from tests.helpers import TRAIN_TINY, train_tiny, write_derm7pt
 from training import train
 from training.data.pad_ufes_20 import PadUfes20
 from training.engine import Runtime, class_weights, freeze_backbone_through
+from training.frozen_cache import placeholder_photos, prefix_maps, reading_cached_maps
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -210,3 +211,28 @@ def test_freezing_keeps_the_backbone_fixed_through_the_stage_and_trains_the_rest
     )
     with pytest.raises(ValueError, match="feature stages 0-4"):
         freeze_backbone_through(model, 5)
+
+
+def test_the_model_on_cached_frozen_maps_gives_the_logits_of_the_photos():
+    model = MHDFNet(MHDFConfig(backbone="tf_efficientnet_lite0", fusion_stages=[3, 4], image_size=64, token_dim=16))
+    frozen = freeze_backbone_through(model, 3)
+    model.eval()
+    images, metadata = torch.randn(4, 3, 64, 64), torch.zeros(4, len(model.schema.fields))
+    maps = prefix_maps(model, frozen, images)
+    assert maps.shape == (4, 112, 4, 4)  # blocks.4's output, before the stage's LC-MoE
+    with torch.no_grad(), reading_cached_maps(frozen, maps):
+        cached = model(placeholder_photos(maps), metadata)
+    with torch.no_grad():
+        torch.testing.assert_close(cached, model(images, metadata))
+        assert not torch.allclose(model(images.flip(0), metadata), model(images, metadata))  # the maps matter
+    assert "forward" not in vars(frozen[-1])  # the modules run their own forward again
+
+
+@pytest.mark.slow
+def test_a_run_on_cached_maps_trains_and_is_refused_without_frozen_stages(synthetic_data, tmp_path):
+    with pytest.raises(ValueError, match="--cache-views needs --freeze-stages"):
+        train_tiny(synthetic_data, tmp_path / "refused", "--epochs", "1", "--cache-views", "2")
+    train_tiny(synthetic_data, tmp_path / "run", "--epochs", "2", "--freeze-stages", "1", "--cache-views", "2")
+    log = pd.read_csv(tmp_path / "run" / "log.csv")
+    assert len(log) == 2 and log["train_loss"].notna().all()
+    assert (tmp_path / "run" / "best" / "model.safetensors").is_file()

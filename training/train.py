@@ -35,6 +35,7 @@ its official train / valid / test split. RUN_DIR receives:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -71,6 +72,7 @@ from training.engine import (
     train_loader,
     write_splits_csv,
 )
+from training.frozen_cache import cache_dataset, placeholder_photos, reading_cached_maps
 from training.metrics import classification_metrics
 from training.pretrained import describe as describe_pretrained
 from training.pretrained import load_pretrained_backbone
@@ -159,9 +161,11 @@ def train_one_epoch(
     description: str,
     balance_loss: float = 0.0,
     frozen: Sequence[nn.Module] = (),
+    cached: bool = False,
 ) -> float:
     """One pass over the training loader; returns the mean training loss (with `balance_loss` times the routing
-    balance loss added) over all processes. The `frozen` modules stay in eval mode."""
+    balance loss added) over all processes. The `frozen` modules stay in eval mode; with `cached`, the loader
+    yields their cached output maps instead of photos (`training.frozen_cache`)."""
     model.train()
     for module in frozen:
         module.eval()
@@ -169,12 +173,16 @@ def train_one_epoch(
     for images, metadata, target in tqdm(loader, desc=description, leave=False, disable=not runtime.progress_bars):
         images, metadata, view_mask = model_inputs(config, images, metadata, runtime.device)
         target = target.to(runtime.device, non_blocking=True)
-        with torch.autocast(runtime.device.type, dtype=torch.float16, enabled=runtime.amp):
+        photos = placeholder_photos(images) if cached else images
+        with (
+            torch.autocast(runtime.device.type, dtype=torch.float16, enabled=runtime.amp),
+            reading_cached_maps(frozen, images) if cached else contextlib.nullcontext(),
+        ):
             if balance_loss:
-                out = model(images, metadata, return_trace=True, view_mask=view_mask)
+                out = model(photos, metadata, return_trace=True, view_mask=view_mask)
                 loss = criterion(out.logits, target) + balance_loss * routing_balance_loss(out.trace)
             else:
-                loss = criterion(model(images, metadata, view_mask=view_mask), target)
+                loss = criterion(model(photos, metadata, view_mask=view_mask), target)
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         scaler.step(optimizer)
@@ -298,6 +306,8 @@ def run(args: argparse.Namespace, runtime: Runtime) -> None:
     if runtime.is_main:
         out.args.write_text(json.dumps(jsonable_args(args), indent=2) + "\n")
     config = build_config(args, source)
+    if args.cache_views and (args.freeze_stages is None or config.multi_view or not config.uses_image):
+        raise ValueError("--cache-views needs --freeze-stages, and a variant that reads one photo per case")
 
     torch.manual_seed(args.seed)  # the same initial weights in every process
     model = MHDFNet(config)
@@ -330,6 +340,10 @@ def run(args: argparse.Namespace, runtime: Runtime) -> None:
 
     uses_image = config.uses_image
     train_set = split_dataset(source, split.train, train_transform(config) if uses_image else None, config)
+    if args.cache_views:
+        train_set = cache_dataset(
+            model_without_ddp, frozen, train_set, args.cache_views, runtime.device, "caching the frozen maps"
+        )
     val_set = split_dataset(source, split.val, eval_transform(config) if uses_image else None, config)
     val_loader = eval_loader(val_set, args.batch_size, args.workers, runtime)
     if runtime.is_main:
@@ -348,7 +362,17 @@ def run(args: argparse.Namespace, runtime: Runtime) -> None:
         tag = f"epoch {epoch + 1}/{args.epochs}"
         model_without_ddp.set_gate_temperature(gate_temperature_at(epoch, args, start_temperature))
         train_loss = train_one_epoch(
-            model, criterion, optimizer, scaler, loader, config, runtime, tag, args.balance_loss, frozen
+            model,
+            criterion,
+            optimizer,
+            scaler,
+            loader,
+            config,
+            runtime,
+            tag,
+            args.balance_loss,
+            frozen,
+            cached=bool(args.cache_views),
         )
         metrics = validation_metrics(model_without_ddp, val_loader, runtime, f"{tag} val")
         # while the gates are still being sharpened, an epoch is not the model the run ends with
@@ -464,6 +488,11 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
         "--freeze-stages", default=None, type=int, metavar="STAGE",
         help="keep the backbone fixed up to the end of timm feature stage STAGE (with --pretrained: train only "
         "what follows it, at a fraction of the cost of a full backward pass)",
+    )  # fmt: skip
+    model.add_argument(
+        "--cache-views", default=0, type=int, metavar="K",
+        help="with --freeze-stages: compute the frozen layers' maps once for K augmented views of each training "
+        "photo and train on those (training.frozen_cache); 0 (default) runs them on every photo of every epoch",
     )  # fmt: skip
     model.add_argument("--token-dim", default=None, type=int, help="fusion token width")
     model.add_argument("--num-heads", default=None, type=int, help="TKCA attention heads")
