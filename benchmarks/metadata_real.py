@@ -41,14 +41,11 @@ import numpy as np
 import torch
 from PIL import Image
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from mhdf import MHDFNet
 from mhdf.inference.transforms import eval_transform
-from mhdf.metadata import encode_onehot81
 from training import train
+from training.clinical_baseline import logistic_regression, onehot81_features
 from training.data.pad_ufes_20 import PAD_UFES_20_METADATA, PadUfes20
 from training.engine import Runtime, eval_loader, predict, split_dataset
 from training.metrics import SCALAR_METRICS, classification_metrics, summarize
@@ -73,14 +70,9 @@ def blank_photo_download(root: Path) -> PadUfes20:
     return PadUfes20(root)
 
 
-def onehot81_features(source: PadUfes20) -> np.ndarray:
+def table_features(source: PadUfes20) -> np.ndarray:
     """(N, 81) features of every row, from the raw CSV values (the published preprocessing's columns)."""
-    rows = source.table.to_dict("records")
-    return np.array([encode_onehot81(source.schema.clinical_fields_of(row)) for row in rows])
-
-
-def logistic_regression():
-    return make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced", C=1.0, max_iter=3000))
+    return onehot81_features([source.schema.clinical_fields_of(row) for row in source.table.to_dict("records")])
 
 
 def gradient_boosting():
@@ -133,7 +125,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory(prefix="metadata_real_") as work:
         source = blank_photo_download(Path(work) / "pad-ufes-20")
-        features = onehot81_features(source)
+        features = table_features(source)
         per_fold = {fold: benchmark_fold(source, features, fold, args, Path(work)) for fold in range(args.folds)}
     return {
         "data": "real PAD-UFES-20 clinical metadata (training/data/pad_ufes_20_metadata.csv), photos blanked",

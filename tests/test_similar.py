@@ -35,7 +35,7 @@ from mhdf.inference.similar import (
     build_index,
 )
 from tests.helpers import DEMO_CHECKPOINT
-from training import make_synthetic_demo as make_demo
+from training import demo_bundle
 
 CLASSES = ["ACK", "BCC", "MEL", "NEV", "SCC", "SEK"]
 SOURCE = IndexSource("pad-ufes-20", "test", "somewhere", "synthetic photos", True)
@@ -299,8 +299,8 @@ def test_make_demo_bundles_the_held_out_index_and_refuses_one_over_its_cap(tmp_p
     evaluation, checkpoint = tmp_path / "eval", tmp_path / "checkpoint"
     index = random_index()
     write_similar_cases(evaluation, index)
-    make_demo.bundle_similar_cases(evaluation, checkpoint)
+    demo_bundle.bundle_similar_cases(evaluation, checkpoint)
     assert read_similar_cases(checkpoint).cases == index.cases
-    monkeypatch.setattr(make_demo, "MAX_INDEX_BYTES", (checkpoint / SIMILAR_CASES_NAME).stat().st_size - 1)
+    monkeypatch.setattr(demo_bundle, "MAX_INDEX_BYTES", (checkpoint / SIMILAR_CASES_NAME).stat().st_size - 1)
     with pytest.raises(ValueError, match="similar-case index takes"):
-        make_demo.bundle_similar_cases(evaluation, checkpoint)
+        demo_bundle.bundle_similar_cases(evaluation, checkpoint)

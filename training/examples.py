@@ -27,6 +27,7 @@ def write_examples(source: LesionSource, predictions: pd.DataFrame, checkpoint: 
         raw = source.schema.clinical_fields_of(row)
         name = f"{cls.lower()}_1"
         metadata = {field: value for field, value in raw.items() if value.strip()}
-        write_example(checkpoint, name, source.samples[index].image_path, metadata, cls)
+        sample = source.samples[index]
+        write_example(checkpoint, name, sample.image_path, metadata, cls, source_id=sample.image_id)
         names.append(name)
     return names

