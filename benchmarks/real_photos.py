@@ -160,10 +160,13 @@ def markdown_table(report: dict[str, Any], classes: tuple[str, ...]) -> str:
     lines += ["", "| model | " + " | ".join(classes) + " |", "|" + " --- |" * (len(classes) + 1)]
     for model, result in report["models"].items():
         recall = result["summary"]["recall"]
-        cells = [f"{recall[c]['correct'] / max(recall[c]['photos'], 1):.2f} ({recall[c]['correct']}/{recall[c]['photos']})"
-                 for c in classes]  # noqa: E501  # fmt: skip
+        cells = [recall_cell(recall[c]["correct"], recall[c]["photos"]) for c in classes]
         lines.append(f"| `{model}` | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def recall_cell(correct: int, photos: int) -> str:
+    return f"{correct / photos:.2f} ({correct}/{photos})" if photos else "— (0/0)"
 
 
 def get_args_parser() -> argparse.ArgumentParser:
