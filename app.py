@@ -82,7 +82,7 @@ def diagnose_tab(session: DemoSession, handlers: SimpleNamespace, views: dict[st
     outputs = [views[name] for name in session.view_names]
     image, form, clear, diagnose, results = diagnose_inputs(session, handlers, outputs)
     with results:
-        for name in ("synthetic_notice", "status", "note", "ood_warning", "probabilities", "prediction_set"):
+        for name in ("scope_notice", "status", "note", "ood_warning", "probabilities", "prediction_set"):
             views[name].render()
         feedback_section(session.feedback, session.predictor, handlers.send_feedback, [image, *form])
         report_button = localize(gr.Button("", elem_id="report"), value=Text("button.report"))

@@ -11,7 +11,7 @@ import torch  # noqa: E402
 from mhdf import MHDFConfig, MHDFNet  # noqa: E402
 from mhdf.inference import Predictor  # noqa: E402
 from mhdf.inference.checkpoint import read_examples  # noqa: E402
-from tests.helpers import CHROMIUM_ARGS, DEMO_CHECKPOINT, running_app, train_tiny  # noqa: E402
+from tests.helpers import CHROMIUM_ARGS, SYNTHETIC_CHECKPOINT, running_app, train_tiny  # noqa: E402
 from training.synthetic.photos import generate  # noqa: E402
 
 TINY = {"backbone": "resnet18", "image_size": 64, "token_dim": 32, "num_heads": 2, "expert_hidden": 48, "top_k": 4}
@@ -29,13 +29,13 @@ def tiny_checkpoint(tmp_path_factory):
 @pytest.fixture(scope="session")
 def predictor():
     """The bundled demo checkpoint on the CPU, shared by every test module that does not define its own."""
-    return Predictor.from_pretrained(DEMO_CHECKPOINT, device="cpu")
+    return Predictor.from_pretrained(SYNTHETIC_CHECKPOINT, device="cpu")
 
 
 @pytest.fixture(scope="session")
 def examples(predictor):
     """The bundled demo checkpoint's example cases."""
-    return read_examples(DEMO_CHECKPOINT, predictor.schema)
+    return read_examples(SYNTHETIC_CHECKPOINT, predictor.schema)
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from mhdf.app.texts import (
 )
 from mhdf.inference.checkpoint import read_similar_cases
 from mhdf.routing import RoutingOverrides
-from tests.helpers import DEMO_CHECKPOINT
+from tests.helpers import SYNTHETIC_CHECKPOINT
 from training.synthetic.non_lesion import non_lesion_images
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -229,7 +229,7 @@ def test_an_own_photo_gets_the_synthetic_model_notice_above_the_numbers_and_an_e
     page.set_input_files("#photo input[type=file]", str(own))
     expect(page.locator("#photo img")).to_have_count(1)
     page.locator("#diagnose").click()
-    notice = page.locator("#synthetic-notice")
+    notice = page.locator("#scope-notice")
     expect(notice).to_contain_text(SYNTHETIC_MODEL_OWN_PHOTO)
     expect(page.locator("#diagnose-status")).to_contain_text("All views are ready")
     assert notice.bounding_box()["y"] < page.locator("#probabilities").bounding_box()["y"]
@@ -243,7 +243,7 @@ def test_an_own_photo_gets_the_synthetic_model_notice_above_the_numbers_and_an_e
 def test_the_cases_routed_like_an_example_show_under_diagnose_and_in_the_teaching_tab(page, predictor, examples):
     """After an example diagnosis, both similar-case sections list the neighbours the index gives for its trace, the
     switch searches by fused features instead, and Clear empties them."""
-    index = read_similar_cases(DEMO_CHECKPOINT)
+    index = read_similar_cases(SYNTHETIC_CHECKPOINT)
     example = examples[1]
     signature = predictor.predict(example.image, example.metadata).case_signature()
     by_routing = [n.case for n in index.query(signature, "routing").neighbours]

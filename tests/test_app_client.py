@@ -17,7 +17,7 @@ from mhdf.app.form import empty_form, form_from_record
 from mhdf.app.texts import describe_overrides, importance_status
 from mhdf.app.views import view_names
 from mhdf.routing import RoutingOverrides
-from tests.helpers import DEMO_CHECKPOINT, ROOT
+from tests.helpers import ROOT, SYNTHETIC_CHECKPOINT
 
 pytestmark = pytest.mark.slow
 
@@ -65,7 +65,7 @@ def test_predict_matches_the_command_line(client, examples, tmp_path):
     meta = tmp_path / "meta.json"
     meta.write_text(json.dumps(example.metadata))
     command = [sys.executable, "-m", "mhdf.predict", str(example.image), "--meta", str(meta)]
-    command += ["--checkpoint", str(DEMO_CHECKPOINT)]
+    command += ["--checkpoint", str(SYNTHETIC_CHECKPOINT)]
     printed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert_same_document(predict(client, example.image, example.metadata), json.loads(printed))
 

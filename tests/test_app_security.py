@@ -14,7 +14,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from tests.helpers import DEMO_CHECKPOINT, ROOT, running_app
+from tests.helpers import ROOT, SYNTHETIC_CHECKPOINT, running_app
 
 pytestmark = pytest.mark.slow
 
@@ -68,7 +68,7 @@ def private(tmp_path_factory):
     symlink to it in another folder."""
     folder = tmp_path_factory.mktemp("server_private")
     image = folder / f"{MARKER}.png"
-    image.write_bytes((DEMO_CHECKPOINT / "examples" / "bcc_1.png").read_bytes())
+    image.write_bytes((SYNTHETIC_CHECKPOINT / "examples" / "bcc_1.png").read_bytes())
     link_folder = tmp_path_factory.mktemp("elsewhere")
     (link_folder / "holiday.png").symlink_to(image)
     return image, link_folder / "holiday.png"
@@ -189,7 +189,7 @@ def test_a_symlink_inside_the_upload_folder_is_followed_and_refused(server, http
 
 
 def test_an_oversized_upload_is_refused_and_the_server_keeps_serving(server, http, demo_inputs):
-    small_png = (DEMO_CHECKPOINT / "examples" / "nev_1.png").read_bytes()
+    small_png = (SYNTHETIC_CHECKPOINT / "examples" / "nev_1.png").read_bytes()
     padded = small_png + b"\0" * (MAX_FILE_SIZE_MB * 1024**2 + 1)
     response = upload(http, "huge.png", padded)
     assert response.status_code == 413

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from mhdf.inference.batch import BatchPredictor, lookalike_columns, output_columns
-from tests.helpers import DEMO_CHECKPOINT, ROOT
+from tests.helpers import ROOT, SYNTHETIC_CHECKPOINT
 
 BAD_ROWS = {  # image -> (extra cells, what the row's error must name)
     "missing.png": ({}, "missing.png"),
@@ -134,7 +134,7 @@ def test_command_line_predicts_a_csv_and_resumes(cases, tmp_path):
     root, images, table = cases
     out = tmp_path / "predictions.csv"
     command = [sys.executable, "-m", "mhdf.predict", "--csv", root / "cases.csv", "--images", images, "--out", out]
-    command += ["--checkpoint", DEMO_CHECKPOINT, "--device", "cpu", "--batch-size", "4"]
+    command += ["--checkpoint", SYNTHETIC_CHECKPOINT, "--device", "cpu", "--batch-size", "4"]
     first = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert first.returncode == 0, first.stderr
     assert f"{len(table)} of {len(table)} rows" in first.stderr and first.stdout == ""

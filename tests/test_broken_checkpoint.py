@@ -14,9 +14,9 @@ import pytest
 
 from mhdf.app import cli
 from mhdf.inference import CheckpointError, Predictor
-from tests.helpers import DEMO_CHECKPOINT, ROOT
+from tests.helpers import ROOT, SYNTHETIC_CHECKPOINT
 
-PHOTO = DEMO_CHECKPOINT / "examples" / "bcc_1.png"
+PHOTO = SYNTHETIC_CHECKPOINT / "examples" / "bcc_1.png"
 UNCACHED_HUB_ID = f"mhdf-tests/never-downloaded-{uuid.uuid4().hex[:8]}"
 
 
@@ -89,7 +89,7 @@ def edit_json(path: Path, **changes) -> None:
 
 def broken_checkpoint(case: str, root: Path) -> Path:
     folder = root / "checkpoint"
-    shutil.copytree(DEMO_CHECKPOINT, folder)
+    shutil.copytree(SYNTHETIC_CHECKPOINT, folder)
     CASES[case][0](folder)
     return folder
 
@@ -126,7 +126,7 @@ def test_a_name_that_is_neither_a_folder_nor_a_hub_id():
 def test_a_sound_checkpoint_with_an_older_config_loads(tmp_path):
     """Keys that do not shape the weights may be missing (older checkpoints lack later fields) and take defaults."""
     folder = tmp_path / "checkpoint"
-    shutil.copytree(DEMO_CHECKPOINT, folder)
+    shutil.copytree(SYNTHETIC_CHECKPOINT, folder)
     edit_config(folder, gm_reads_stage_maps=..., field_dropout=..., max_grid=...)
     predictor = Predictor.from_pretrained(folder, device="cpu")
     assert predictor.predict(PHOTO, {}).probabilities.sum() == pytest.approx(1.0, abs=1e-5)

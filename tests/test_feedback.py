@@ -23,9 +23,9 @@ from mhdf.app.form import form_from_record
 from mhdf.app.session import DemoSession, SessionParts, served_handlers
 from mhdf.app.texts import feedback_sent, translate
 from mhdf.app.uploads import UploadPolicy
-from tests.helpers import CHROMIUM_ARGS, DEMO_CHECKPOINT, running_app
+from tests.helpers import CHROMIUM_ARGS, SYNTHETIC_CHECKPOINT, running_app
 
-PHOTO = DEMO_CHECKPOINT / "examples" / "bcc_1.png"
+PHOTO = SYNTHETIC_CHECKPOINT / "examples" / "bcc_1.png"
 SECRET_COMMENT = "zebra-7731 looked like a melanoma to me"
 
 

@@ -14,7 +14,7 @@ from mhdf.inference import Predictor
 from mhdf.metadata import PAD_UFES_20
 from mhdf.routing import RoutingOverrides
 
-DEMO_CHECKPOINT = Path(__file__).resolve().parent.parent / "assets" / "demo-synthetic"
+SYNTHETIC_CHECKPOINT = Path(__file__).resolve().parent.parent / "assets" / "demo-synthetic"
 
 RECORD = {"age": 67, "gender": "MALE", "region": "FACE", "itch": "True", "bleed": "False", "diameter_1": 9.5}
 
@@ -149,7 +149,7 @@ def test_cli_reports_bad_input(tiny_checkpoint, photo, tmp_path):
 
 
 def test_predictor_moves_to_a_device_and_keeps_its_card():
-    predictor = Predictor.from_pretrained(DEMO_CHECKPOINT, device="cpu")
+    predictor = Predictor.from_pretrained(SYNTHETIC_CHECKPOINT, device="cpu")
     assert predictor.to("cpu") is predictor and predictor.device.type == "cpu"
     assert predictor.to("auto").device.type == ("cuda" if torch.cuda.is_available() else "cpu")
     assert predictor.card["name"] == predictor.name and predictor.card["synthetic_data"] is True

@@ -14,7 +14,7 @@ from mhdf.inference import Prediction
 from mhdf.inference.checkpoint import LESSONS_DIR
 from mhdf.routing import RoutingOverrides
 from mhdf.trace import RoutingTrace
-from tests.helpers import DEMO_CHECKPOINT
+from tests.helpers import SYNTHETIC_CHECKPOINT
 
 CLASSES = ["ACK", "BCC", "MEL"]
 
@@ -35,13 +35,13 @@ def made_prediction(probabilities, gm_gate=(0.2, 0.5, 0.3), fused=(0.7, 0.4), in
 
 
 def step(question, stage=None, expert=None) -> lesson.Step:
-    case = lesson.LessonCase("case", DEMO_CHECKPOINT / "examples" / "bcc_1.png", {}, "BCC")
+    case = lesson.LessonCase("case", SYNTHETIC_CHECKPOINT / "examples" / "bcc_1.png", {}, "BCC")
     return lesson.Step(case, question, stage, expert)
 
 
 @pytest.fixture(scope="module")
 def bundled(predictor, examples):
-    (routing,) = lesson.read_lessons(DEMO_CHECKPOINT, examples, predictor)
+    (routing,) = lesson.read_lessons(SYNTHETIC_CHECKPOINT, examples, predictor)
     return routing
 
 
@@ -101,7 +101,7 @@ def test_a_bad_lesson_is_refused_naming_the_line(tmp_path, predictor, examples, 
 
 def test_a_case_from_photo_and_record_files(tmp_path, predictor, examples):
     write_lesson(tmp_path, "steps:\n  - case: {photo: p.png, record: r.json, label: MEL}\n    question: ood\n")
-    (tmp_path / LESSONS_DIR / "p.png").write_bytes((DEMO_CHECKPOINT / "examples" / "mel_1.png").read_bytes())
+    (tmp_path / LESSONS_DIR / "p.png").write_bytes((SYNTHETIC_CHECKPOINT / "examples" / "mel_1.png").read_bytes())
     (tmp_path / LESSONS_DIR / "r.json").write_text('{"age": "61", "region": "ARM"}')
     (read,) = lesson.read_lessons(tmp_path, examples, predictor)
     assert read.steps[0].case.label == "MEL" and read.steps[0].case.record == {"age": "61", "region": "ARM"}
@@ -238,7 +238,7 @@ def test_a_study_runs_through_its_state(predictor, examples, bundled):
 
 def test_cases_from_an_uploaded_csv(tmp_path, predictor):
     photo = tmp_path / "a.png"
-    photo.write_bytes((DEMO_CHECKPOINT / "examples" / "bcc_1.png").read_bytes())
+    photo.write_bytes((SYNTHETIC_CHECKPOINT / "examples" / "bcc_1.png").read_bytes())
     text = "image,age,region,label,note\na.png,61,FACE,BCC,kept out\na.png,,,MEL,\n"
     cases = reader_study.csv_cases(text, {"a.png": photo}, predictor)
     assert [c.label for c in cases] == ["BCC", "MEL"]

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from mhdf.app import lesson, reader_study
-from tests.helpers import DEMO_CHECKPOINT
+from tests.helpers import SYNTHETIC_CHECKPOINT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TIMEOUT_MS = 90_000  # the faulty condition runs up to nine forward passes per case on 2 shared cores
@@ -30,7 +30,7 @@ def page(demo_app):
 
 @pytest.fixture(scope="module")
 def bundled(predictor, examples):
-    (routing,) = lesson.read_lessons(DEMO_CHECKPOINT, examples, predictor)
+    (routing,) = lesson.read_lessons(SYNTHETIC_CHECKPOINT, examples, predictor)
     return routing
 
 

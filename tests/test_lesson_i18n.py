@@ -17,7 +17,7 @@ from mhdf.app.session import DemoSession, SessionParts
 from mhdf.app.texts import translate
 from mhdf.app.uploads import UploadPolicy
 from mhdf.inference.checkpoint import read_routing_atlas
-from tests.helpers import DEMO_CHECKPOINT
+from tests.helpers import SYNTHETIC_CHECKPOINT
 
 # Words that are the same in both languages by design: the model's parts, codes, units, proper names.
 EXEMPT = re.compile(r"LC-Gate|GM-Gate|TKCA|Grad-CAM|logit|CSV|JSON|Tschandl|Nature Medicine|`[^`]*`|\b[A-Z]{2,5}\b")
@@ -26,8 +26,8 @@ EXEMPT = re.compile(r"LC-Gate|GM-Gate|TKCA|Grad-CAM|logit|CSV|JSON|Tschandl|Natu
 @pytest.fixture(scope="module")
 def session(predictor, examples, tmp_path_factory):
     uploads = UploadPolicy(tmp_path_factory.mktemp("uploads"), 20 * 1024**2)
-    lessons = lesson.read_lessons(DEMO_CHECKPOINT, examples, predictor)
-    atlas = read_routing_atlas(DEMO_CHECKPOINT)
+    lessons = lesson.read_lessons(SYNTHETIC_CHECKPOINT, examples, predictor)
+    atlas = read_routing_atlas(SYNTHETIC_CHECKPOINT)
     return DemoSession(SessionParts(predictor, uploads, examples=examples, atlas=atlas, lessons=lessons))
 
 

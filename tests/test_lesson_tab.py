@@ -23,7 +23,7 @@ from mhdf.app.lesson_tab import (
 from mhdf.app.session import DemoSession, SessionParts
 from mhdf.app.texts import translate
 from mhdf.app.uploads import UploadPolicy
-from tests.helpers import DEMO_CHECKPOINT
+from tests.helpers import SYNTHETIC_CHECKPOINT
 
 SKIPPED = gr.skip()
 
@@ -31,7 +31,7 @@ SKIPPED = gr.skip()
 @pytest.fixture(scope="module")
 def session(predictor, examples, tmp_path_factory):
     uploads = UploadPolicy(tmp_path_factory.mktemp("uploads"), 20 * 1024**2)
-    lessons = lesson.read_lessons(DEMO_CHECKPOINT, examples, predictor)
+    lessons = lesson.read_lessons(SYNTHETIC_CHECKPOINT, examples, predictor)
     return DemoSession(SessionParts(predictor, uploads, examples=examples, lessons=lessons))
 
 

@@ -11,7 +11,7 @@ from PIL import Image
 from mhdf.app.texts import SYNTHETIC_MODEL_OWN_PHOTO, synthetic_model_notice
 from mhdf.app.views import prediction_views
 from mhdf.inference import Predictor
-from tests.helpers import DEMO_CHECKPOINT
+from tests.helpers import SYNTHETIC_CHECKPOINT
 
 NOTICE = "This model was trained only on synthetic photos: its answer says nothing about your photo."
 
@@ -48,14 +48,14 @@ def test_an_own_photo_on_the_synthetic_checkpoint_gets_the_notice_in_the_json_an
     assert document["uncertainty"]["synthetic_model_own_photo"] is True
     assert {"calibrated", "temperature", "prediction_set", "set_coverage", "ood"} <= set(document["uncertainty"])
     views = prediction_views(predictor, prediction, None)
-    assert NOTICE in views["synthetic_notice"]
-    assert not any(character.isdigit() for character in views["synthetic_notice"])  # before any number
+    assert NOTICE in views["scope_notice"]
+    assert not any(character.isdigit() for character in views["scope_notice"])  # before any number
 
 
 @pytest.mark.parametrize(("synthetic", "expected"), [(None, None), (False, False), (True, True)])
 def test_the_card_decides(tmp_path, examples, synthetic, expected):
     folder = tmp_path / "checkpoint"
-    shutil.copytree(DEMO_CHECKPOINT, folder)
+    shutil.copytree(SYNTHETIC_CHECKPOINT, folder)
     card = json.loads((folder / "model_card.json").read_text())
     if synthetic is None:
         del card["synthetic_data"]

@@ -14,7 +14,7 @@ from mhdf.app.session import load_session
 from mhdf.app.texts import banner, translate
 from mhdf.config import MHDFConfig
 from mhdf.inference import Predictor
-from tests.helpers import DEMO_CHECKPOINT
+from tests.helpers import SYNTHETIC_CHECKPOINT
 
 # Markdown marks as they would show when not rendered: bold, emphasis, code, headings, links
 RAW_MARKDOWN = re.compile(r"\*\*|(^|\s)\*\S|\S\*($|\s)|`|^#{1,6} |\[[^\]]+\]\(", re.MULTILINE)
@@ -22,7 +22,7 @@ RAW_MARKDOWN = re.compile(r"\*\*|(^|\s)\*\S|\S\*($|\s)|`|^#{1,6} |\[[^\]]+\]\(",
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> gr.Blocks:
-    return build_demo(load_session(tmp_path_factory.mktemp("uploads"), "20mb", DEMO_CHECKPOINT, "cpu"))
+    return build_demo(load_session(tmp_path_factory.mktemp("uploads"), "20mb", SYNTHETIC_CHECKPOINT, "cpu"))
 
 
 def block(demo: gr.Blocks, elem_id: str) -> Any:

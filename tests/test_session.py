@@ -12,15 +12,16 @@ from mhdf.app.form import empty_form, form_from_record
 from mhdf.app.session import EVENTS, DemoSession, SessionParts, served_handlers
 from mhdf.app.texts import describe_overrides
 from mhdf.app.uploads import UploadPolicy
-from mhdf.inference.checkpoint import DEFAULT_CHECKPOINT, read_routing_atlas
+from mhdf.inference.checkpoint import read_routing_atlas
 from mhdf.routing import RoutingOverrides
+from tests.helpers import SYNTHETIC_CHECKPOINT
 
 
 @pytest.fixture(scope="module")
 def session(predictor, examples, tmp_path_factory):
     uploads = UploadPolicy(tmp_path_factory.mktemp("uploads"), 20 * 1024**2)
     return DemoSession(
-        SessionParts(predictor, uploads, examples=examples, atlas=read_routing_atlas(DEFAULT_CHECKPOINT))
+        SessionParts(predictor, uploads, examples=examples, atlas=read_routing_atlas(SYNTHETIC_CHECKPOINT))
     )
 
 

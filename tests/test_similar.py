@@ -34,7 +34,7 @@ from mhdf.inference.similar import (
     SimilarCaseIndex,
     build_index,
 )
-from tests.helpers import DEMO_CHECKPOINT
+from tests.helpers import SYNTHETIC_CHECKPOINT
 from training import demo_bundle
 
 CLASSES = ["ACK", "BCC", "MEL", "NEV", "SCC", "SEK"]
@@ -132,7 +132,7 @@ def test_a_damaged_or_foreign_index_file_is_refused_naming_the_file(tmp_path):
         path.write_bytes(content)
         with pytest.raises(ValueError, match=SIMILAR_CASES_NAME):
             read_similar_cases(tmp_path)
-    shutil.copyfile(DEMO_CHECKPOINT / "ood.safetensors", path)  # a safetensors file, but not an index
+    shutil.copyfile(SYNTHETIC_CHECKPOINT / "ood.safetensors", path)  # a safetensors file, but not an index
     with pytest.raises(ValueError, match="not a readable similar-case index"):
         read_similar_cases(tmp_path)
     assert read_similar_cases(tmp_path / "elsewhere") is None
@@ -175,9 +175,9 @@ def test_the_summary_counts_the_most_common_true_class_and_how_many_of_those_wer
 
 
 def test_the_bundled_index_is_small_and_made_by_the_bundled_model(predictor):
-    path = DEMO_CHECKPOINT / SIMILAR_CASES_NAME
+    path = SYNTHETIC_CHECKPOINT / SIMILAR_CASES_NAME
     assert path.stat().st_size <= 3 * 2**20
-    index = read_similar_cases(DEMO_CHECKPOINT)
+    index = read_similar_cases(SYNTHETIC_CHECKPOINT)
     config = predictor.config
     index.check_model(config.num_fused_stages, config.experts, config.expert_hidden)
     held_out = predictor.card["metrics"]["mhdf"]
@@ -190,7 +190,7 @@ def test_the_bundled_index_is_small_and_made_by_the_bundled_model(predictor):
 
 def test_every_example_case_finds_itself_among_the_held_out_cases(predictor, examples):
     """The examples are held-out cases, so each one's own pass lands on its own index row, at distance 0."""
-    index = read_similar_cases(DEMO_CHECKPOINT)
+    index = read_similar_cases(SYNTHETIC_CHECKPOINT)
     for example in examples:
         signature = predictor.predict(example.image, example.metadata).case_signature()
         for by in SIMILARITY:
@@ -204,7 +204,7 @@ def test_every_example_case_finds_itself_among_the_held_out_cases(predictor, exa
 @pytest.fixture(scope="module")
 def session(predictor, examples, tmp_path_factory):
     uploads = UploadPolicy(tmp_path_factory.mktemp("uploads"), 20 * 1024**2)
-    atlas, index = read_routing_atlas(DEMO_CHECKPOINT), read_similar_cases(DEMO_CHECKPOINT)
+    atlas, index = read_routing_atlas(SYNTHETIC_CHECKPOINT), read_similar_cases(SYNTHETIC_CHECKPOINT)
     return DemoSession(SessionParts(predictor, uploads, examples=examples, atlas=atlas, similar_index=index))
 
 

@@ -55,7 +55,7 @@ def view_components(predictor: Predictor) -> dict[str, gr.components.Component]:
     config, schema = predictor.config, predictor.schema
 
     views = {
-        "synthetic_notice": gr.Markdown(elem_id="synthetic-notice", render=False),
+        "scope_notice": gr.Markdown(elem_id="scope-notice", render=False),
         "status": gr.Markdown(elem_id="diagnose-status", render=False),
         "note": gr.Markdown(elem_id="result-note", render=False),
         "ood_warning": gr.Markdown(elem_id="ood-warning", render=False),

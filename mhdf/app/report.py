@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import textwrap
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,6 +23,7 @@ from matplotlib.figure import Figure
 from mhdf.app.figures import OKABE_ITO, attention_overlay, expert_contribution_figure, expert_name, stage_name
 from mhdf.app.texts import (
     EN,
+    attribution,
     class_name,
     field_label,
     notice,
@@ -38,6 +40,7 @@ from mhdf.routing import LC_PATHS
 
 A4 = (8.27, 11.69)
 CARD_METRICS = ("balanced_accuracy", "accuracy", "auc", "ece")
+MARKDOWN_LINK = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")  # [text](url) -> "text (url)" on paper
 
 
 def report_notice(lang: str = EN) -> str:
@@ -59,6 +62,7 @@ def card_lines(predictor: Predictor, lang: str = EN) -> list[str]:
         ),
         translate(lang, "report.trained_on", training_data=training_description(predictor, lang)),
         translate(lang, "synthetic_warning").upper() if info["synthetic"] else "",
+        MARKDOWN_LINK.sub(r"\1 (\2)", attribution(predictor, lang)),
     ]
     metrics = predictor.card.get("metrics", {}).get(info["variant"]) or predictor.card.get("metrics", {}).get("mhdf")
     if metrics:
@@ -97,6 +101,8 @@ def _summary_page(
     top = class_name(predictor.schema, prediction.prediction, lang)
     warning = translate(lang, "report.warning", warning=translate(lang, "synthetic.own_photo"))
     verdict = [warning] if prediction.synthetic_model_own_photo else []
+    if prediction.own_photo and prediction.model["synthetic"] is False:
+        verdict.append(translate(lang, "report.warning", warning=translate(lang, "real.own_photo")))
     verdict += [
         translate(lang, "report.top_class", top=top, probability=f"{prediction.probabilities.max():.1%}"),
         prediction_set_words(prediction, lang),

@@ -40,6 +40,7 @@ from mhdf.app.texts import (
     narrate,
     ood_warning,
     prediction_set_text,
+    real_model_notice,
     result_note,
     synthetic_model_notice,
     translate,
@@ -74,7 +75,7 @@ def view_names(num_stages: int) -> list[str]:
     """The views of one diagnosis, in a fixed order: the names `progressive_diagnosis` yields."""
     stages = range(num_stages)
     return [
-        "synthetic_notice", "status", "note", "ood_warning", "probabilities", "prediction_set", "lc_gate", "gm_gate",
+        "scope_notice", "status", "note", "ood_warning", "probabilities", "prediction_set", "lc_gate", "gm_gate",
         "contributions",
         *(stage_view("image", s) for s in stages), *(stage_view("fields", s) for s in stages),
         "gradcam", "modality", "narrative", "figure_text", SIMILAR_QUERY,
@@ -87,7 +88,7 @@ def prediction_views(
     """The views one forward pass gives: the probabilities, the trust texts, every routing view and the case's
     similar-case signature."""
     views: dict[str, Any] = {
-        "synthetic_notice": synthetic_model_notice(prediction, lang),
+        "scope_notice": synthetic_model_notice(prediction, lang) or real_model_notice(prediction, lang),
         "note": result_note(predictor, prediction.prediction, lang),
         "ood_warning": ood_warning(prediction, lang),
         "probabilities": probability_label(prediction, predictor.schema, lang),
@@ -174,7 +175,7 @@ def cleared_views(num_stages: int, lang: str = EN) -> dict[str, Any]:
     views |= {"gm_gate": pd.DataFrame(columns=list(GM_GATE_COLUMNS))}
     views |= {stage_view("fields", s): pd.DataFrame(columns=list(FIELD_ATTENTION_COLUMNS)) for s in range(num_stages)}
     views["narrative"] = translate(lang, "narrative.placeholder")
-    for text in ("synthetic_notice", "status", "ood_warning", "prediction_set", "contributions", "figure_text"):
+    for text in ("scope_notice", "status", "ood_warning", "prediction_set", "contributions", "figure_text"):
         views[text] = ""
     return views
 

@@ -64,6 +64,8 @@ class Prediction:
     # True: a synthetic-photo model was shown a photo that is none of its examples, so the answer says nothing about
     # it; False: the model learnt from real photos, or the photo is one of its examples; None: the card does not say
     synthetic_model_own_photo: bool | None = None
+    # True: the photo is none of the checkpoint's examples (a visitor's own); None: there is no photo
+    own_photo: bool | None = None
     fused: np.ndarray | None = None  # (H,) the head's fused feature vector (`MHDFOutput.fused`)
 
     @property
@@ -129,6 +131,7 @@ class Prediction:
                 "set_coverage": self.set_coverage,
                 "ood": self.ood,
                 "synthetic_model_own_photo": self.synthetic_model_own_photo,
+                "own_photo": self.own_photo,
             },
             "routing": {
                 "lc_gate": [[None if math.isnan(w) else w for w in stage] for stage in trace.lc_gate[0].tolist()],
@@ -241,12 +244,20 @@ class Predictor:
         value = self.card.get("synthetic_data")
         return None if value is None else bool(value)
 
+    def own_photo(self, pixels: torch.Tensor | Mapping[str, torch.Tensor | None] | None) -> bool | None:
+        """For a (1, 3, S, S) model input (or a multi-view model's, by view): whether a photo is none of the
+        checkpoint's examples; None without a photo."""
+        photos = [pixels] if isinstance(pixels, torch.Tensor) else [p for p in (pixels or {}).values() if p is not None]
+        if not photos:
+            return None
+        return any(photo_digest(photo[0]) not in self.example_digests for photo in photos)
+
     def synthetic_model_own_photo(self, pixels: torch.Tensor | None) -> bool | None:
         """For a (1, 3, S, S) model input: whether a synthetic-photo model is looking at a photo that is none of its
         examples (`Prediction.synthetic_model_own_photo`); None when the card does not say or there is no photo."""
         if self.synthetic_photos is None or pixels is None:
             return None
-        return self.synthetic_photos and photo_digest(pixels[0]) not in self.example_digests
+        return self.synthetic_photos and self.own_photo(pixels)
 
     @property
     def model_info(self) -> dict[str, Any]:
@@ -353,7 +364,7 @@ class Predictor:
         self, out: MHDFOutput, records: Sequence[Mapping[str, Value]], pixels: torch.Tensor | None
     ) -> list[Prediction]:
         logits = out.logits.detach().float().cpu().numpy()
-        own_photo = self.synthetic_model_own_photo(pixels)
+        synthetic_own_photo, own_photo = self.synthetic_model_own_photo(pixels), self.own_photo(pixels)
         fused = out.fused.detach().float().cpu().numpy()
         features = stage_features(out.stage_maps) if out.stage_maps else None
         assessments = self.trust.assess(logits, features)
@@ -375,7 +386,8 @@ class Predictor:
                 else [classes[c] for c in assessment.prediction_set],
                 set_coverage=assessment.set_coverage,
                 ood=assessment.ood,
-                synthetic_model_own_photo=own_photo,
+                synthetic_model_own_photo=synthetic_own_photo,
+                own_photo=own_photo,
                 fused=fused[i],
             )
             for i, assessment in enumerate(assessments)

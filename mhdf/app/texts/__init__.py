@@ -122,7 +122,32 @@ def training_description(predictor: Predictor, lang: str = EN) -> str:
         and evaluation.get("fold") is not None
     ):
         return translate(lang, "trained_on.synthetic_photos", schema=predictor.schema.label, fold=evaluation["fold"])
+    data = card.get("data")
+    if (
+        not predictor.config.synthetic_data
+        and isinstance(data, Mapping)
+        and isinstance(data.get("photos"), int)
+        and isinstance(data.get("patients"), int)
+        and isinstance(evaluation, Mapping)
+        and evaluation.get("fold") is not None
+    ):
+        return translate(
+            lang, "trained_on.real_photos", photos=data["photos"], patients=data["patients"],
+            schema=predictor.schema.label, fold=evaluation["fold"],
+        )  # fmt: skip
     return translate(lang, "trained_on.quoted", text=predictor.model_info["training_data"])
+
+
+ATTRIBUTION_KEYS = ("dataset", "citation", "license", "license_url", "changes")
+
+
+def attribution(predictor: Predictor, lang: str = EN) -> str:
+    """Whose photos and records the checkpoint learnt from, under which licence, and what was changed (Markdown),
+    as CC BY asks of anything built on them; empty when the card does not say."""
+    data = predictor.card.get("data")
+    if not isinstance(data, Mapping) or not all(isinstance(data.get(key), str) for key in ATTRIBUTION_KEYS):
+        return ""
+    return translate(lang, "attribution", **{key: data[key] for key in ATTRIBUTION_KEYS})
 
 
 def banner(predictor: Predictor, lang: str = EN) -> str:
@@ -139,6 +164,8 @@ def banner(predictor: Predictor, lang: str = EN) -> str:
     )
     if info["synthetic"]:
         text += f"  \n⚠️ **{translate(lang, 'synthetic_warning')}**"
+    if credit := attribution(predictor, lang):
+        text += f"  \n{credit}"
     return f"{text}  \n{notice(lang, markdown=True)}"
 
 
@@ -159,6 +186,15 @@ def synthetic_model_notice(prediction: Prediction, lang: str = EN) -> str:
         return ""
     own_photo, detail = translate(lang, "synthetic.own_photo"), translate(lang, "synthetic.own_photo.detail")
     return f"## ⚠️ {own_photo}\n\n{detail}"
+
+
+def real_model_notice(prediction: Prediction, lang: str = EN) -> str:
+    """The scope of a real-photo model (Markdown), for a photo of the visitor's own; empty for an example or a
+    synthetic-photo model (which gets `synthetic_model_notice`)."""
+    if not prediction.own_photo or prediction.model["synthetic"] is not False:
+        return ""
+    own_photo, detail = translate(lang, "real.own_photo"), translate(lang, "real.own_photo.detail")
+    return f"### ℹ️ {own_photo}\n\n{detail}"
 
 
 def ood_warning(prediction: Prediction, lang: str = EN) -> str:

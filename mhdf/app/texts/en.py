@@ -92,7 +92,17 @@ TEXTS = {
     "trained_on.synthetic_photos": (
         "synthetic photos paired with real {schema} clinical records, fold {fold} held out for testing"
     ),
+    "trained_on.real_photos": (
+        "{photos} real {schema} smartphone photos of {patients} patients from one clinic in Brazil, with their "
+        "clinical records; fold {fold} held out for testing"
+    ),
     "trained_on.quoted": "{text}",
+    "attribution": "Photos and clinical records: {dataset} ({citation}), licensed [{license}]({license_url}); "
+    "changed here: {changes}.",
+    "real.own_photo": "This model learnt from a few hundred photos from one clinic in Brazil.",
+    "real.own_photo.detail": "Other cameras, skin types, clinics and lesion types were never seen, and melanoma and "
+    "squamous cell carcinoma rest on a handful of photos: read the answer below as a teaching example, not as an "
+    "opinion on your lesion.",
     "result_note": "{synthetic}Top class **{predicted}** from `{name}` · {notice}",
     "result_note.synthetic": "⚠️ synthetic-data model · ",
     # the Diagnose tab

@@ -173,7 +173,17 @@ TEXTS = {
     "trained_on.synthetic_photos": (
         "fotos sintéticas pareadas com registros clínicos reais do {schema}, com o fold {fold} reservado para teste"
     ),
+    "trained_on.real_photos": (
+        "{photos} fotos reais de celular do {schema}, de {patients} pacientes de uma única clínica no Brasil, com "
+        "seus registros clínicos; o fold {fold} reservado para teste"
+    ),
     "trained_on.quoted": "“{text}” (descrição gravada no checkpoint, sem tradução)",
+    "attribution": "Fotos e registros clínicos: {dataset} ({citation}), licença [{license}]({license_url}); "
+    "alterado aqui: {changes}.",
+    "real.own_photo": "Este modelo aprendeu com algumas centenas de fotos de uma única clínica no Brasil.",
+    "real.own_photo.detail": "Outras câmeras, tipos de pele, clínicas e tipos de lesão nunca foram vistos, e melanoma "
+    "e carcinoma espinocelular se apoiam em poucas fotos: leia a resposta abaixo como um exemplo de ensino, não como "
+    "uma opinião sobre a sua lesão.",
     "result_note": "{synthetic}Classe mais provável **{predicted}** segundo `{name}` · {notice}",
     "result_note.synthetic": "⚠️ modelo de dados sintéticos · ",
     # the Diagnose tab
