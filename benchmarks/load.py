@@ -23,9 +23,9 @@ from pathlib import Path
 
 import httpx
 
-from mhdf.inference.checkpoint import read_config, read_examples
+from benchmarks.served_app import running_app
+from mhdf.inference.checkpoint import DEFAULT_CHECKPOINT, read_config, read_examples
 from mhdf.metadata import MetadataSchema
-from tests.helpers import DEMO_CHECKPOINT, running_app
 
 BUSY = "Queue is full"
 
@@ -33,7 +33,7 @@ BUSY = "Queue is full"
 def get_args_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", default=100, type=int, help="simultaneous clients")
-    parser.add_argument("--checkpoint", default=DEMO_CHECKPOINT, type=Path, help="local checkpoint to launch")
+    parser.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, type=Path, help="local checkpoint to launch")
     parser.add_argument("--url", default=None, help="an app already running on this machine (loopback only)")
     parser.add_argument("--timeout", default=120.0, type=float, help="seconds a client waits at most")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
