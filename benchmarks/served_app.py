@@ -28,7 +28,8 @@ class RunningApp:
     checkpoint: Path
     process: subprocess.Popen
     log: Path
-    startup_seconds: float  # from process start until the page answers
+    started: float  # time.monotonic() when the process was started
+    startup_seconds: float  # from then until the page answers
     startup_cpu_seconds: float  # the server's CPU time (user + system) until then: steadier on a shared machine
 
     def output(self) -> str:
@@ -99,7 +100,7 @@ def running_app(
         url = f"http://127.0.0.1:{port}/"
         _wait_until_ready(url, process, log, timeout)
         startup, startup_cpu = time.monotonic() - started, cpu_seconds(process.pid)
-        yield RunningApp(url, Path(checkpoint), process, log, startup, startup_cpu)
+        yield RunningApp(url, Path(checkpoint), process, log, started, startup, startup_cpu)
     finally:
         process.terminate()
         try:
