@@ -67,7 +67,7 @@ def one_gradio_client(url: str, photo: Path, metadata: dict, timeout: float) -> 
     started = time.perf_counter()
     client = None
     try:
-        client = Client(url, verbose=False, download_files=False)
+        client = Client(url, verbose=False, download_files=False, analytics_enabled=False)
         job = client.submit(image=handle_file(str(photo)), metadata=metadata, api_name="/predict")
         job.result(timeout=timeout)
         outcome = "served"
