@@ -62,8 +62,17 @@ def one_client(url: str, photo: dict, metadata: dict, timeout: float) -> tuple[s
     return ("busy" if BUSY in stream else f"failed: {stream[:120]!r}"), time.perf_counter() - started
 
 
+def failed_request(error: Exception) -> str:
+    """Where `error` happened: " on /path" when an HTTP request raised it, else an empty string."""
+    try:
+        return f" on {error.request.url.path}" if isinstance(error, httpx.HTTPError) else ""
+    except RuntimeError:  # an httpx error raised outside a request carries none
+        return ""
+
+
 def one_gradio_client(url: str, photo: Path, metadata: dict, timeout: float) -> tuple[str, float]:
-    """A new gradio_client.Client calling /predict once -> ("served" | "busy" | "failed: ...", seconds)."""
+    """A new gradio_client.Client calling /predict once -> ("served" | "busy" | "failed: ...", seconds until the
+    answer; closing the client, which waits up to a second for its heartbeat thread, is not counted)."""
     started = time.perf_counter()
     client = None
     try:
@@ -71,12 +80,12 @@ def one_gradio_client(url: str, photo: Path, metadata: dict, timeout: float) -> 
         job = client.submit(image=handle_file(str(photo)), metadata=metadata, api_name="/predict")
         job.result(timeout=timeout)
         outcome = "served"
-    except Exception as error:  # whatever stops a client is counted, by its kind, never raised
-        outcome = "busy" if BUSY in str(error) else f"failed: {type(error).__name__}"
-    finally:
-        if client is not None:
-            client.close()
-    return outcome, time.perf_counter() - started
+    except Exception as error:  # whatever stops a client is counted, by its kind and request, never raised
+        outcome = "busy" if BUSY in str(error) else f"failed: {type(error).__name__}{failed_request(error)}"
+    answered = time.perf_counter() - started
+    if client is not None:
+        client.close()
+    return outcome, answered
 
 
 def hammer(url: str, clients: int, timeout: float, checkpoint: Path, gradio_client: bool = False) -> dict:
