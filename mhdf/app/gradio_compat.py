@@ -77,7 +77,9 @@ class FirstFetchCache:
         headers = dict(scope["headers"])
         if path not in FIRST_FETCHES or b"access-token" in headers.get(b"cookie", b""):
             return None
-        return (path, scope["scheme"], scope.get("root_path", ""), *(headers.get(name) for name in ORIGIN_HEADERS))
+        # the server's own address counts where a request names no Host
+        origin = (scope["scheme"], tuple(scope.get("server") or ()), scope.get("root_path", ""))
+        return (path, *origin, *(headers.get(name) for name in ORIGIN_HEADERS))
 
 
 def _copy(message: dict[str, Any]) -> dict[str, Any]:

@@ -76,7 +76,7 @@ class Text(str):
         return (_rebuild_text, (self.key, self.values))
 
     # Immutable, as a str is: a copy is the Text itself. Gradio deep-copies the page's config, with hundreds of
-    # labels, for every page and client that asks for it; rebuilding each Text there took a tenth of that time.
+    # labels, for every page it serves; rebuilding each Text there took a tenth of that time.
     def __copy__(self) -> Text:
         return self
 
