@@ -22,6 +22,7 @@ from gradio.utils import get_upload_folder
 
 from mhdf.app.components import SCROLL_TO_RESULT, importance_plot, view_components
 from mhdf.app.feedback import feedback_from_settings, feedback_section
+from mhdf.app.gradio_compat import first_fetch_cache
 from mhdf.app.hosting import add_host_arguments
 from mhdf.app.i18n import language_events, language_switch, localize, markdown
 from mhdf.app.inputs import diagnose_inputs
@@ -164,7 +165,7 @@ def main(args: argparse.Namespace) -> None:
         css=CSS,
         head=MEND_ARIA,
         max_file_size=session.uploads.max_bytes,
-        app_kwargs={"middleware": upload_middleware(session.uploads)},
+        app_kwargs={"middleware": [*upload_middleware(session.uploads), first_fetch_cache()]},
     )
 
 

@@ -53,18 +53,18 @@ import numpy as np
 import torch
 from gradio_client import Client, handle_file
 
+from benchmarks.served_app import running_app
 from mhdf import MHDFConfig, MHDFNet
 from mhdf.app.form import form_from_record
 from mhdf.inference import Predictor
-from mhdf.inference.checkpoint import read_config, read_examples, write_example
+from mhdf.inference.checkpoint import DEFAULT_CHECKPOINT, read_config, read_examples, write_example
 from mhdf.inference.explain import grad_cam, run_case, without_metadata
 from mhdf.metadata import MetadataSchema
-from tests.helpers import DEMO_CHECKPOINT, running_app
 
 
 def get_args_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checkpoint", default=DEMO_CHECKPOINT, type=Path, help="local checkpoint to serve")
+    parser.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, type=Path, help="local checkpoint to serve")
     parser.add_argument("--preset", default=None, help="serve an untrained checkpoint of this preset (e.g. paper)")
     parser.add_argument("--backbone", default=None, help="with --preset: another timm backbone, e.g. resnet50")
     parser.add_argument("--runs", default=20, type=int, help="timed calls per endpoint")
@@ -87,7 +87,7 @@ def untrained_checkpoint(folder: Path, preset: str, backbone: str | None) -> Pat
     overrides = {"backbone": backbone} if backbone else {}
     config = MHDFConfig.from_preset(preset, training_data="untrained (latency benchmark)", **overrides)
     MHDFNet(config, pretrained=False).save_pretrained(folder)
-    for example in read_examples(DEMO_CHECKPOINT, config.schema):
+    for example in read_examples(DEFAULT_CHECKPOINT, config.schema):
         write_example(folder, example.name, example.image, example.metadata, example.label)
     return folder
 

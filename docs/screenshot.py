@@ -18,9 +18,9 @@ from playwright.sync_api import expect, sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere: the checkout's packages come first
 
+from benchmarks.served_app import running_app  # noqa: E402
 from mhdf.inference import Predictor  # noqa: E402
 from mhdf.inference.checkpoint import DEFAULT_CHECKPOINT, read_examples  # noqa: E402
-from tests.helpers import running_app  # noqa: E402
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 

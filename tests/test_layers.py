@@ -174,3 +174,9 @@ def test_app_py_is_layout_and_wiring_in_at_most_250_lines_with_no_function_over_
     functions = [node for node in ast.walk(ast.parse(source)) if isinstance(node, ast.FunctionDef)]
     longest = max(functions, key=lambda node: node.end_lineno - node.lineno)
     assert longest.end_lineno - longest.lineno + 1 <= 80, f"{longest.name} is over 80 lines"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "benchmarks").glob("*.py")), ids=lambda p: p.name)
+def test_benchmarks_stand_on_their_own_without_the_tests(path):
+    for line, module in imports(path):
+        assert module.split(".")[0] != "tests", f"{path.name}:{line} imports {module}"

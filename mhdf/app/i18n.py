@@ -55,17 +55,23 @@ def _render(value: Any, lang: str) -> Any:
     return value(lang) if callable(value) else value
 
 
-def localized_props(block: Any, lang: str) -> dict[str, Any]:
-    """The props of `block` in `lang`: its `Text` labels, help, captions and choices, and what `localize` set."""
-    props = {
-        prop: _render(getattr(block, prop), lang) for prop in TEXT_PROPS if isinstance(getattr(block, prop, None), Text)
+def _words(block: Any) -> dict[str, Text | Callable[[str], Any]]:
+    """The props of `block` that show words, not yet rendered: its `Text` labels, help and captions, its choices
+    when one is labelled with a `Text`, and what `localize` attached."""
+    words: dict[str, Text | Callable[[str], Any]] = {
+        prop: getattr(block, prop) for prop in TEXT_PROPS if isinstance(getattr(block, prop, None), Text)
     }
     choices = getattr(block, "choices", None)
     if isinstance(choices, list) and any(
         isinstance(choice[0], Text) for choice in choices if isinstance(choice, tuple)
     ):
-        props["choices"] = [(_render(label, lang), value) for label, value in choices]
-    return props | {prop: _render(value, lang) for prop, value in getattr(block, _LOCALIZED, {}).items()}
+        words["choices"] = lambda lang: [(_render(label, lang), value) for label, value in choices]
+    return words | getattr(block, _LOCALIZED, {})
+
+
+def localized_props(block: Any, lang: str) -> dict[str, Any]:
+    """The props of `block` in `lang`: its `Text` labels, help, captions and choices, and what `localize` set."""
+    return {prop: _render(words, lang) for prop, words in _words(block).items()}
 
 
 def language_switch() -> gr.Radio:
@@ -81,7 +87,8 @@ def language_switch() -> gr.Radio:
 
 def language_events(demo: gr.Blocks, switch: gr.Radio) -> None:
     """Show every localized component in the request's language on load, and in the chosen one on a switch."""
-    blocks = [block for block in demo.blocks.values() if block is not switch and localized_props(block, "en")]
+    # which blocks show words is read without rendering them: some are figures, drawn only when a page asks
+    blocks = [block for block in demo.blocks.values() if block is not switch and _words(block)]
 
     def relabel(lang: str) -> list[Any]:
         lang = language(lang)

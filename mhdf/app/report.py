@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from mhdf.app.figures import OKABE_ITO, attention_overlay, expert_contribution_figure, expert_name, stage_name
@@ -154,6 +153,8 @@ def write_case_report(
 ) -> Path:
     """Write the report of one prediction in `lang` (`view`: the photo as the model saw it, see
     `explain.model_view`)."""
+    from matplotlib.backends.backend_pdf import PdfPages  # loaded with the first report, not with every app start
+
     path = Path(path)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     pages = [_summary_page(predictor, prediction, view, stamp, lang), _routing_page(prediction, view, lang)]

@@ -4,6 +4,7 @@ interventions and the two-case comparison. `app.py` calls `teaching_tab` inside 
 
 from __future__ import annotations
 
+from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -14,7 +15,7 @@ from mhdf.app.figures import routing_atlas_figure, routing_atlas_summary
 from mhdf.app.i18n import localize, markdown
 from mhdf.app.session import DemoSession
 from mhdf.app.similar import similar_cases_section
-from mhdf.app.texts import CURRENT_CASE, EN, LANGUAGES, Text, routing_explained, subgroup_table
+from mhdf.app.texts import CURRENT_CASE, Text, routing_explained, subgroup_table
 from mhdf.app.views import localized_case_choices
 
 
@@ -44,10 +45,11 @@ def teaching_tab(
         similar_cases_section(session, handlers, views, "teaching")
     with gr.Accordion(Text("teaching.section.atlas"), open=False):
         if session.atlas is not None:
-            # drawn once per language: the page shows the visitor's on load and on every switch
-            figures = {lang: routing_atlas_figure(session.atlas, lang) for lang in LANGUAGES}
-            atlas = gr.Plot(figures[EN], label=Text("atlas.label"), elem_id="routing-atlas")
-            localize(atlas, value=figures.__getitem__)
+            atlas = gr.Plot(label=Text("atlas.label"), elem_id="routing-atlas")
+            # The page shows the visitor's language on load and on every switch. Each language's figure is drawn
+            # and encoded the first time a page asks for it, then kept: not at startup, not in the page's config
+            # (26 KB of image that every new client would download), not again for every page load.
+            localize(atlas, value=cache(lambda lang: atlas.postprocess(routing_atlas_figure(session.atlas, lang))))
             markdown(lambda lang: routing_atlas_summary(session.atlas, lang))
         else:
             markdown(Text("atlas.missing"))
