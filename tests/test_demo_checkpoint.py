@@ -10,6 +10,8 @@ import pytest
 from PIL import Image
 
 from mhdf import MHDFNet
+from mhdf.app.lesson import run_step
+from mhdf.app.session import load_session
 from mhdf.app.texts import banner, real_model_notice, result_note
 from mhdf.inference import Predictor
 from mhdf.inference.checkpoint import DEFAULT_CHECKPOINT, read_examples, read_trust
@@ -113,3 +115,12 @@ def test_a_visitors_own_photo_gets_the_real_models_scope_and_an_example_does_not
     assert prediction.own_photo and prediction.to_dict()["uncertainty"]["own_photo"] is True
     assert "one clinic in Brazil" in real_model_notice(prediction, "en")
     assert "uma única clínica no Brasil" in real_model_notice(prediction, "pt-BR")
+
+
+def test_the_guided_lesson_runs_on_the_synthetic_checkpoint_it_was_written_for(tmp_path):
+    session = load_session(tmp_path, "20mb", DEMO, device="cpu")
+    assert session.predictor.config.synthetic_data is False and session.lessons
+    lesson = session.lessons[0]
+    assert lesson.predictor.config.synthetic_data is True and lesson.predictor is not session.predictor
+    run = run_step(lesson.predictor, lesson.steps[0])
+    assert run.right in lesson.predictor.config.class_names  # the first step asks for the class

@@ -65,6 +65,7 @@ class Lesson:
     title: str | None
     steps: list[Step]
     source: str  # the file name, for messages
+    predictor: Predictor  # the checkpoint whose traces answer the questions: the one the lesson was written for
 
 
 class _LineDict(dict):
@@ -120,7 +121,7 @@ class _Reader:
         if not document["steps"]:
             raise self.fail(document.key_lines["steps"], "the lesson has no steps")
         steps = [self.step(item, document.key_lines["steps"]) for item in document["steps"]]
-        return Lesson(title, steps, self.source)
+        return Lesson(title, steps, self.source, self.predictor)
 
     def step(self, item: Any, steps_line: int) -> Step:
         if not isinstance(item, _LineDict):

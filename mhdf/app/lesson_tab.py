@@ -80,11 +80,13 @@ class LessonHandlers:
 
     def run(self, lesson: int, step: int) -> lessons_.StepRun:
         if (lesson, step) not in self._runs:
-            self._runs[(lesson, step)] = lessons_.run_step(self.session.predictor, self.lessons[lesson].steps[step])
+            chosen = self.lessons[lesson]
+            self._runs[(lesson, step)] = lessons_.run_step(chosen.predictor, chosen.steps[step])
         return self._runs[(lesson, step)]
 
-    def options(self, step: lessons_.Step, lang: str) -> list[tuple[str, str]]:
-        return [(in_language(label, lang), value) for label, value in lessons_.choices(step, self.session.predictor)]
+    @staticmethod
+    def options(lesson: lessons_.Lesson, step: lessons_.Step, lang: str) -> list[tuple[str, str]]:
+        return [(in_language(label, lang), value) for label, value in lessons_.choices(step, lesson.predictor)]
 
     def show(self, progress: dict[str, Any], lang: str = EN) -> list[Any]:
         """The current step, its answer not revealed; or the summary after the last step."""
@@ -98,7 +100,7 @@ class LessonHandlers:
             return [progress, done, "", None, "", "", gr.update(visible=False), "", *hidden,
                     gr.update(visible=False), gr.update(visible=False), summary]  # fmt: skip
         step = lesson.steps[progress["step"]]
-        schema = self.session.schema
+        schema = lesson.predictor.schema
         return [
             progress,
             lesson_progress(progress["step"] + 1, len(lesson.steps), right, answered, lang),
@@ -106,7 +108,7 @@ class LessonHandlers:
             photo(step.case.image),
             lesson_record(schema, schema.normalize(step.case.record), lang),
             lesson_question(step.question, step.stage, step.expert, lang),
-            gr.update(choices=self.options(step, lang), value=None, interactive=True, visible=True),
+            gr.update(choices=self.options(lesson, step, lang), value=None, interactive=True, visible=True),
             "",
             *hidden,
             gr.update(visible=True),
@@ -125,13 +127,13 @@ class LessonHandlers:
         Without an answer of this step's, only the feedback line says to pick one first."""
         lesson = self.lessons[progress["lesson"]]
         step = lesson.steps[progress["step"]]
-        options = {value: label for label, value in self.options(step, lang)}
+        options = {value: label for label, value in self.options(lesson, step, lang)}
         if chosen not in options:
             return what_to_do_first(translate(lang, "lesson.pick_first"), ANSWER_FEEDBACK, ANSWER_OUTPUTS)
         run = self.run(progress["lesson"], progress["step"])
         progress = lessons_.record_answer(progress, step.question, chosen, run.right)
         right, answered = lessons_.score(progress)
-        schema = self.session.schema
+        schema = lesson.predictor.schema
         explanation = lesson_explanation(
             step.question, run.prediction, step.stage, step.expert, run.knocked_out, schema, lang
         )
@@ -177,6 +179,9 @@ def lesson_tab(session: DemoSession) -> None:
         return
     handlers = LessonHandlers(session)
     state = gr.State(lessons_.new_progress())
+    if any(lesson.predictor is not session.predictor for lesson in session.lessons):
+        info = session.lessons[0].predictor.model_info
+        markdown(Text("lesson.other_checkpoint", name=info["name"], served=session.predictor.model_info["name"]))
     titles = [(lesson.title or Text("lesson.default_title"), i) for i, lesson in enumerate(session.lessons)]
     choice = gr.Dropdown(titles, value=0, label=Text("lesson.choose"), visible=len(titles) > 1, elem_id="lesson-choice")
     progress = gr.Markdown(elem_id="lesson-progress")

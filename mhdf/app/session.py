@@ -40,6 +40,7 @@ from mhdf.app.views import (
 from mhdf.inference import Prediction, Predictor
 from mhdf.inference.checkpoint import (
     DEFAULT_CHECKPOINT,
+    SYNTHETIC_CHECKPOINT,
     ExampleCase,
     checkpoint_folder,
     read_examples,
@@ -322,11 +323,20 @@ def load_session(
             uploads,
             examples=examples,
             atlas=read_routing_atlas(folder),
-            lessons=read_lessons(folder, examples, predictor),
+            lessons=read_lessons(folder, examples, predictor) or synthetic_checkpoint_lessons(device),
             similar_index=similar_index,
             feedback=feedback,
         )
     )
+
+
+def synthetic_checkpoint_lessons(device: str) -> list[Lesson]:
+    """The guided lesson of the bundled synthetic-photo checkpoint, on that checkpoint (none where it is absent,
+    as in an installed wheel)."""
+    if not SYNTHETIC_CHECKPOINT.is_dir():
+        return []
+    predictor = Predictor.from_pretrained(SYNTHETIC_CHECKPOINT, device="cpu").to(device)
+    return read_lessons(SYNTHETIC_CHECKPOINT, read_examples(SYNTHETIC_CHECKPOINT, predictor.schema), predictor)
 
 
 def serving(handler: Callable) -> Callable:

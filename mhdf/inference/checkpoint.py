@@ -59,6 +59,9 @@ from mhdf.model import WEIGHTS_NAME, MHDFNet
 
 # The checkpoint bundled with the repository; an installed package has no copy, so its users name one.
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "assets" / "demo"
+# The synthetic-photo checkpoint: its guided lesson was written on its behaviour, so the app runs that lesson on it
+# when the served checkpoint ships none (the bundled real-photo demo among them).
+SYNTHETIC_CHECKPOINT = DEFAULT_CHECKPOINT.with_name("demo-synthetic")
 MODEL_CARD_NAME = "model_card.json"
 ROUTING_ATLAS_NAME = "routing_atlas.json"
 EXAMPLES_DIR = "examples"

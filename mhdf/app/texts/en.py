@@ -359,6 +359,8 @@ TEXTS = {
     # the Lesson tab
     "lesson.default_title": "How MHDF-Net routes a case",
     "lesson.none": "This checkpoint ships no lesson: add a YAML file to its `lessons/` folder (see docs/lesson.md).",
+    "lesson.other_checkpoint": "This lesson runs on `{name}`, the checkpoint it was written for, trained on "
+    "synthetic photos: its cases show routing clearly. The Diagnose tab answers with `{served}`.",
     "lesson.pick_first": "Pick an answer first: the model's answer is shown only after yours.",
     "lesson.intro": (
         "Each step shows a case and asks what the model will do. **Commit to an answer first**: the model's own "

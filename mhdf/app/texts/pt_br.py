@@ -449,6 +449,8 @@ TEXTS = {
         "docs/lesson.md)."
     ),
     "lesson.pick_first": "Escolha uma resposta primeiro: a resposta do modelo só aparece depois da sua.",
+    "lesson.other_checkpoint": "Esta lição roda em `{name}`, o checkpoint para o qual foi escrita, treinado com fotos "
+    "sintéticas: os casos dela mostram o roteamento com clareza. A aba Diagnóstico responde com `{served}`.",
     "lesson.intro": (
         "Cada passo mostra um caso e pergunta o que o modelo fará. **Comprometa-se com uma resposta primeiro**: o "
         "roteamento do próprio modelo só é revelado depois que você responde."
