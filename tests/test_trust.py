@@ -23,7 +23,8 @@ from training.engine import read_splits_csv, runtime_session
 from training.synthetic.non_lesion import KINDS, non_lesion_images
 from training.synthetic.photo_shift import KINDS as SHIFT_KINDS
 
-UNCERTAINTY_KEYS = {"calibrated", "temperature", "prediction_set", "set_coverage", "ood", "synthetic_model_own_photo"}
+UNCERTAINTY_KEYS = {"calibrated", "temperature", "prediction_set", "set_coverage", "ood", "synthetic_model_own_photo",
+                    "own_photo"}  # fmt: skip
 
 
 def sampled_logits(rng, n, classes=4, temperature=2.5):
@@ -110,6 +111,7 @@ def test_a_checkpoint_without_trust_files_reports_nulls(tiny_checkpoint):
     assert document["uncertainty"] == {
         "calibrated": False, "temperature": None, "prediction_set": None, "set_coverage": None, "ood": None,
         "synthetic_model_own_photo": None,  # the folder has no model card to say what its photos were
+        "own_photo": True,  # a photo, and none of its examples (it has none)
     }  # fmt: skip
     assert sum(document["probabilities"].values()) == pytest.approx(1.0)
 
