@@ -35,7 +35,7 @@ from mhdf.inference.transforms import eval_transform
 from mhdf.inference.uncertainty import ConformalSets, fit_conformal, fit_temperature
 from training import train
 from training.clinical_baseline import NAME as BASELINE
-from training.clinical_baseline import logistic_regression, onehot81_features
+from training.clinical_baseline import logistic_regression, onehot81_features, records_outside
 from training.data.pad_ufes_20 import PadUfes20
 from training.demo_bundle import EVALUATION, NUM_FOLDS, VARIANTS
 from training.engine import Runtime, eval_loader, predict, split_dataset
@@ -85,8 +85,7 @@ def network_fold(source: PadUfes20, run: Path, test: np.ndarray, runtime: Runtim
 def baseline_fold(source: PadUfes20, test: np.ndarray) -> dict[str, Any]:
     """The regression on every record outside the test fold; its temperature and set thresholds from the
     patient-grouped out-of-fold probabilities of its training photos."""
-    test_patients = set(source.patients[test].tolist())
-    rows = [s for s in (*source.samples, *source.clinical_only) if s.patient not in test_patients]
+    rows = records_outside(source, set(source.patients[test].tolist()))
     features, labels = onehot81_features([s.record for s in rows]), np.array([s.label for s in rows])
     groups = [s.patient for s in rows]
     has_photo = np.array([s.image_path is not None for s in rows])

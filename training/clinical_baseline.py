@@ -17,12 +17,19 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from mhdf.metadata import encode_onehot81
+from training.data.base import Sample
+from training.data.pad_ufes_20 import PadUfes20
 
 NAME = "logistic regression (clinical record)"
 
 
 def logistic_regression() -> Pipeline:
     return make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced", C=1.0, max_iter=3000))
+
+
+def records_outside(source: PadUfes20, patients: set[str]) -> list[Sample]:
+    """Every clinical record of `source`, with a photo or not, of the patients not in `patients` (a test fold's)."""
+    return [s for s in (*source.samples, *source.clinical_only) if s.patient not in patients]
 
 
 def onehot81_features(records: Sequence[Mapping[str, Any]]) -> np.ndarray:

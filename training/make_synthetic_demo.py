@@ -24,7 +24,6 @@ The photos are synthetic: the checkpoint exists to demonstrate the software and 
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import tempfile
 import time
@@ -37,29 +36,24 @@ import torch
 
 from mhdf.inference.checkpoint import (
     MODEL_FILES,
-    copy_model_files,
     read_config,
-    read_routing_atlas,
     write_model_card,
-    write_routing_atlas,
 )
-from training import evaluate, train
 from training.data.pad_ufes_20 import PAD_UFES_20_METADATA, PadUfes20
 from training.demo_bundle import (
     EVALUATION,
     MODEL_KEYS,
     TEST_FOLD,
-    VARIANTS,
-    bundle_similar_cases,
-    evaluate_command,
+    bundle_routing_views,
+    evaluate_variants,
     print_metrics,
     split_options,
+    train_variants,
     trust_and_subgroups,
 )
 from training.engine import run_cli
 from training.examples import write_examples
-from training.metrics import SCALAR_METRICS
-from training.run_folder import EvalFolder, RunFolder
+from training.run_folder import EvalFolder
 from training.synthetic.photos import generate_for_records
 
 # A small model that trains on two CPU cores in minutes and keeps the checkpoint well under 20 MB.
@@ -100,30 +94,12 @@ def main(args: argparse.Namespace) -> None:
         synthetic = f"python -m training.synthetic --records {args.records.name} --seed {args.seed} --size {args.size}"
         description = f"{TRAINING_DATA} ({synthetic}), fold {TEST_FOLD} held out"
 
-        commands, metrics = {}, {}
-        for variant in VARIANTS:
-            print(f"2/4 training {variant}")
-            argv = train_command(data, work / "runs" / variant, variant, args, description)
-            commands[f"train {variant}"] = "python -m training.train " + shlex.join(argv)
-            train.main(train.get_args_parser().parse_args(argv))
-
-        copy_model_files(RunFolder(work / "runs" / "mhdf").best, out)
-        for variant in VARIANTS:
-            print(f"3/4 evaluating {variant} on held-out fold {TEST_FOLD}")
-            # the fused model is evaluated from its place in `out`, as the demo and its test load it
-            checkpoint = out if variant == "mhdf" else RunFolder(work / "runs" / variant).best
-            argv = evaluate_command(data, checkpoint, work / "eval" / variant, args)
-            commands[f"evaluate {variant}"] = "python -m training.evaluate " + shlex.join(argv)
-            evaluate.main(evaluate.get_args_parser().parse_args(argv))
-            result = json.loads(EvalFolder(work / "eval" / variant).metrics.read_text())
-            metrics[variant] = {key: result[key] for key in SCALAR_METRICS}
-            metrics[variant]["num_samples"] = result["num_samples"]
-            if variant == "mhdf":
-                held_out = result
+        commands = train_variants(data, work, args, train_command, description, "2/4")
+        evaluations, metrics, held_out = evaluate_variants(data, work, out, args, "3/4")
+        commands |= evaluations
 
         print(f"4/4 writing {out}")
-        write_routing_atlas(out, read_routing_atlas(work / "eval" / "mhdf"))
-        bundle_similar_cases(work / "eval" / "mhdf", out)
+        bundle_routing_views(work, out)
         source = PadUfes20(data)
         examples = write_examples(source, pd.read_csv(EvalFolder(work / "eval" / "mhdf").predictions), out)
         card = model_card(args, read_config(out), metrics, commands, examples, time.perf_counter() - started)
