@@ -1,8 +1,8 @@
 """A case report as a PDF of two to three pages (matplotlib's PDF backend, object-oriented figures only):
 
 1. the notice, a time stamp, the checkpoint (name, training data, synthetic flag, test metrics), the photo as the
-   model saw it, the record as entered, the class probabilities, the prediction set and the out-of-distribution
-   status;
+   model saw it, the record as entered, the class probabilities, the prediction set, the out-of-distribution
+   status and the photo-quality verdict;
 2. the routing: LC-Gate per stage, GM-Gate, and the TKCA locations of every fused stage;
 3. the exact expert -> class decomposition of the logits.
 """
@@ -28,12 +28,14 @@ from mhdf.app.texts import (
     notice,
     ood_words,
     prediction_set_words,
+    quality_problems,
+    quality_words,
     training_description,
     translate,
     value_label,
 )
 from mhdf.inference import Prediction, Predictor
-from mhdf.inference.explain import model_view, photo_pixels
+from mhdf.inference.explain import model_view, photo_input
 from mhdf.inference.images import ImageSource
 from mhdf.routing import LC_PATHS
 
@@ -102,10 +104,14 @@ def _summary_page(
     verdict = [warning] if prediction.synthetic_model_own_photo else []
     if prediction.own_photo and prediction.model["synthetic"] is False:
         verdict.append(translate(lang, "report.warning", warning=translate(lang, "real.own_photo")))
+    if prediction.quality is not None and not prediction.quality.ok:
+        verdict.append(translate(lang, "report.warning", warning=translate(lang, "quality.warning")))
     verdict += [
         translate(lang, "report.top_class", top=top, probability=f"{prediction.probabilities.max():.1%}"),
         prediction_set_words(prediction, lang),
         ood_words(prediction, lang),
+        quality_words(prediction, lang),
+        *(f"  {sentence}" for sentence in quality_problems(prediction, lang)),
     ]
     if len(prediction.prediction_set or []) > 1:
         verdict.append(translate(lang, "set.cannot_tell_apart"))
@@ -171,9 +177,9 @@ def case_report(
 ) -> Path:
     """Predict one photo + record and write its report to `path`. Raises ValueError naming a bad input."""
     validated = predictor.schema.validate(record)
-    pixels = photo_pixels(predictor, image)
+    pixels, quality = photo_input(predictor, image)
     if isinstance(pixels, Mapping):
         raise ValueError("the case report reads one photo: this checkpoint has several photo views")
-    (prediction,) = predictor.predict_validated(pixels, [validated])
+    (prediction,) = predictor.predict_validated(pixels, [validated], quality=[quality])
     view = model_view(predictor, pixels) if pixels is not None else None
     return write_case_report(path, predictor, prediction, view, lang)

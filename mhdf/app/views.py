@@ -39,10 +39,9 @@ from mhdf.app.texts import (
     intervention_summary,
     narrate,
     ood_warning,
+    photo_notices,
     prediction_set_text,
-    real_model_notice,
     result_note,
-    synthetic_model_notice,
     translate,
 )
 from mhdf.config import MHDFConfig
@@ -88,7 +87,7 @@ def prediction_views(
     """The views one forward pass gives: the probabilities, the trust texts, every routing view and the case's
     similar-case signature."""
     views: dict[str, Any] = {
-        "scope_notice": synthetic_model_notice(prediction, lang) or real_model_notice(prediction, lang),
+        "scope_notice": photo_notices(prediction, lang),
         "note": result_note(predictor, prediction.prediction, lang),
         "ood_warning": ood_warning(prediction, lang),
         "probabilities": probability_label(prediction, predictor.schema, lang),

@@ -4,7 +4,11 @@ The table is a CSV file with an `image` column (a path under the images folder) 
 field, named as in the checkpoint's schema; an empty cell is unknown and every other column is carried through
 untouched. The output has one row per input row: the input's columns, then
 
-    prediction, p_<CLASS> for each class, prediction_set (codes joined by "|"), in_distribution, ood_score, error
+    prediction, p_<CLASS> for each class, prediction_set (codes joined by "|"), in_distribution, ood_score, error,
+    quality
+
+`quality` is the photo-quality verdict (`mhdf.inference.quality`): "ok", or each failed check as
+code:value<threshold (or >) joined by "|", e.g. "blurred:0.412<0.621"; empty for a row without a verdict.
 
 A row that cannot be predicted (a missing or corrupt photo, a value the schema does not allow) keeps its input
 columns and states why in `error`; the run goes on. The input is read `batch_size` rows at a time and each batch is
@@ -26,6 +30,7 @@ import pandas as pd
 import torch
 
 from mhdf.inference.predictor import Prediction, Predictor
+from mhdf.inference.quality import PhotoQuality
 from mhdf.metadata import MetadataSchema, Value
 
 IMAGE_COLUMN = "image"
@@ -35,12 +40,13 @@ SET_COLUMN = "prediction_set"
 IN_DISTRIBUTION_COLUMN = "in_distribution"
 OOD_SCORE_COLUMN = "ood_score"
 ERROR_COLUMN = "error"
+QUALITY_COLUMN = "quality"
 SET_SEPARATOR = "|"
 FLOAT_FORMAT = "%.6f"  # probabilities and scores to a millionth, never in exponent notation
 
 
 def output_columns(classes: Sequence[str]) -> list[str]:
-    """The columns batch prediction appends to the input's: prediction, p_<CLASS>..., ..., error."""
+    """The columns batch prediction appends to the input's: prediction, p_<CLASS>..., ..., error, quality."""
     return [
         PREDICTION_COLUMN,
         *(f"{PROBABILITY_PREFIX}{name}" for name in classes),
@@ -48,7 +54,19 @@ def output_columns(classes: Sequence[str]) -> list[str]:
         IN_DISTRIBUTION_COLUMN,
         OOD_SCORE_COLUMN,
         ERROR_COLUMN,
+        QUALITY_COLUMN,
     ]
+
+
+def quality_cell(quality: PhotoQuality | None) -> str:
+    """A photo-quality verdict as one CSV cell: "ok", or "code:value<threshold|..." (">" for an upper limit)."""
+    if quality is None:
+        return ""
+    if quality.ok:
+        return "ok"
+    return SET_SEPARATOR.join(
+        f"{p.code}:{p.value:.4g}{'<' if p.direction == 'below' else '>'}{p.threshold:.4g}" for p in quality.problems
+    )
 
 
 def lookalike_columns(columns: Sequence[str], schema: MetadataSchema) -> dict[str, str]:
@@ -152,34 +170,37 @@ class BatchPredictor:
         self.classes = list(predictor.config.class_names)
         self.columns = output_columns(self.classes)
 
-    def _prepare(self, row: dict[str, str]) -> tuple[torch.Tensor | None, dict[str, Value]]:
-        """One row -> its (1, 3, S, S) photo (None for a metadata-only model) and validated record; ValueError."""
+    def _prepare(self, row: dict[str, str]) -> tuple[torch.Tensor | None, PhotoQuality | None, dict[str, Value]]:
+        """One row -> its (1, 3, S, S) photo and the photo's quality verdict (None, None for a metadata-only model)
+        and its validated record; ValueError."""
         schema = self.predictor.schema
         record = schema.validate(schema.clinical_fields_of(row))
         if not self.predictor.config.uses_image:
-            return None, record
+            return None, None, record
         path = _image_path(self.images, row[self.image_column])
         try:
-            return self.predictor.preprocess(path)[1], record
+            return *self.predictor.read_photo(path), record
         except ValueError as error:
             raise ValueError(f"{row[self.image_column]}: {error}") from None
 
     def predict_rows(self, rows: pd.DataFrame) -> pd.DataFrame:
         """(N rows of text) -> the same rows with the output columns appended, in the same order."""
         results: list[dict[str, Any]] = [{} for _ in range(len(rows))]
-        good, pixels, records = [], [], []
+        good, pixels, verdicts, records = [], [], [], []
         for position, row in enumerate(rows.to_dict("records")):
             try:
-                photo, record = self._prepare(row)
+                photo, quality, record = self._prepare(row)
             except ValueError as error:
                 results[position] = {ERROR_COLUMN: str(error)}
                 continue
             good.append(position)
             pixels.append(photo)
+            verdicts.append(quality)
             records.append(record)
         if good:
             batch = torch.cat(pixels) if self.predictor.config.uses_image else None
-            for position, prediction in zip(good, self.predictor.predict_validated(batch, records), strict=True):
+            predictions = self.predictor.predict_validated(batch, records, quality=verdicts)
+            for position, prediction in zip(good, predictions, strict=True):
                 results[position] = self._row(prediction)
         table = pd.DataFrame(results, columns=self.columns, index=rows.index, dtype=object).fillna("")
         return pd.concat([rows, table], axis=1)
@@ -196,6 +217,7 @@ class BatchPredictor:
             IN_DISTRIBUTION_COLUMN: "" if ood is None else bool(ood["in_distribution"]),
             OOD_SCORE_COLUMN: "" if ood is None else float(ood["score"]),
             ERROR_COLUMN: "",
+            QUALITY_COLUMN: quality_cell(prediction.quality),
         }
 
     def check_columns(self, columns: Sequence[str]) -> list[str]:

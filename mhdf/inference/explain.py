@@ -17,6 +17,7 @@ import torch.nn.functional as F
 
 from mhdf.inference.images import ImageSource
 from mhdf.inference.predictor import Prediction, Predictor
+from mhdf.inference.quality import PhotoQuality
 from mhdf.metadata import Value
 from mhdf.routing import LC_PATHS, RoutingOverrides
 from mhdf.trace import MHDFOutput
@@ -53,20 +54,21 @@ def model_view(predictor: Predictor, pixels: torch.Tensor) -> np.ndarray:
     return (image.permute(1, 2, 0) * 255).round().byte().cpu().numpy()
 
 
-def photo_pixels(
+def photo_input(
     predictor: Predictor, image: ImageSource | Mapping[str, ImageSource | None] | None
-) -> torch.Tensor | dict[str, torch.Tensor | None] | None:
-    """The photo as a (1, 3, S, S) model input (a multi-view model: one per view, None for a photo not given);
-    None for a metadata-only model. Raises ValueError without one."""
+) -> tuple[torch.Tensor | dict[str, torch.Tensor | None] | None, PhotoQuality | None]:
+    """The photo as a (1, 3, S, S) model input (a multi-view model: one per view, None for a photo not given;
+    None for a metadata-only model), with its photo-quality verdict (None but for one photo). Raises ValueError
+    without a photo."""
     if not predictor.config.uses_image:
-        return None
+        return None, None
     if predictor.config.multi_view:
         if not isinstance(image, Mapping):
             raise ValueError(f"this model reads one photo per view: give {', '.join(predictor.views)} by name")
-        return predictor.preprocess_photos(image)
+        return predictor.preprocess_photos(image), None
     if image is None:
         raise ValueError("no lesion photo: upload, photograph or paste one")
-    return predictor.preprocess(image)[1]
+    return predictor.read_photo(image)
 
 
 # Rows per forward pass of record variants: with the photo's layers before the first fusion run once, each row
@@ -89,8 +91,8 @@ def run_case(predictor: Predictor, image: ImageSource | None, record: Mapping[st
     """Validate the record, decode the photo and run the one forward pass that gives the prediction and every
     routing view. Raises ValueError naming what is wrong with the image or the record."""
     record = predictor.schema.validate(record)
-    pixels = photo_pixels(predictor, image)
-    prediction, output = predictor.predict_traced(pixels, record)
+    pixels, quality = photo_input(predictor, image)
+    prediction, output = predictor.predict_traced(pixels, record, quality)
     return CaseRun(record, pixels, prediction, output)
 
 
@@ -174,7 +176,7 @@ def intervene(
     """Run one case without and with `overrides` (two passes: overrides apply to a whole batch)."""
     overrides.check(predictor.config.experts, predictor.config.num_fused_stages)
     record = predictor.schema.validate(record)
-    pixels = photo_pixels(predictor, image)
+    pixels = photo_input(predictor, image)[0]
     (baseline,) = predictor.predict_validated(pixels, [record])
     (intervened,) = predictor.predict_validated(pixels, [record], overrides)
     return Intervention(baseline, intervened, overrides)

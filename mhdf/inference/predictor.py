@@ -16,6 +16,7 @@ from PIL import Image
 from mhdf.config import MHDFConfig
 from mhdf.inference.checkpoint import checkpoint_folder, load_model, read_examples, read_model_card, read_trust
 from mhdf.inference.images import ImageSource, load_image
+from mhdf.inference.quality import PhotoQuality, assess
 from mhdf.inference.similar import CaseSignature, routing_signature
 from mhdf.inference.transforms import eval_transform
 from mhdf.inference.uncertainty import TrustFiles, stage_features
@@ -67,6 +68,9 @@ class Prediction:
     # True: the photo is none of the checkpoint's examples (a visitor's own); None: there is no photo
     own_photo: bool | None = None
     fused: np.ndarray | None = None  # (H,) the head's fused feature vector (`MHDFOutput.fused`)
+    # the photo-quality verdict (`mhdf.inference.quality`); None when the photo came as a model input already, or for
+    # a model without a photo or with several photo views
+    quality: PhotoQuality | None = None
 
     @property
     def calibrated(self) -> bool:
@@ -133,6 +137,7 @@ class Prediction:
                 "synthetic_model_own_photo": self.synthetic_model_own_photo,
                 "own_photo": self.own_photo,
             },
+            "quality": None if self.quality is None else self.quality.to_dict(),
             "routing": {
                 "lc_gate": [[None if math.isnan(w) else w for w in stage] for stage in trace.lc_gate[0].tolist()],
                 "gm_gate": trace.gm_gate[0].tolist(),
@@ -281,6 +286,11 @@ class Predictor:
         rgb = load_image(image, decode_size=self.config.image_size)
         return rgb, self.transform(rgb).unsqueeze(0).to(self.device)
 
+    def read_photo(self, image: ImageSource) -> tuple[torch.Tensor, PhotoQuality]:
+        """-> the (1, 3, S, S) model input and the photo-quality verdict of the photo as decoded."""
+        rgb, pixels = self.preprocess(image)
+        return pixels, assess(rgb)
+
     def preprocess_photos(self, images: Mapping[str, ImageSource | None]) -> dict[str, torch.Tensor | None]:
         """A multi-view model's photos by view name (None or left out: the case has no such photo) -> model
         inputs. Raises ValueError for an unknown view, no photo at all, or a photo that cannot be read."""
@@ -318,15 +328,15 @@ class Predictor:
         `image` may be a tensor from `preprocess` (a multi-view model: a dict of them) to skip decoding again.
         Raises ValueError naming a bad field or photo."""
         validated = [self.schema.validate(record) for record in records]
-        pixels = None
+        pixels, quality = None, None
         if self.config.multi_view:
             if not isinstance(image, Mapping):
                 raise ValueError(f"this model reads one photo per view: give {', '.join(self.views)} by name")
             decoded = all(photo is None or isinstance(photo, torch.Tensor) for photo in image.values())
             pixels = dict(image) if decoded else self.preprocess_photos(image)
         elif self.config.uses_image:
-            pixels = image if isinstance(image, torch.Tensor) else self.preprocess(image)[1]
-        return self.predict_validated(pixels, validated, overrides)
+            pixels, quality = (image, None) if isinstance(image, torch.Tensor) else self.read_photo(image)
+        return self.predict_validated(pixels, validated, overrides, [quality] * len(validated))
 
     def forward(
         self,
@@ -343,12 +353,15 @@ class Predictor:
             pixels, metadata, return_trace=True, overrides=overrides, grad_from_last_stage=grad_from_last_stage
         )
 
-    def predict_traced(self, pixels: torch.Tensor | None, record: Mapping[str, Value]) -> tuple[Prediction, MHDFOutput]:
-        """One validated record with its photo -> its Prediction and the pass it came from, with autograd kept from
-        the last stage map on (Grad-CAM reuses it instead of running a second pass). Also under inference mode."""
+    def predict_traced(
+        self, pixels: torch.Tensor | None, record: Mapping[str, Value], quality: PhotoQuality | None = None
+    ) -> tuple[Prediction, MHDFOutput]:
+        """One validated record with its photo (and the photo's quality verdict, see `read_photo`) -> its Prediction
+        and the pass it came from, with autograd kept from the last stage map on (Grad-CAM reuses it instead of
+        running a second pass). Also under inference mode."""
         with torch.inference_mode(False), torch.no_grad():
             out = self.forward(pixels, [record], grad_from_last_stage=pixels is not None)
-        return self._predictions(out, [record], pixels)[0], out
+        return self._predictions(out, [record], pixels, [quality])[0], out
 
     @torch.inference_mode()
     def predict_validated(
@@ -356,12 +369,18 @@ class Predictor:
         pixels: torch.Tensor | None,
         records: Sequence[Mapping[str, Value]],
         overrides: RoutingOverrides | None = None,
+        quality: Sequence[PhotoQuality | None] | None = None,
     ) -> list[Prediction]:
-        """`predict_records` for a preprocessed photo and records validated already (not validated again)."""
-        return self._predictions(self.forward(pixels, records, overrides), records, pixels)
+        """`predict_records` for a preprocessed photo and records validated already (not validated again);
+        `quality`: the photo-quality verdict of each row's photo (`read_photo`), when known."""
+        return self._predictions(self.forward(pixels, records, overrides), records, pixels, quality)
 
     def _predictions(
-        self, out: MHDFOutput, records: Sequence[Mapping[str, Value]], pixels: torch.Tensor | None
+        self,
+        out: MHDFOutput,
+        records: Sequence[Mapping[str, Value]],
+        pixels: torch.Tensor | None,
+        quality: Sequence[PhotoQuality | None] | None,
     ) -> list[Prediction]:
         logits = out.logits.detach().float().cpu().numpy()
         synthetic_own_photo, own_photo = self.synthetic_model_own_photo(pixels), self.own_photo(pixels)
@@ -369,6 +388,7 @@ class Predictor:
         features = stage_features(out.stage_maps) if out.stage_maps else None
         assessments = self.trust.assess(logits, features)
         classes = list(self.config.class_names)
+        quality = quality or [None] * len(records)
         return [
             Prediction(
                 model=self.model_info,
@@ -389,6 +409,7 @@ class Predictor:
                 synthetic_model_own_photo=synthetic_own_photo,
                 own_photo=own_photo,
                 fused=fused[i],
+                quality=quality[i],
             )
             for i, assessment in enumerate(assessments)
         ]

@@ -197,6 +197,40 @@ def real_model_notice(prediction: Prediction, lang: str = EN) -> str:
     return f"### ℹ️ {own_photo}\n\n{detail}"
 
 
+def quality_problems(prediction: Prediction, lang: str = EN) -> list[str]:
+    """What is wrong with the photo, one sentence per failed check (`mhdf.inference.quality`), with its measured
+    value and threshold; empty for a photo that passed or was not checked."""
+    if prediction.quality is None:
+        return []
+    return [
+        translate(lang, f"quality.problem.{problem.code}", value=problem.value, threshold=problem.threshold)
+        for problem in prediction.quality.problems
+    ]
+
+
+def quality_notice(prediction: Prediction, lang: str = EN) -> str:
+    """The photo-quality verdict (Markdown): for a photo that fails, that the answer is unreliable, what is wrong and
+    how to retake it; for a visitor's own photo that passes, one line saying so; empty otherwise."""
+    quality = prediction.quality
+    if quality is None or (quality.ok and not prediction.own_photo):
+        return ""
+    if quality.ok:
+        return translate(lang, "quality.passed")
+    wrong = "\n".join(f"- {sentence}" for sentence in quality_problems(prediction, lang))
+    retake = "\n".join(f"- {translate(lang, f'quality.retake.{code}')}" for code in quality.codes)
+    return (
+        f"## ⚠️ {translate(lang, 'quality.warning')}\n\n**{translate(lang, 'quality.problems')}**\n\n{wrong}\n\n"
+        f"**{translate(lang, 'quality.retake')}**\n\n{retake}"
+    )
+
+
+def photo_notices(prediction: Prediction, lang: str = EN) -> str:
+    """Everything said about the photo before the answer (Markdown): the synthetic-model notice, or the real-photo
+    model's scope for a visitor's own photo, together with the photo-quality verdict."""
+    scope = synthetic_model_notice(prediction, lang) or real_model_notice(prediction, lang)
+    return "\n\n".join(part for part in (quality_notice(prediction, lang), scope) if part)
+
+
 def ood_warning(prediction: Prediction, lang: str = EN) -> str:
     """A prominent warning (Markdown) when the photo is out of distribution; empty otherwise."""
     if prediction.in_distribution is not False:
@@ -327,6 +361,14 @@ def ood_words(prediction: Prediction, lang: str = EN) -> str:
     ood = prediction.ood
     verdict = translate(lang, "ood.inside" if ood["in_distribution"] else "ood.outside")
     return translate(lang, "ood.words", score=ood["score"], threshold=ood["threshold"], verdict=verdict)
+
+
+def quality_words(prediction: Prediction, lang: str = EN) -> str:
+    """The photo-quality verdict in one line."""
+    if prediction.quality is None:
+        return translate(lang, "quality.none")
+    verdict = translate(lang, "quality.fine" if prediction.quality.ok else "quality.unreliable")
+    return translate(lang, "quality.words", verdict=verdict)
 
 
 def _percent(value: float) -> str:

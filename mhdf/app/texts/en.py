@@ -210,6 +210,33 @@ TEXTS = {
     "ood.inside": "within the training images' range",
     "ood.outside": "UNLIKE THE TRAINING IMAGES",
     "ood.words": "out-of-distribution score {score:.2f} (threshold {threshold:.2f}): {verdict}",
+    # the photo-quality check (mhdf.inference.quality): what is wrong with a photo and how to retake it
+    "quality.warning": "Unreliable: this photo is hard to read, so the answer below may be wrong. Please retake it.",
+    "quality.problems": "What is wrong with the photo:",
+    "quality.retake": "How to retake it:",
+    "quality.passed": "Photo quality: passed the checks for blur, light, compression, size and a lesion in view.",
+    "quality.problem.too_small": "It is too small: {value:.0f} px on its shorter side, under {threshold:.0f} px.",
+    "quality.problem.too_dark": "It is too dark: mean brightness {value:.0f} of 255, under {threshold:.0f}.",
+    "quality.problem.washed_out": (
+        "It is washed out: even its darkest tones are {value:.0f} of 255, over {threshold:.0f}."
+    ),
+    "quality.problem.blurred": "It is blurred: sharpness {value:.2f}, under {threshold:.2f}.",
+    "quality.problem.heavily_compressed": (
+        "It is heavily compressed: JPEG blocks stand out {value:.1f} times, over {threshold:.1f}."
+    ),
+    "quality.problem.no_lesion": (
+        "No lesion is in view: the most distinct spot differs from the skin by {value:.1f} (ΔE), under {threshold:.1f}."
+    ),
+    "quality.retake.too_small": "Send the original photo, not a thumbnail, a crop or a screenshot.",
+    "quality.retake.too_dark": "Find good light: daylight from a window or a bright room, without your own shadow.",
+    "quality.retake.washed_out": "Avoid direct sun and flash glare; let the camera set the exposure on the skin.",
+    "quality.retake.blurred": "Hold the phone steady with both hands, tap the lesion to focus and wait a moment.",
+    "quality.retake.heavily_compressed": "Send the original photo file, not one passed on by a messaging app.",
+    "quality.retake.no_lesion": "Fill the frame with the lesion, centred, from about 10 to 20 cm away.",
+    "quality.words": "photo quality: {verdict}",
+    "quality.fine": "fine",
+    "quality.unreliable": "UNRELIABLE, retake the photo",
+    "quality.none": "photo quality: not checked",
     "set.cannot_tell_apart": "A set with more than one class means the model cannot tell these apart.",
     "set.coverage": "The set holds the true class in {coverage} of held-out cases.",
     "set.none": "no prediction set (the checkpoint has no conformal.json)",

@@ -296,6 +296,39 @@ TEXTS = {
     "ood.inside": "dentro da faixa das imagens de treino",
     "ood.outside": "DIFERENTE DAS IMAGENS DE TREINO",
     "ood.words": "escore de fora da distribuição {score:.2f} (limiar {threshold:.2f}): {verdict}",
+    # a verificação de qualidade da foto (mhdf.inference.quality): o que há de errado e como fotografar de novo
+    "quality.warning": (
+        "Pouco confiável: esta foto é difícil de ler, então a resposta abaixo pode estar errada. Fotografe de novo."
+    ),
+    "quality.problems": "O que há de errado com a foto:",
+    "quality.retake": "Como fotografar de novo:",
+    "quality.passed": ("Qualidade da foto: passou nas verificações de foco, luz, compressão, tamanho e lesão à vista."),
+    "quality.problem.too_small": ("É pequena demais: {value:.0f} px no lado menor, abaixo de {threshold:.0f} px."),
+    "quality.problem.too_dark": "Está escura demais: brilho médio {value:.0f} de 255, abaixo de {threshold:.0f}.",
+    "quality.problem.washed_out": (
+        "Está lavada (clara demais): até os tons mais escuros estão em {value:.0f} de 255, acima de {threshold:.0f}."
+    ),
+    "quality.problem.blurred": "Está desfocada: nitidez {value:.2f}, abaixo de {threshold:.2f}.",
+    "quality.problem.heavily_compressed": (
+        "Está muito comprimida: os blocos do JPEG se destacam {value:.1f} vezes, acima de {threshold:.1f}."
+    ),
+    "quality.problem.no_lesion": (
+        "Nenhuma lesão à vista: o ponto mais distinto difere da pele em {value:.1f} (ΔE), abaixo de {threshold:.1f}."
+    ),
+    "quality.retake.too_small": "Envie a foto original, não uma miniatura, um recorte ou uma captura de tela.",
+    "quality.retake.too_dark": "Procure boa luz: luz do dia de uma janela ou um cômodo claro, sem a sua sombra.",
+    "quality.retake.washed_out": "Evite sol direto e reflexo do flash; deixe a câmera ajustar a exposição na pele.",
+    "quality.retake.blurred": (
+        "Segure o celular firme com as duas mãos, toque na lesão para focar e espere um instante."
+    ),
+    "quality.retake.heavily_compressed": (
+        "Envie o arquivo original da foto, não um repassado por aplicativo de mensagens."
+    ),
+    "quality.retake.no_lesion": "Enquadre a lesão, centralizada, ocupando a foto, a cerca de 10 a 20 cm.",
+    "quality.words": "qualidade da foto: {verdict}",
+    "quality.fine": "boa",
+    "quality.unreliable": "POUCO CONFIÁVEL, fotografe de novo",
+    "quality.none": "qualidade da foto: não verificada",
     "set.cannot_tell_apart": "Um conjunto com mais de uma classe significa que o modelo não consegue distingui-las.",
     "set.coverage": "O conjunto contém a classe verdadeira em {coverage} dos casos de validação.",
     "set.none": "sem conjunto de predição (o checkpoint não tem conformal.json)",
