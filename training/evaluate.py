@@ -13,7 +13,9 @@ lies in a run folder (RUN_DIR/best), otherwise rebuilt from --fold, --num-folds 
   the checkpoint has the files of `training.trust`: ``calibration`` (temperature, ECE before and after),
   ``conformal`` (empirical coverage overall and per class, mean set size, classes on the overall threshold),
   ``ood`` (share of test photos accepted, share of generated non-lesion images and of photos of another type
-  (`training.synthetic.photo_shift`: dermoscopy view, blur, JPEG, skin tone and light, skin alone) flagged, per kind);
+  (`training.synthetic.photo_shift`: dermoscopy view, blur, JPEG, skin tone and light, skin alone) flagged, per kind;
+  ``flag_rates_per_kind``: for those and for degraded copies of the test photos (`training.real_shift`), the share
+  flagged by the photo-quality check, the OOD score and either; the share of test photos passing quality and both);
   for PAD-UFES-20 ``subgroups``: balanced accuracy, accuracy and count per Fitzpatrick type, gender and age
   band (<40, 40-59, 60-79, >=80), unknowns as their own group, groups under 10 cases marked ``too_small``;
 * ``confusion_matrix.png``, ``reliability_diagram.png`` (and ``reliability_diagram_uncalibrated.png`` for a
@@ -44,6 +46,7 @@ from PIL import Image
 
 from mhdf import MHDFNet
 from mhdf.inference.checkpoint import checkpoint_folder, read_trust, write_routing_atlas, write_similar_cases
+from mhdf.inference.quality import assess
 from mhdf.inference.similar import IndexSource, build_index
 from mhdf.inference.transforms import eval_transform
 from mhdf.inference.uncertainty import MahalanobisOOD, stage_features
@@ -65,6 +68,7 @@ from training.engine import (
 )
 from training.metrics import classification_metrics, format_summary, summarize
 from training.plots import confusion_matrix_figure, reliability_figure, roc_figure
+from training.real_shift import degraded_photos
 from training.routing_atlas import routing_atlas
 from training.run_folder import EvalFolder
 from training.synthetic.non_lesion import non_lesion_images
@@ -136,7 +140,8 @@ def evaluate_checkpoint(
         metrics["conformal"] = conformal_metrics(probabilities, predictions.labels, trust.conformal)
     if trust.ood is not None and predictions.features is not None:
         records = [source.records[i] for i in indices]
-        metrics["ood"] = ood_metrics(model, trust.ood, predictions.features, records, runtime)
+        photos = [source.samples[i].image_path for i in indices]
+        metrics["ood"] = ood_metrics(model, trust.ood, predictions.features, records, photos, runtime)
     if config.multi_view:
         view_runs = photo_view_runs(model, loader, runtime, predictions)
         metrics["photo_views"] = photo_view_metrics(view_runs, classes)
@@ -250,25 +255,58 @@ def per_kind(kinds: Sequence[str], flags: np.ndarray) -> dict[str, float]:
     return {kind: float(flags[kinds == kind].mean()) for kind in dict.fromkeys(kinds.tolist())}
 
 
+def quality_flagged(images: Sequence[Image.Image]) -> np.ndarray:
+    """(N,) bool: which photos the photo-quality check (`mhdf.inference.quality`) finds a problem with."""
+    return np.array([not assess(image).ok for image in images], dtype=bool)
+
+
+def flag_rates(kinds: Sequence[str], quality: np.ndarray, ood: np.ndarray) -> dict[str, dict[str, float]]:
+    """Per kind: the share flagged by the photo-quality check, by the out-of-distribution score, by either, and
+    the number of images."""
+    either = quality | ood
+    rates = {name: per_kind(kinds, flags) for name, flags in (("quality", quality), ("ood", ood), ("either", either))}
+    counts = {kind: int((np.asarray(kinds) == kind).sum()) for kind in rates["either"]}
+    return {kind: {name: rates[name][kind] for name in rates} | {"count": counts[kind]} for kind in counts}
+
+
 def ood_metrics(
     model: MHDFNet,
     ood: MahalanobisOOD,
     test_features: list[np.ndarray],
     test_records: Sequence[dict],
+    test_photos: Sequence[Path | None],
     runtime: Runtime,
 ) -> dict[str, Any]:
     """Share of the test photos the OOD threshold accepts; share of generated non-lesion images it flags (run with
     every clinical field unknown) and of photos of another type (`training.synthetic.photo_shift`, each run with a test
-    case's clinical record), overall and per kind."""
+    case's clinical record), overall and per kind. Beside them, `flag_rates_per_kind`: for every kind, also the
+    degraded copies of the test photos (`training.real_shift`, each run with its own record), the share the
+    photo-quality check flags, the OOD score, and either; and the share of test photos that pass the quality check
+    and both checks."""
     size = max(model.config.image_size, 224)
     kinds, images = zip(*non_lesion_images(size=size), strict=True)
     non_lesion = flagged(model, ood, images, [{}] * len(images), runtime)
     shift_kinds, shifted = zip(*shifted_photos(SHIFT_PER_KIND, size, SHIFT_SEED), strict=True)
     records = [test_records[i % len(test_records)] if test_records else {} for i in range(len(shifted))]
     shift = flagged(model, ood, shifted, records, runtime)
+    in_distribution = ood.scores(test_features) <= ood.threshold
+    rates = flag_rates(kinds, quality_flagged(images), non_lesion)
+    rates |= flag_rates(shift_kinds, quality_flagged(shifted), shift)
+    quality = {}
+    if all(photo is not None for photo in test_photos):
+        quality_ok = ~quality_flagged([Image.open(photo).convert("RGB") for photo in test_photos])
+        real_kinds, owners, degraded = zip(*degraded_photos(test_photos, seed=SHIFT_SEED), strict=True)
+        real_ood = flagged(model, ood, degraded, [test_records[i] for i in owners], runtime)
+        rates |= flag_rates(real_kinds, quality_flagged(degraded), real_ood)
+        quality = {
+            "quality_acceptance": float(quality_ok.mean()),
+            "both_acceptance": float((quality_ok & in_distribution).mean()),
+        }
     return {
         **ood.summary(),
-        "in_distribution_acceptance": float((ood.scores(test_features) <= ood.threshold).mean()),
+        "in_distribution_acceptance": float(in_distribution.mean()),
+        **quality,
+        "flag_rates_per_kind": rates,
         "non_lesion_flagged": float(non_lesion.mean()),
         "non_lesion_flagged_per_kind": per_kind(kinds, non_lesion),
         "num_non_lesion": int(len(non_lesion)),
@@ -308,6 +346,15 @@ def print_metrics(metrics: dict[str, Any]) -> None:
         )
         shifted = ", ".join(f"{kind} {rate:.0%}" for kind, rate in ood["photo_shift_flagged_per_kind"].items())
         print(f"  photos of another type flagged: {shifted}")
+        if "quality_acceptance" in ood:
+            print(
+                f"  photo quality: {ood['quality_acceptance']:.1%} of test photos pass, "
+                f"{ood['both_acceptance']:.1%} pass quality and distribution"
+            )
+        print("  flagged by quality / distribution / either:")
+        for kind, rates in ood["flag_rates_per_kind"].items():
+            shares = " / ".join(f"{rates[name]:.0%}" for name in ("quality", "ood", "either"))
+            print(f"    {kind}: {shares} of {rates['count']}")
 
 
 def main(args: argparse.Namespace) -> None:

@@ -42,17 +42,22 @@ def _lesion_photo(rng: np.random.Generator, size: int, zoom: float = 1.0, opacit
     return render(look, replace(view, zoom=view.zoom * zoom), skin_colour("", rng), size, rng)
 
 
-def _dermoscopy(rng: np.random.Generator, size: int) -> Image.Image:
-    photo = _lesion_photo(rng, size, zoom=rng.uniform(1.5, 2.2))
+def dermoscope(photo: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """A photo as seen through a dermatoscope (already magnified): the contrast and saturation of polarised light
+    inside a circular field of view with a dark surround (also `training.real_shift`'s dermoscopy view)."""
     photo = ImageEnhance.Contrast(photo).enhance(rng.uniform(1.3, 1.7))
     photo = ImageEnhance.Color(photo).enhance(rng.uniform(1.2, 1.6))
-    grid = (np.arange(size) + 0.5) / (size / 2) - 1.0
-    radius = np.hypot(grid[None, :], grid[:, None])
+    across, down = ((np.arange(side) + 0.5) / (side / 2) - 1.0 for side in photo.size)
+    radius = np.hypot(across[None, :], down[:, None])
     edge = rng.uniform(0.85, 1.0)  # the field of view's radius, in half-images
     inside = np.clip((edge - radius) / 0.02, 0, 1)[..., None]
     surround = rng.uniform(0, 18)
     pixels = np.asarray(photo, dtype=np.float64) * inside + surround * (1 - inside)
     return Image.fromarray(np.clip(pixels + 0.5, 0, 255).astype(np.uint8))
+
+
+def _dermoscopy(rng: np.random.Generator, size: int) -> Image.Image:
+    return dermoscope(_lesion_photo(rng, size, zoom=rng.uniform(1.5, 2.2)), rng)
 
 
 def _blur(rng: np.random.Generator, size: int) -> Image.Image:
