@@ -20,6 +20,7 @@ from mhdf.inference.uncertainty import (
 from training import evaluate, trust
 from training.data.registry import load_source
 from training.engine import read_splits_csv, runtime_session
+from training.real_shift import KINDS as REAL_KINDS
 from training.synthetic.non_lesion import KINDS, non_lesion_images
 from training.synthetic.photo_shift import KINDS as SHIFT_KINDS
 
@@ -186,6 +187,16 @@ def test_evaluate_reports_calibration_coverage_ood_and_subgroups(trained_run, sy
     assert ood["num_photo_shift"] == evaluate.SHIFT_PER_KIND * len(SHIFT_KINDS)
     rates = list(ood["photo_shift_flagged_per_kind"].values())
     assert all(0 <= rate <= 1 for rate in rates) and ood["photo_shift_flagged"] == pytest.approx(np.mean(rates))
+    # the photo-quality check beside the score: per kind, the real photos' degraded copies too (no masks here: no
+    # lesion-free corner), and the test photos passing it (32-px synthetic photos are all too small)
+    real_kinds = set(REAL_KINDS) - {"real lesion-free corner"}
+    assert set(ood["flag_rates_per_kind"]) == set(KINDS) | set(SHIFT_KINDS) | real_kinds
+    for kind, shares in ood["flag_rates_per_kind"].items():
+        assert max(shares["quality"], shares["ood"]) <= shares["either"] <= shares["quality"] + shares["ood"]
+        if kind in SHIFT_KINDS:
+            assert shares["ood"] == ood["photo_shift_flagged_per_kind"][kind]
+    assert ood["both_acceptance"] <= min(ood["quality_acceptance"], ood["in_distribution_acceptance"])
+    assert ood["quality_acceptance"] == 0.0
     subgroups = metrics["subgroups"]
     assert set(subgroups) == {"fitzpatrick", "gender", "age_band"}
     for groups in subgroups.values():
