@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mhdf.inference.batch import BatchPredictor, lookalike_columns, output_columns
+from mhdf.inference.batch import BatchPredictor, lookalike_columns, output_columns, quality_cell
 from tests.helpers import ROOT, SYNTHETIC_CHECKPOINT
 
 BAD_ROWS = {  # image -> (extra cells, what the row's error must name)
@@ -55,7 +55,7 @@ def test_output_has_one_row_per_input_row_with_the_contract_columns(predictor, e
     out = read(tmp_path / "out.csv")
     classes = list(predictor.config.class_names)
     expected = [*table.columns, "prediction", *(f"p_{c}" for c in classes)]
-    assert list(out.columns) == [*expected, "prediction_set", "in_distribution", "ood_score", "error"]
+    assert list(out.columns) == [*expected, "prediction_set", "in_distribution", "ood_score", "error", "quality"]
     assert list(out.columns) == [*table.columns, *output_columns(classes)]
     assert len(out) == len(table) == summary.total
     pd.testing.assert_frame_equal(out[table.columns], table)  # the input's cells, untouched
@@ -65,7 +65,7 @@ def test_output_has_one_row_per_input_row_with_the_contract_columns(predictor, e
     for row in out.to_dict("records"):
         if row["image"] in BAD_ROWS:
             assert BAD_ROWS[row["image"]][1] in row["error"]
-            assert row["prediction"] == row["p_BCC"] == row["prediction_set"] == ""
+            assert row["prediction"] == row["p_BCC"] == row["prediction_set"] == row["quality"] == ""
             continue
         assert row["error"] == ""
         example = by_image[row["image"]]
@@ -73,6 +73,7 @@ def test_output_has_one_row_per_input_row_with_the_contract_columns(predictor, e
         probabilities = np.array([float(row[f"p_{c}"]) for c in classes])
         np.testing.assert_allclose(probabilities, single.probabilities, atol=2e-6)
         assert row["prediction"] == single.prediction
+        assert row["quality"] == quality_cell(single.quality) != ""
         assert row["prediction_set"].split("|") == single.prediction_set
         assert row["in_distribution"] == str(single.in_distribution)
         assert float(row["ood_score"]) == pytest.approx(single.ood["score"], abs=2e-6)

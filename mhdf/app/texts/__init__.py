@@ -226,9 +226,9 @@ def quality_notice(prediction: Prediction, lang: str = EN) -> str:
 
 def photo_notices(prediction: Prediction, lang: str = EN) -> str:
     """Everything said about the photo before the answer (Markdown): the synthetic-model notice, or the real-photo
-    model's scope for a visitor's own photo, together with the photo-quality verdict."""
+    model's scope for a visitor's own photo, first (before any number), then the photo-quality verdict."""
     scope = synthetic_model_notice(prediction, lang) or real_model_notice(prediction, lang)
-    return "\n\n".join(part for part in (quality_notice(prediction, lang), scope) if part)
+    return "\n\n".join(part for part in (scope, quality_notice(prediction, lang)) if part)
 
 
 def ood_warning(prediction: Prediction, lang: str = EN) -> str:
