@@ -8,7 +8,7 @@ untouched. The output has one row per input row: the input's columns, then
     quality
 
 `quality` is the photo-quality verdict (`mhdf.inference.quality`): "ok", or each failed check as
-code:value<threshold (or >) joined by "|", e.g. "blurred:0.412<0.621"; empty for a row without a verdict.
+code:value<threshold (or >) joined by "|", e.g. "blurred:0.412<0.62"; empty for a row without a verdict.
 
 A row that cannot be predicted (a missing or corrupt photo, a value the schema does not allow) keeps its input
 columns and states why in `error`; the run goes on. The input is read `batch_size` rows at a time and each batch is
