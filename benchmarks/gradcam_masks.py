@@ -21,6 +21,7 @@ training photos in it are not a fair test. The patients of `heldout_patients.txt
 from __future__ import annotations
 
 import argparse
+import hashlib
 import textwrap
 import warnings
 from collections.abc import Sequence
@@ -36,6 +37,7 @@ from mhdf.inference import Predictor
 from mhdf.inference.checkpoint import DEFAULT_CHECKPOINT, read_model_card
 from mhdf.inference.explain import grad_cam, model_view, run_case
 from mhdf.inference.localisation import centred_gaussian, energy_share, lesion_spread, mask_view, pointing_hit
+from mhdf.model import WEIGHTS_NAME
 from training.data.pad_ufes_20 import PadUfes20, read_heldout_patients
 
 PHOTOS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "pad-ufes-20-photos"
@@ -193,7 +195,9 @@ def main(args: argparse.Namespace) -> None:
     sigma = lesion_spread([case.mask for case in cases if case.split != "test"])
     score(cases, centred_gaussian(size, sigma), tolerance)
     test = [case for case in cases if case.split == "test"]
-    print(f"checkpoint {args.checkpoint}; input {size} px; Grad-CAM of the predicted class, photo + clinical record")
+    weights = hashlib.sha256((args.checkpoint / WEIGHTS_NAME).read_bytes()).hexdigest()
+    print(f"checkpoint {args.checkpoint} ({WEIGHTS_NAME} SHA-256 {weights[:12]}); input {size} px")
+    print("Grad-CAM of the predicted class, from the photo with its clinical record")
     fitted_on = len(cases) - len(test)
     print(f"Gaussian sigma {sigma:.1f} px ({sigma / size:.3f} of the side), fitted to the lesion pixels of the")
     print(f"{fitted_on} masked training and validation photos; pointing-game tolerance {tolerance:g} px")
@@ -212,7 +216,7 @@ def main(args: argparse.Namespace) -> None:
 
 def get_args_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, type=Path, help="checkpoint folder")
+    parser.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, type=Path, help="checkpoint folder (local)")
     parser.add_argument("--photos", default=PHOTOS, type=Path, help="the real-photo folder with photos.csv and masks/")
     parser.add_argument("--tolerance", type=float, help="pointing-game tolerance in pixels (default 15 per 224)")
     parser.add_argument("--figure", type=Path, help="write the example figure (PNG) here")
