@@ -37,18 +37,21 @@ def _pad_short_side(image: Image.Image, max_size: int) -> Image.Image:
     return canvas
 
 
-def eval_transform(config: MHDFConfig) -> T.Compose:
-    """PIL RGB -> (3, S, S) normalised tensor: resize by crop_pct then centre crop, like timm's eval."""
+def eval_geometry(config: MHDFConfig) -> list:
+    """The evaluation's steps that move pixels, PIL image -> (S, S) PIL image: resize by crop_pct then centre crop.
+    Anything drawn on the photo's grid (a lesion mask) goes through them to line up with the model input."""
     size = config.image_size
     resize = int(size / config.crop_pct)
-    return T.Compose(
-        [
-            partial(_pad_short_side, max_size=_MAX_ASPECT * resize),
-            T.Resize(resize, interpolation=_interpolation(config), max_size=_MAX_ASPECT * resize, antialias=True),
-            T.CenterCrop(size),
-            *_to_tensor(config),
-        ]
-    )
+    return [
+        partial(_pad_short_side, max_size=_MAX_ASPECT * resize),
+        T.Resize(resize, interpolation=_interpolation(config), max_size=_MAX_ASPECT * resize, antialias=True),
+        T.CenterCrop(size),
+    ]
+
+
+def eval_transform(config: MHDFConfig) -> T.Compose:
+    """PIL RGB -> (3, S, S) normalised tensor: `eval_geometry` then normalisation, like timm's eval."""
+    return T.Compose([*eval_geometry(config), *_to_tensor(config)])
 
 
 def train_transform(config: MHDFConfig) -> T.Compose:
