@@ -4,7 +4,8 @@ baselines on the same patients.
     python -m benchmarks.real_photos --photos ../shared/data/pad-ufes-20-photos --work runs/real-cv [--json]
 
 For each test fold it trains `mhdf`, `image-only` and `meta-only` with the bundled checkpoint's recipe
-(`training.make_demo.train_command`: EfficientNet-Lite0 from ImageNet weights, frozen through stage 3 and cached),
+(`training.make_demo.train_command`: EfficientNet-Lite0 from ImageNet weights, frozen and cached; the clinical
+pathway pretrained on every clinical record of the training patients, photo or not),
 and fits the pinned clinical-only logistic regression (`training.clinical_baseline`) on every clinical record of the
 patients outside the test fold, rows without a photo included (the hidden patients of `heldout_patients.txt` are
 never read). Each model is scored on the test fold's photos:

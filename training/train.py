@@ -49,11 +49,13 @@ import torch
 import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import Dataset
 from tqdm import tqdm
 
 from mhdf import VARIANTS, MHDFConfig, MHDFNet, RoutingTrace
 from mhdf.inference.checkpoint import CONFIG_NAME, write_model_card, write_trust
 from mhdf.inference.transforms import eval_transform, train_transform
+from training.clinical_records import photo_epoch_set, records_dataset, training_records
 from training.data.base import GroupedSource, LesionSource, Split, read_folds_csv
 from training.data.leakage import leaky_warning
 from training.data.registry import add_dataset_arguments, source_from_args
@@ -84,6 +86,9 @@ LOG_COLUMNS = ("epoch", "train_loss", "val_loss", "val_accuracy", "val_balanced_
                "lr", "seconds")  # fmt: skip
 # Arguments a resumed run may change; any other difference from args.json is an error.
 RESUMABLE_CHANGES = frozenset({"epochs", "resume", "workers", "threads", "device", "early_stopping"})
+# The clinical pretraining draws its shuffling, pairing and dropout from a seed of its own, so adding it to a run
+# leaves the photo epochs' draws as they were.
+PRETRAIN_SEED_SHIFT = 7919
 # Optional model hyper-parameters: None keeps the preset's value.
 MODEL_OPTIONS = ("backbone", "image_size", "fusion_stages", "gm_reads_stage_maps", "token_dim", "num_heads", "top_k",
                  "num_experts", "expert_hidden", "dropout", "gate_temperature", "hard_gate",
@@ -198,6 +203,54 @@ def validation_metrics(model: MHDFNet, loader: torch.utils.data.DataLoader, runt
     predictions = predict(model, loader, runtime, description=description)
     metrics = classification_metrics(predictions.labels, predictions.probabilities, model.config.class_names)
     return {**metrics, "loss": predictions.loss}
+
+
+def reads_clinical_records(args: argparse.Namespace, config: MHDFConfig) -> bool:
+    """Whether the run reads clinical records beyond its photos' (`--clinical-pretrain`, `--clinical-records`);
+    refused in one line for a model that cannot."""
+    if not (args.clinical_pretrain or args.clinical_records):
+        return False
+    if not config.uses_metadata:
+        raise ValueError(f"--clinical-pretrain / --clinical-records: the {config.variant} variant reads no record")
+    if config.multi_view:
+        raise ValueError("--clinical-pretrain / --clinical-records need a model that reads one photo per case")
+    return True
+
+
+def pretrain_clinical_pathway(
+    model: nn.Module,
+    model_without_ddp: MHDFNet,
+    criterion: nn.Module,
+    records: Dataset,
+    val_loader: torch.utils.data.DataLoader,
+    frozen: Sequence[nn.Module],
+    args: argparse.Namespace,
+    runtime: Runtime,
+) -> None:
+    """`--clinical-pretrain E`: E epochs over `records` (the training patients' clinical records, each read with a
+    random training photo by a model that reads one; `training.clinical_records`) before the photo epochs. Adam at
+    `--clinical-pretrain-lr`, annealed to 0 along a cosine; the photo epochs then start with their own optimiser."""
+    trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
+    optimizer = torch.optim.Adam(trainable, lr=args.clinical_pretrain_lr, weight_decay=args.weight_decay)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.clinical_pretrain)
+    scaler = torch.amp.GradScaler(runtime.device.type, enabled=runtime.amp)
+    seed = args.seed + PRETRAIN_SEED_SHIFT
+    for epoch in range(args.clinical_pretrain):
+        torch.manual_seed(epoch_seed(seed, epoch, runtime.rank))
+        loader = train_loader(records, args.batch_size, args.workers, runtime, seed, epoch)
+        tag = f"clinical pretraining {epoch + 1}/{args.clinical_pretrain}"
+        cached = bool(args.cache_views)
+        loss = train_one_epoch(
+            model, criterion, optimizer, scaler, loader, model_without_ddp.config, runtime, tag, args.balance_loss,
+            frozen, cached,
+        )  # fmt: skip
+        schedule.step()
+    metrics = validation_metrics(model_without_ddp, val_loader, runtime, "clinical pretraining val")
+    if runtime.is_main:
+        print(
+            f"clinical pretraining: {len(records)} records x {args.clinical_pretrain} epochs, train loss {loss:.4f}, "
+            f"val BACC {metrics['balanced_accuracy']:.4f}"
+        )
 
 
 def describe_training_data(args: argparse.Namespace, source: LesionSource) -> str:
@@ -324,7 +377,9 @@ def run(args: argparse.Namespace, runtime: Runtime) -> None:
     trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
     optimizer = torch.optim.Adam(trainable, lr=args.lr, weight_decay=args.weight_decay)
     scaler = torch.amp.GradScaler(runtime.device.type, enabled=runtime.amp)
-    weights = class_weights(source.labels[split.train], config.num_classes) if args.class_weighted else None
+    records = training_records(source, split) if reads_clinical_records(args, config) else None
+    train_labels = [*source.labels[split.train], *(sample.label for sample in records or [])]
+    weights = class_weights(train_labels, config.num_classes) if args.class_weighted else None
     criterion = nn.CrossEntropyLoss(weight=weights, label_smoothing=args.label_smoothing).to(runtime.device)
 
     start_temperature = config.gate_temperature
@@ -346,19 +401,27 @@ def run(args: argparse.Namespace, runtime: Runtime) -> None:
         )
     val_set = split_dataset(source, split.val, eval_transform(config) if uses_image else None, config)
     val_loader = eval_loader(val_set, args.batch_size, args.workers, runtime)
+    photos_for_records = train_set if uses_image else None
+    extra_records = records_dataset(source, records, photos_for_records) if records else None
     if runtime.is_main:
         print(
             f"{config.variant} on {config.backbone} ({sum(p.numel() for p in model.parameters()) / 1e6:.2f}M "
             f"parameters), {runtime.world_size} process(es) on {runtime.device}: {len(split.train)} training, "
             f"{len(split.val)} validation images; test set ({len(split.test)} images) held out"
+            + (f"; {len(records)} clinical records without a photo" if records is not None else "")
         )
+    if args.clinical_pretrain and not args.resume:
+        pretrain_samples = [source.samples[i] for i in split.train] + (records or [])
+        pretrain_set = records_dataset(source, pretrain_samples, photos_for_records)
+        pretrain_clinical_pathway(model, model_without_ddp, criterion, pretrain_set, val_loader, frozen, args, runtime)
 
     for epoch in range(start_epoch, args.epochs):
         if args.early_stopping and stale_epochs >= args.early_stopping:
             break
         started = time.perf_counter()
         torch.manual_seed(epoch_seed(args.seed, epoch, runtime.rank))  # augmentation and dropout of this epoch
-        loader = train_loader(train_set, args.batch_size, args.workers, runtime, args.seed, epoch)
+        epoch_set = photo_epoch_set(train_set, extra_records, args.clinical_records, args.seed, epoch)
+        loader = train_loader(epoch_set, args.batch_size, args.workers, runtime, args.seed, epoch)
         tag = f"epoch {epoch + 1}/{args.epochs}"
         model_without_ddp.set_gate_temperature(gate_temperature_at(epoch, args, start_temperature))
         train_loss = train_one_epoch(
@@ -543,6 +606,20 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     optim.add_argument(
         "--class-weighted", default=True, action=argparse.BooleanOptionalAction,
         help="inverse-frequency class weights in the loss (paper: --no-class-weighted)",
+    )  # fmt: skip
+    optim.add_argument(
+        "--clinical-pretrain", default=0, type=int, metavar="EPOCHS",
+        help="first train EPOCHS epochs on the training patients' clinical records, with a photo or not, each read "
+        "with a random training photo (training.clinical_records); 0 (default): off",
+    )  # fmt: skip
+    optim.add_argument(
+        "--clinical-pretrain-lr", default=1e-3, type=float,
+        help="Adam learning rate of the clinical pretraining, annealed to 0 along a cosine",
+    )  # fmt: skip
+    optim.add_argument(
+        "--clinical-records", default=0.0, type=float, metavar="RATIO",
+        help="each photo epoch also reads RATIO x as many clinical records without a photo (rows whose photo the "
+        "folder lacks) as there are training photos, of training patients only; 0 (default): none",
     )  # fmt: skip
     optim.add_argument(
         "--early-stopping", default=20, type=int, metavar="PATIENCE",
