@@ -123,7 +123,7 @@ def main(args: argparse.Namespace) -> None:
     runtime = Runtime(device=torch.device("cpu"))
     recipe = demo_args().parse_args(["--photos", str(args.photos), "--threads", str(args.threads)])
     results: dict[str, list[dict[str, Any]]] = {model: [] for model in MODELS}
-    for fold in range(NUM_FOLDS):
+    for fold in args.folds:
         split = source.split(fold, num_folds=NUM_FOLDS, seed=EVALUATION["split_seed"])
         for variant in VARIANTS:
             run = args.work / f"fold{fold}" / variant
@@ -136,7 +136,7 @@ def main(args: argparse.Namespace) -> None:
     report = {
         "photos": len(source.samples),
         "patients": source.num_patients,
-        "folds": NUM_FOLDS,
+        "folds": list(args.folds),
         "models": {model: {"summary": summary(results[model], source.classes), "per_fold": results[model]}
                    for model in MODELS},
     }  # fmt: skip
@@ -173,6 +173,10 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", required=True, type=Path, help="a PAD-UFES-20 folder: metadata.csv + images/")
     parser.add_argument("--work", required=True, type=Path, help="runs and the JSON report go here (resumable)")
+    parser.add_argument(
+        "--folds", default=list(range(NUM_FOLDS)), type=int, nargs="+", choices=range(NUM_FOLDS), metavar="K",
+        help="the test folds to run and report (default: all; two processes on different folds share --work)",
+    )  # fmt: skip
     parser.add_argument("--threads", default=2, type=int, help="PyTorch CPU threads")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     return parser
