@@ -66,6 +66,9 @@ def scored(labels: np.ndarray, probabilities: np.ndarray, classes: tuple[str, ..
         "correct": {
             name: int(round(values["recall"] * values["support"])) for name, values in metrics["per_class"].items()
         },
+        # kept for the figures over every fold's test photos at once (`pooled`)
+        "labels": [int(label) for label in labels],
+        "probabilities": np.round(probabilities, 6).tolist(),
     }
 
 
@@ -108,6 +111,10 @@ def summary(per_fold: list[dict[str, Any]], classes: tuple[str, ...]) -> dict[st
         values = [fold[key] for fold in per_fold if fold.get(key) is not None]
         if values:
             result[key] = {"mean": float(np.mean(values)), "std": float(np.std(values, ddof=1))}
+    labels = np.concatenate([fold["labels"] for fold in per_fold])
+    pooled = classification_metrics(labels, np.concatenate([fold["probabilities"] for fold in per_fold]), classes)
+    # one figure over all test photos: a 67-photo fold's ECE is inflated by its few cases per confidence bin
+    result["pooled"] = {key: pooled[key] for key in ("balanced_accuracy", "auc", "ece")} | {"photos": len(labels)}
     result["recall"] = {
         name: {
             "correct": sum(f["correct"][name] for f in per_fold),
@@ -157,6 +164,16 @@ def markdown_table(report: dict[str, Any], classes: tuple[str, ...]) -> str:
     for model, result in report["models"].items():
         stats = result["summary"]
         lines.append(f"| `{model}` | " + " | ".join(cell(stats, key) for key in REPORTED) + " |")
+    lines += [
+        "",
+        "| model (every fold's test photos pooled) | balanced accuracy | macro AUC | ECE |",
+        "|" + " --- |" * 4,
+    ]
+    for model, result in report["models"].items():
+        pooled = result["summary"]["pooled"]
+        lines.append(
+            f"| `{model}` | " + " | ".join(f"{pooled[key]:.3f}" for key in ("balanced_accuracy", "auc", "ece")) + " |"
+        )
     lines += ["", "| model | " + " | ".join(classes) + " |", "|" + " --- |" * (len(classes) + 1)]
     for model, result in report["models"].items():
         recall = result["summary"]["recall"]
