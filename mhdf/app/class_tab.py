@@ -8,6 +8,7 @@ numbers are `mhdf.app.classroom`'s; the words are `mhdf.app.texts`'. UI and API 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ from mhdf.app.texts import (
 REFRESH_S = 5  # the teacher's results are read again this often while shown
 JOIN_PARAMETER = "class"  # the join link: the page's address with ?class=CODE
 STORAGE_KEY = "mhdf-class"  # where the browser keeps the class a student joined (code, participant, nickname)
-FIGURES = ("lesson", "reader", "switching", "lesson_answers", "reader_answers")
+ERROR_TITLE = "class.error.title"  # the heading of a refusal
 
 
 def class_store(session: DemoSession, folder: str | Path, lesson: LessonTab | None, study: ReaderTab) -> ClassStore:
@@ -181,7 +182,7 @@ class ClassHandlers:
                 gr.Timer(active=True)]  # fmt: skip
 
     def figures(self, results: dict[str, Any], lang: str) -> list[Any]:
-        """The five plots' values (`FIGURES`), each with its categories in order."""
+        """The five plots' values, each with its categories in order."""
         steps = [class_step(s["step"], s["question"], lang) for s in results["lesson"]]
         lesson = pd.DataFrame({"step": steps, "share": [s["accuracy"] or 0.0 for s in results["lesson"]]})
         study = results["reader_study"]
@@ -223,7 +224,7 @@ def class_api(handlers: ClassHandlers) -> None:
     """`/class_create`, `/class_join`, `/class_answer`, `/class_results`, `/class_export`: a refusal is a
     `gr.Error` with its one line. An answer may run the model once for its item (the right answer, the AI's)."""
     for name in ("class_create", "class_join", "class_answer", "class_results", "class_export"):
-        gr.api(reports_user_errors(torch.inference_mode()(getattr(handlers, name))), api_name=name)
+        gr.api(reports_user_errors(torch.inference_mode()(getattr(handlers, name)), ERROR_TITLE), api_name=name)
 
 
 def plot(x: str, y: str, label: str, x_title: str, y_title: str, elem_id: str, **kwargs: Any) -> gr.BarPlot:
@@ -238,6 +239,13 @@ def class_tab(
     for a student who joined."""
     handlers = ClassHandlers(store, session.uploads.folder)
     private = {"api_visibility": "private"}
+
+    def served(handler: Callable) -> Callable:
+        return serving_without_model(handler, ERROR_TITLE)
+
+    def recorded(handler: Callable) -> Callable:  # may run the model once for the item (its right answer, the AI's)
+        return serving(handler, ERROR_TITLE)
+
     markdown(Text("class.intro"))
     member = gr.BrowserState(None, storage_key=STORAGE_KEY)
     with gr.Accordion(Text("class.student"), open=True):
@@ -288,19 +296,19 @@ def class_tab(
     board = [summary, *figures, *tables.values(), timer]
 
     link_code = f"new URLSearchParams(window.location.search).get('{JOIN_PARAMETER}') || ''"
-    gr.on(None, serving_without_model(handlers.on_load), [member, code], [member, status, code, tabs],
+    gr.on(None, served(handlers.on_load), [member, code], [member, status, code, tabs],
           js=f"(member, code) => [member, {link_code}]", queue=False, **private)  # fmt: skip
-    join.click(serving_without_model(handlers.join), [code, nickname], [member, status], **private)
-    leave.click(serving_without_model(handlers.leave), None, [member, status], **private)
-    create.click(serving_without_model(handlers.create), [name, page], [created, teacher_code, key],
+    join.click(served(handlers.join), [code, nickname], [member, status], **private)
+    leave.click(served(handlers.leave), None, [member, status], **private)
+    create.click(served(handlers.create), [name, page], [created, teacher_code, key],
                  js="(name, page) => [name, window.location.href]", **private)  # fmt: skip
-    show.click(serving_without_model(handlers.dashboard), [teacher_code, key], board, **private)
-    timer.tick(serving_without_model(handlers.dashboard), [teacher_code, key], board, show_progress="hidden",
+    show.click(served(handlers.dashboard), [teacher_code, key], board, **private)
+    timer.tick(served(handlers.dashboard), [teacher_code, key], board, show_progress="hidden",
                **private)  # fmt: skip
-    export.click(serving_without_model(handlers.export), [teacher_code, key], export_file, **private)
+    export.click(served(handlers.export), [teacher_code, key], export_file, **private)
     if lesson is not None:
-        lesson.answered.success(serving(handlers.record_lesson), [lesson.state, member], status,
+        lesson.answered.success(recorded(handlers.record_lesson), [lesson.state, member], status,
                                 **private)  # fmt: skip
-    study.submitted.success(serving(handlers.record_first), [study.state, member], status, **private)
-    study.confirmed.success(serving(handlers.record_final), [study.state, member], status, **private)
+    study.submitted.success(recorded(handlers.record_first), [study.state, member], status, **private)
+    study.confirmed.success(recorded(handlers.record_final), [study.state, member], status, **private)
     class_api(handlers)

@@ -555,6 +555,7 @@ TEXTS = {
         "across classes, per stage: {spreads}."
     ),
     # classes (mhdf.app.classroom, mhdf.app.class_tab): refusals, one line each
+    "class.error.title": "Refused",
     "class.what.name": "class name",
     "class.what.nickname": "nickname",
     "class.empty": "the {what} is empty",

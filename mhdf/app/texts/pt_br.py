@@ -655,6 +655,7 @@ TEXTS = {
         "fundido entre as classes, por estágio: {spreads}."
     ),
     # classes (mhdf.app.classroom, mhdf.app.class_tab): refusals, one line each
+    "class.error.title": "Recusado",
     "class.what.name": "nome da turma",
     "class.what.nickname": "apelido",
     "class.empty": "o campo {what} está vazio",
