@@ -9,7 +9,11 @@ import threading
 import pytest
 
 from mhdf.app import classroom
+from mhdf.app.class_tab import class_store
 from mhdf.app.classroom import ClassError, ClassStore, Item
+from mhdf.app.lesson_tab import LessonHandlers, LessonTab, ReaderHandlers, ReaderTab
+from mhdf.app.session import DemoSession, SessionParts, synthetic_checkpoint_lessons
+from mhdf.app.uploads import UploadPolicy
 
 CLASSES = (("BCC", "BCC"), ("SCC", "SCC"), ("NEV", "NEV"))
 
@@ -272,3 +276,21 @@ def test_thirty_students_writing_at_once_lose_no_answer(store, made):
     results = store.results(code, made["teacher_key"])
     assert results["answers"] == 30 * 6
     assert [step["counts"] for step in results["lesson"]] == [{"clinical": 30}, {"0": 30}]
+
+
+def test_cases_of_the_same_name_become_distinct_items():
+    assert classroom.unique_names(["bcc_1", "mel_1", "bcc_1", "bcc_1"]) == ["bcc_1", "mel_1", "bcc_1-2", "bcc_1-3"]
+
+
+def test_the_bundled_lesson_and_study_are_the_items_of_a_class(tmp_path, predictor, examples):
+    session = DemoSession(SessionParts(predictor, UploadPolicy(tmp_path, 10**6), examples=examples,
+                                       lessons=synthetic_checkpoint_lessons("cpu")))  # fmt: skip
+    lesson_tab = LessonTab(LessonHandlers(session), None, None)
+    study_tab = ReaderTab(ReaderHandlers(session), None, None, None)
+    store = class_store(session, tmp_path / "class", lesson_tab, study_tab)
+    lesson_items = [name for activity, name in store.items if activity == "lesson"]
+    cases = [name for activity, name in store.items if activity == "reader_study"]
+    assert lesson_items == [str(i) for i in range(1, 12)] and len(cases) == 9
+    assert store.items[("reader_study", "ack_2")].truth("with_faulty_ai") == ("ACK", "SEK")  # docs/lesson.md
+    assert store.items[("reader_study", "nev_1")].truth("with_faulty_ai")[1] is None
+    assert store.items[("lesson", "1")].truth("answer")[0] == "BCC"

@@ -1,34 +1,22 @@
 """Classes in the launched app, over raw HTTP (Gradio's `/gradio_api/call/...`): a scripted class of 30 students all
-at once gives dashboard counts equal to what was sent, and the same after a restart; a wrong key gets nothing;
-hostile nicknames and codes are refused without harm; without `--classroom` the endpoints do not exist."""
+at once (`benchmarks.classroom_load`) gives dashboard counts equal to what was sent, and the same after a restart; a
+wrong key gets nothing; hostile nicknames and codes are refused without harm; without `--classroom` the endpoints
+do not exist."""
 
 import csv
 import io
-import json
-import random
-import re
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
+from benchmarks.classroom_load import answer_counts, call, class_plan, dashboard_counts, run_class, student_answers
 from mhdf.app import lesson, reader_study
+from mhdf.app.session import load_session
 from tests.helpers import SYNTHETIC_CHECKPOINT, running_app
 
 pytestmark = pytest.mark.slow
-FAULTY_CASES = {"ack_2", "ack_3", "bcc_2"}  # the bundled cases with a faulty answer (docs/lesson.md)
 STUDENTS = 30
-
-
-def call(http: httpx.Client, name: str, *data) -> tuple[str, object]:
-    """One endpoint call as any HTTP client makes it -> (the stream's last event, its data)."""
-    response = http.post(f"/gradio_api/call/{name}", json={"data": list(data)})
-    response.raise_for_status()
-    stream = http.get(f"/gradio_api/call/{name}/{response.json()['event_id']}").text
-    event = re.findall(r"^event: (\w+)$", stream, re.M)[-1]
-    payload = json.loads(re.findall(r"^data: (.*)$", stream, re.M)[-1])
-    return event, payload[0] if event == "complete" else payload
 
 
 def ok(http, name, *data):
@@ -45,83 +33,44 @@ def refused(http, name, *data) -> str:
 
 
 @pytest.fixture(scope="module")
-def bundled(predictor, examples):
-    (routing,) = lesson.read_lessons(SYNTHETIC_CHECKPOINT, examples, predictor)
-    cases = reader_study.bundled_cases(examples, [routing])
-    return routing, cases
+def session(tmp_path_factory):
+    return load_session(tmp_path_factory.mktemp("uploads"), "20mb", SYNTHETIC_CHECKPOINT, "cpu")
 
 
-def class_answers(student: int, routing, cases, predictor) -> list[tuple[str, str, str, str]]:
-    """What one student sends: (activity, item, phase, answer) for the 11 steps, then every case alone and after
-    the AI's answer (the faulty AI's on the faulty cases for even students)."""
-    rng = random.Random(student)
-    sent = [("lesson", str(i + 1), "answer", rng.choice([v for _, v in lesson.choices(step, predictor)]))
-            for i, step in enumerate(routing.steps)]  # fmt: skip
-    classes = list(predictor.config.class_names)
-    sent += [("reader_study", case.name, "first", rng.choice(classes)) for case in cases]
-    for case in cases:
-        phase = "with_faulty_ai" if case.name in FAULTY_CASES and student % 2 == 0 else "with_ai"
-        sent.append(("reader_study", case.name, phase, rng.choice(classes)))
-    return sent
-
-
-def expected_counts(sent) -> dict:
-    counts: dict = {}
-    for activity, item, phase, answer in sent:
-        counts.setdefault((activity, item, phase), Counter())[answer] += 1
-    return counts
-
-
-def dashboard_counts(results) -> dict:
-    counts = {("lesson", s["step"], "answer"): Counter(s["counts"]) for s in results["lesson"] if s["counts"]}
-    for case in results["reader_study"]["cases"]:
-        for phase in ("first", "with_ai", "with_faulty_ai"):
-            if case[phase]:
-                counts[("reader_study", case["case"], phase)] = Counter(case[phase])
-    return counts
-
-
-def test_a_class_of_thirty_at_once_is_counted_exactly_and_survives_a_restart(tmp_path, predictor, bundled):
-    routing, cases = bundled
+def test_a_class_of_thirty_at_once_is_counted_exactly_and_survives_a_restart(tmp_path, session):
+    plan = class_plan(session)
+    assert len(plan.steps) == 11 and len(plan.cases) == 9 and plan.faulty == {"ack_2", "ack_3", "bcc_2"}
+    sent = [answer for i in range(STUDENTS) for answer in student_answers(i, plan)]
+    assert len(sent) == STUDENTS * (11 + 2 * 9)
     folder = tmp_path / "classroom"
     with running_app(tmp_path / "first", extra_args=["--classroom", str(folder)]) as app:
+        run = run_class(app.url, plan, STUDENTS, timeout=300)
+        code, key = run["code"], run["teacher_key"]
         with httpx.Client(base_url=app.url, timeout=120) as http:
-            made = ok(http, "class_create", "Dermatology 101")
-            members = [ok(http, "class_join", made["code"], f"student {i}")["participant"] for i in range(STUDENTS)]
-
-        def student(i: int) -> list:
-            sent = class_answers(i, routing, cases, predictor)
-            with httpx.Client(base_url=app.url, timeout=300) as http:
-                for answer in sent:
-                    assert ok(http, "class_answer", made["code"], members[i], *answer)["recorded"] is True
-            return sent
-
-        with ThreadPoolExecutor(STUDENTS) as pool:
-            sent = [answer for answers in pool.map(student, range(STUDENTS)) for answer in answers]
-        assert len(sent) == STUDENTS * (len(routing.steps) + 2 * len(cases)) == 30 * 29
-        with httpx.Client(base_url=app.url, timeout=120) as http:
-            results = ok(http, "class_results", made["code"], made["teacher_key"])
-            export = ok(http, "class_export", made["code"], made["teacher_key"])
-            for key in ("", "wrong", made["teacher_key"][:-1], made["teacher_key"] + "x"):
+            results = ok(http, "class_results", code, key)
+            export = ok(http, "class_export", code, key)
+            for wrong in ("", "wrong", key[:-1], key + "x"):
                 for name in ("class_results", "class_export"):
-                    assert refused(http, name, made["code"], key) == "no class with this join code and teacher key"
+                    assert refused(http, name, code, wrong) == "no class with this join code and teacher key"
             other = ok(http, "class_create", "Other class")
-            assert "teacher key" in refused(http, "class_results", made["code"], other["teacher_key"])
+            assert "teacher key" in refused(http, "class_results", code, other["teacher_key"])
+    assert (run["recorded"], run["refused"], run["failed"]) == (len(sent), 0, 0)
     assert results["class"]["participants"] == STUDENTS and results["answers"] == len(sent)
-    assert dashboard_counts(results) == expected_counts(sent)
-    rights = [lesson.run_step(predictor, step).right for step in routing.steps]
+    assert dashboard_counts(results) == answer_counts(sent)
+    chosen = session.lessons[0]
+    rights = [lesson.run_step(chosen.predictor, step).right for step in chosen.steps]
     for step, right in zip(results["lesson"], rights, strict=True):
         assert step["right"] == sum(a == right for _, item, _, a in sent if item == step["step"])
-    truth = {case.name: case.label for case in cases}
-    first = [(item, a) for activity, item, phase, a in sent if phase == "first"]
+    truth = {case.name: case.label for case in reader_study.bundled_cases(session.examples, session.lessons)}
+    first = [(item, a) for _, item, phase, a in sent if phase == "first"]
     assert results["reader_study"]["accuracy"]["first"]["right"] == sum(truth[i] == a for i, a in first)
-    assert results["reader_study"]["accuracy"]["with_faulty_ai"]["n"] == 15 * len(FAULTY_CASES)
+    assert results["reader_study"]["accuracy"]["with_faulty_ai"]["n"] == 15 * len(plan.faulty)
     rows = list(csv.DictReader(io.StringIO(export)))
     assert len(rows) == len(sent) and Counter(r["nickname"] for r in rows) == {f"student {i}": 29 for i in range(30)}
 
     second = running_app(tmp_path / "second", extra_args=["--classroom", str(folder)])
     with second as app, httpx.Client(base_url=app.url, timeout=120) as http:
-        after = ok(http, "class_results", made["code"], made["teacher_key"])
+        after = ok(http, "class_results", code, key)
     assert after["lesson"] == results["lesson"] and after["reader_study"] == results["reader_study"]
     assert after["answers"] == results["answers"] and after["class"]["participants"] == STUDENTS
 

@@ -58,6 +58,9 @@ class ClassHandlers:
     def __init__(self, store: ClassStore, upload_folder: Path) -> None:
         self.store = store
         self.upload_folder = upload_folder
+        self.study_items = {
+            item.image: item for item in store.items.values() if item.activity == classroom.READER_STUDY
+        }
 
     # --- the API ------------------------------------------------------------------------------------------------
 
@@ -142,9 +145,8 @@ class ClassHandlers:
         return self.record(member, classroom.LESSON, item, classroom.ANSWER, mine["chosen"], lang)
 
     def study_item(self, case: dict[str, Any]) -> Item | None:
-        """The class's item of a study case: a bundled case (its photo the same), never an uploaded one."""
-        item = self.store.items.get((classroom.READER_STUDY, case["name"]))
-        return item if item is not None and item.image == case["image"] else None
+        """The class's item of a study case, by its photo: a bundled case, never an uploaded one."""
+        return self.study_items.get(case["image"])
 
     def record_first(self, state: dict[str, Any] | None, member: dict[str, str] | None, lang: str = EN) -> Any:
         """After Submit in the Reader study: the answer alone, recorded."""

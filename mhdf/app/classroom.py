@@ -114,10 +114,24 @@ def study_items(
         answer = shown(case, phase == WITH_FAULTY_AI)
         return case.label, answer.prediction.prediction if phase == WITH_AI or answer.faulty else None
 
+    names = unique_names([case.name for case in cases])
     return [
-        Item(READER_STUDY, case.name, case.label, tuple(choices), lambda phase, c=case: truth(c, phase), case.image)
-        for case in cases
+        Item(READER_STUDY, name, case.label, tuple(choices), lambda phase, c=case: truth(c, phase), case.image)
+        for name, case in zip(names, cases, strict=True)
     ]
+
+
+def unique_names(names: Sequence[str]) -> list[str]:
+    """`names` with a repeated one numbered from its second occurrence ("bcc_1", "bcc_1-2"): the checkpoint's
+    examples and a lesson written for another checkpoint may both have a case `bcc_1`."""
+    unique: list[str] = []
+    for name in names:
+        candidate, number = name, 1
+        while candidate in unique:
+            number += 1
+            candidate = f"{name}-{number}"
+        unique.append(candidate)
+    return unique
 
 
 def now() -> str:
@@ -161,6 +175,8 @@ class ClassStore:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.path = self.folder / DB_NAME
         self.items = {(item.activity, item.name): item for item in items}
+        if len(self.items) != len(items):
+            raise ValueError("every item of a class needs its own name within its activity")
         try:
             with self._connection() as db:
                 db.execute("PRAGMA journal_mode=WAL")
