@@ -21,7 +21,7 @@ from typing import Any
 import gradio as gr
 from gradio.utils import get_upload_folder
 
-from mhdf.app.class_tab import class_store, class_tab
+from mhdf.app.class_tab import class_member, class_store, class_tab
 from mhdf.app.components import SCROLL_TO_RESULT, importance_plot, view_components
 from mhdf.app.feedback import feedback_from_settings, feedback_section
 from mhdf.app.gradio_compat import first_fetch_cache
@@ -134,6 +134,7 @@ def build_demo(session: DemoSession, classroom: str | Path | None = None) -> gr.
             with gr.Column(scale=1, min_width=200):
                 switch = language_switch()
         markdown(lambda lang: banner(session.predictor, lang), elem_id="banner")
+        member = class_member() if classroom is not None else None
         with gr.Tabs() as tabs:
             with gr.Tab(Text("tab.diagnose"), id="diagnose"):
                 image, form, clear, extra_outputs = diagnose_tab(session, handlers, views)
@@ -145,7 +146,8 @@ def build_demo(session: DemoSession, classroom: str | Path | None = None) -> gr.
                 study = reader_study_tab(session)
             if classroom is not None:
                 with gr.Tab(Text("tab.class"), id="class"):
-                    class_tab(session, class_store(session, classroom, lesson, study), tabs, lesson, study)
+                    store = class_store(session, classroom, lesson, study)
+                    class_tab(session, store, member, tabs, lesson, study)
             with gr.Tab(Text("tab.api"), id="api"):
                 markdown(lambda lang: api_help(session.schema, session.uploads.max_bytes / 1024**2, lang))
         clear.click(handlers.clear, outputs=[image, *form, *outputs, *extra_outputs], api_visibility="private")

@@ -36,6 +36,9 @@ from mhdf.app.texts import (
 
 REFRESH_S = 5  # the teacher's results are read again this often while shown
 JOIN_PARAMETER = "class"  # the join link: the page's address with ?class=CODE
+# Made in the browser: the page's address as the visitor sees it (behind a Space's proxy, the server does not know it;
+# and a request naming a URL is refused, `mhdf.app.uploads`).
+JOIN_LINK = f"(code) => code ? window.location.href.split('?')[0] + '?{JOIN_PARAMETER}=' + code : ''"
 STORAGE_KEY = "mhdf-class"  # where the browser keeps the class a student joined (code, participant, nickname)
 ERROR_TITLE = "class.error.title"  # the heading of a refusal
 
@@ -93,12 +96,11 @@ class ClassHandlers:
 
     # --- the tab ------------------------------------------------------------------------------------------------
 
-    def create(self, name: str, page: str, lang: str = EN) -> tuple[str, str, str]:
-        """A new class: its code, teacher key and join link shown once; the results' code and key filled in."""
+    def create(self, name: str, lang: str = EN) -> tuple[str, str, str]:
+        """A new class: its code and teacher key shown once; the results' code and key filled in (the join link is
+        made in the browser, from the page's own address: `JOIN_LINK`)."""
         made = self.store.create(name, lang)
-        link = f"{(page or '').split('?')[0]}?{JOIN_PARAMETER}={made['code']}"
-        shown = translate(lang, "class.created", name=made["name"], code=made["code"], link=link,
-                          key=made["teacher_key"])  # fmt: skip
+        shown = translate(lang, "class.created", name=made["name"], code=made["code"], teacher_key=made["teacher_key"])
         return shown, made["code"], made["teacher_key"]
 
     def join(self, code: str, nickname: str, lang: str = EN) -> tuple[dict[str, str], str]:
@@ -122,8 +124,8 @@ class ClassHandlers:
         except classroom.ClassError:  # the class is gone (another classroom folder): the student is in none
             member, status = None, translate(lang, "class.not_joined")
         if not code or member:
-            return [member, status, gr.skip(), gr.skip()]
-        return [member, status, code[: 2 * classroom.CODE_LENGTH], gr.Tabs(selected="class")]
+            return [status, gr.skip(), gr.skip()]
+        return [status, code[: 2 * classroom.CODE_LENGTH], gr.Tabs(selected="class")]
 
     def leave(self, lang: str = EN) -> tuple[None, str]:
         """The student leaves the class: their browser forgets it; their recorded answers stay with the class."""
@@ -234,11 +236,22 @@ def plot(x: str, y: str, label: str, x_title: str, y_title: str, elem_id: str, *
                     x_label_angle=-30 if x in ("step", "case") else 0, render=False, **kwargs)  # fmt: skip
 
 
+def class_member() -> gr.BrowserState:
+    """The class a student joined, kept in their browser: {"code", "participant", "nickname"} or None. Made outside
+    the tabs, so that the page's load event reads it whichever tab is open."""
+    return gr.BrowserState(None, storage_key=STORAGE_KEY)
+
+
 def class_tab(
-    session: DemoSession, store: ClassStore, tabs: gr.Tabs, lesson: LessonTab | None, study: ReaderTab
+    session: DemoSession,
+    store: ClassStore,
+    member: gr.BrowserState,
+    tabs: gr.Tabs,
+    lesson: LessonTab | None,
+    study: ReaderTab,
 ) -> None:
     """The Class tab, the API's class endpoints, and the recording of the Lesson's and the Reader study's answers
-    for a student who joined."""
+    for a student who joined (`member`, from `class_member`)."""
     handlers = ClassHandlers(store, session.uploads.folder)
     private = {"api_visibility": "private"}
 
@@ -249,7 +262,6 @@ def class_tab(
         return serving(handler, ERROR_TITLE)
 
     markdown(Text("class.intro"))
-    member = gr.BrowserState(None, storage_key=STORAGE_KEY)
     with gr.Accordion(Text("class.student"), open=True):
         with gr.Row():
             code = gr.Textbox(label=Text("class.code"), max_length=2 * classroom.CODE_LENGTH, elem_id="class-code")
@@ -260,14 +272,14 @@ def class_tab(
                             value=Text("class.join"))  # fmt: skip
             leave = localize(gr.Button(Text("class.leave"), size="sm", elem_id="class-leave"),
                              value=Text("class.leave"))  # fmt: skip
-        status = markdown(Text("class.not_joined"), elem_id="class-status")
+        status = gr.Markdown(elem_id="class-status")  # set by the load event, in the visitor's language
     with gr.Accordion(Text("class.teacher"), open=True):
         with gr.Row():
             name = gr.Textbox(label=Text("class.name"), max_length=classroom.MAX_CLASS_NAME_CHARS,
                               elem_id="class-name")  # fmt: skip
-            page = gr.Textbox(visible=False)  # the page's address, for the join link (filled in the browser)
         create = localize(gr.Button(Text("class.create"), elem_id="class-create"), value=Text("class.create"))
         created = gr.Markdown(elem_id="class-created")
+        link = gr.Textbox(label=Text("class.link"), interactive=False, buttons=["copy"], elem_id="class-link")
         with gr.Row():
             teacher_code = gr.Textbox(label=Text("class.code"), elem_id="class-teacher-code")
             key = gr.Textbox(label=Text("class.key"), type="password", elem_id="class-key")
@@ -298,12 +310,13 @@ def class_tab(
     board = [summary, *figures, *tables.values(), timer]
 
     link_code = f"new URLSearchParams(window.location.search).get('{JOIN_PARAMETER}') || ''"
-    gr.on(None, served(handlers.on_load), [member, code], [member, status, code, tabs],
+    gr.on(None, served(handlers.on_load), [member, code], [status, code, tabs],
           js=f"(member, code) => [member, {link_code}]", queue=False, **private)  # fmt: skip
     join.click(served(handlers.join), [code, nickname], [member, status], **private)
     leave.click(served(handlers.leave), None, [member, status], **private)
-    create.click(served(handlers.create), [name, page], [created, teacher_code, key],
-                 js="(name, page) => [name, window.location.href]", **private)  # fmt: skip
+    create.click(served(handlers.create), name, [created, teacher_code, key], **private).success(
+        None, teacher_code, link, js=JOIN_LINK
+    )
     show.click(served(handlers.dashboard), [teacher_code, key], board, **private)
     timer.tick(served(handlers.dashboard), [teacher_code, key], board, show_progress="hidden",
                **private)  # fmt: skip

@@ -588,17 +588,18 @@ TEXTS = {
     "class.leave": "Leave the class",
     "class.not_joined": "You are in no class: your answers stay in your browser.",
     "class.joined": (
-        "You are in **{name}** (`{code}`) as **{nickname}**: {answers} answers recorded. Your Lesson and Reader-study "
-        "answers are recorded for the class as you go."
+        "You are in **{name}** (`{code}`) as **{nickname}**; answers recorded: {answers}. Your Lesson and "
+        "Reader-study answers are recorded for the class as you go."
     ),
     "class.teacher": "Teach a class (teachers)",
     "class.name": "Class name",
     "class.create": "Create a class",
     "class.created": (
-        "Class **{name}** created.\n\n- Join code: **`{code}`**\n- Join link: {link}\n- Teacher key: `{key}`\n\n"
+        "Class **{name}** created.\n\n- Join code: **`{code}`**\n- Teacher key: `{teacher_key}`\n\n"
         "**Copy the teacher key now**: it is shown only this once, and without it nobody sees the results. Give the "
-        "students the code or the link, never the key."
+        "students the code or the join link below, never the key."
     ),
+    "class.link": "Join link",
     "class.key": "Teacher key",
     "class.show": "Show the results",
     "class.export": "Export the answers (CSV)",

@@ -690,17 +690,18 @@ TEXTS = {
     "class.leave": "Sair da turma",
     "class.not_joined": "Você não está em nenhuma turma: suas respostas ficam no seu navegador.",
     "class.joined": (
-        "Você está em **{name}** (`{code}`) como **{nickname}**: {answers} respostas registradas. Suas respostas na "
+        "Você está em **{name}** (`{code}`) como **{nickname}**; respostas registradas: {answers}. Suas respostas na "
         "Lição e no Estudo de leitores são registradas para a turma à medida que você avança."
     ),
     "class.teacher": "Dar uma aula (professores)",
     "class.name": "Nome da turma",
     "class.create": "Criar uma turma",
     "class.created": (
-        "Turma **{name}** criada.\n\n- Código de acesso: **`{code}`**\n- Link de acesso: {link}\n- Chave do "
-        "professor: `{key}`\n\n**Copie a chave do professor agora**: ela é mostrada só esta vez, e sem ela ninguém "
-        "vê os resultados. Passe aos alunos o código ou o link, nunca a chave."
+        "Turma **{name}** criada.\n\n- Código de acesso: **`{code}`**\n- Chave do professor: `{teacher_key}`\n\n"
+        "**Copie a chave do professor agora**: ela é mostrada só esta vez, e sem ela ninguém vê os resultados. Passe "
+        "aos alunos o código ou o link de acesso abaixo, nunca a chave."
     ),
+    "class.link": "Link de acesso",
     "class.key": "Chave do professor",
     "class.show": "Mostrar os resultados",
     "class.export": "Exportar as respostas (CSV)",
