@@ -310,20 +310,22 @@ def class_tab(
     board = [summary, *figures, *tables.values(), timer]
 
     link_code = f"new URLSearchParams(window.location.search).get('{JOIN_PARAMETER}') || ''"
-    gr.on(None, served(handlers.on_load), [member, code], [status, code, tabs],
+    gr.on(None, served(handlers.on_load), [member, code], [status, code, tabs], api_name="class_tab_load",
           js=f"(member, code) => [member, {link_code}]", queue=False, **private)  # fmt: skip
-    join.click(served(handlers.join), [code, nickname], [member, status], **private)
-    leave.click(served(handlers.leave), None, [member, status], **private)
-    create.click(served(handlers.create), name, [created, teacher_code, key], **private).success(
-        None, teacher_code, link, js=JOIN_LINK
-    )
-    show.click(served(handlers.dashboard), [teacher_code, key], board, **private)
+    join.click(served(handlers.join), [code, nickname], [member, status], api_name="class_tab_join", **private)
+    leave.click(served(handlers.leave), None, [member, status], api_name="class_tab_leave", **private)
+    create.click(served(handlers.create), name, [created, teacher_code, key], api_name="class_tab_create",
+                 **private).success(None, teacher_code, link, js=JOIN_LINK, api_name="class_tab_link",
+                                    **private)  # fmt: skip
+    show.click(served(handlers.dashboard), [teacher_code, key], board, api_name="class_tab_show", **private)
     timer.tick(served(handlers.dashboard), [teacher_code, key], board, show_progress="hidden",
-               **private)  # fmt: skip
-    export.click(served(handlers.export), [teacher_code, key], export_file, **private)
+               api_name="class_tab_refresh", **private)  # fmt: skip
+    export.click(served(handlers.export), [teacher_code, key], export_file, api_name="class_tab_export", **private)
     if lesson is not None:
         lesson.answered.success(recorded(handlers.record_lesson), [lesson.state, member], status,
-                                **private)  # fmt: skip
-    study.submitted.success(recorded(handlers.record_first), [study.state, member], status, **private)
-    study.confirmed.success(recorded(handlers.record_final), [study.state, member], status, **private)
+                                api_name="class_record_lesson", **private)  # fmt: skip
+    study.submitted.success(recorded(handlers.record_first), [study.state, member], status,
+                            api_name="class_record_first", **private)  # fmt: skip
+    study.confirmed.success(recorded(handlers.record_final), [study.state, member], status,
+                            api_name="class_record_final", **private)  # fmt: skip
     class_api(handlers)
