@@ -285,7 +285,7 @@ def test_cases_of_the_same_name_become_distinct_items():
 def test_the_bundled_lesson_and_study_are_the_items_of_a_class(tmp_path, predictor, examples):
     session = DemoSession(SessionParts(predictor, UploadPolicy(tmp_path, 10**6), examples=examples,
                                        lessons=synthetic_checkpoint_lessons("cpu")))  # fmt: skip
-    lesson_tab = LessonTab(LessonHandlers(session), None, None)
+    lesson_tab = LessonTab(LessonHandlers(session), None, None, None, [])
     study_tab = ReaderTab(ReaderHandlers(session), None, None, None)
     store = class_store(session, tmp_path / "class", lesson_tab, study_tab)
     lesson_items = [name for activity, name in store.items if activity == "lesson"]

@@ -70,7 +70,10 @@ def test_a_student_joins_and_answers_and_the_teacher_sees_it(class_app, browser)
     student.locator("#reader-confirm").click()
     expect(student.locator("#class-status")).to_contain_text("answers recorded: 3")
 
-    student.reload()  # the class is kept in the browser
+    student.reload()  # the class is kept in the browser, and the lesson goes on where the student left it
+    student.get_by_role("tab", name="Lesson").click()
+    expect(student.locator("#lesson-progress")).to_contain_text("Step 2 of 11")
+    expect(student.locator("#lesson-progress")).to_contain_text(" of 1")  # Score r of 1
     student.get_by_role("tab", name="Class").click()
     expect(student.locator("#class-status")).to_contain_text("You are in Browser class")
     expect(student.locator("#class-status")).to_contain_text("answers recorded: 3")

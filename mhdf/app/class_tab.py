@@ -18,7 +18,7 @@ import pandas as pd
 import torch
 
 from mhdf.app import classroom
-from mhdf.app.classroom import ClassStore, Item
+from mhdf.app.classroom import ANSWER, ClassStore, Item
 from mhdf.app.gradio_compat import bar_plot
 from mhdf.app.i18n import localize, markdown
 from mhdf.app.lesson_tab import LessonTab, ReaderTab
@@ -58,8 +58,9 @@ class ClassHandlers:
     """The API's endpoints (JSON in, JSON out; errors in English, as `/predict`'s) and the Class tab's events (in the
     visitor's language), all over one `ClassStore`."""
 
-    def __init__(self, store: ClassStore, upload_folder: Path) -> None:
+    def __init__(self, store: ClassStore, upload_folder: Path, lesson: LessonTab | None = None) -> None:
         self.store = store
+        self.lesson = lesson
         self.upload_folder = upload_folder
         self.study_items = {
             item.image: item for item in store.items.values() if item.activity == classroom.READER_STUDY
@@ -137,6 +138,24 @@ class ClassHandlers:
             return gr.skip()
         self.store.answer(member["code"], member["participant"], activity, item.name, phase, answer, lang)
         return self.status(member, lang)
+
+    def resume_lesson(self, member: dict[str, str] | None, lang: str = EN) -> list[Any]:
+        """The page loaded for a student in a class: the class's lesson at their first step not yet recorded, their
+        recorded answers scored, so that a reload keeps their place (wired only where the app has a lesson)."""
+        try:
+            found = self.store.participant(member.get("code"), member.get("participant"), lang) if member else None
+        except classroom.ClassError:  # the class is gone: the lesson starts as for anyone
+            found = None
+        answers = {}
+        for activity, name, _, chosen in found["answers"] if found else []:
+            item = self.store.items.get((activity, name))
+            if activity == classroom.LESSON and item is not None:
+                answers[str(int(name) - 1)] = {"question": item.topic, "chosen": chosen, "right": item.truth(ANSWER)[0]}
+        if not answers:
+            return [gr.skip()] * len(self.lesson.shown)
+        steps = len(self.lesson.handlers.lessons[0].steps)
+        step = next((i for i in range(steps) if str(i) not in answers), steps)
+        return self.lesson.handlers.show({"lesson": 0, "step": step, "answers": answers}, lang)
 
     def record_lesson(self, progress: dict[str, Any], member: dict[str, str] | None, lang: str = EN) -> Any:
         """After a Lesson answer: the class's first lesson step just answered, recorded."""
@@ -252,7 +271,7 @@ def class_tab(
 ) -> None:
     """The Class tab, the API's class endpoints, and the recording of the Lesson's and the Reader study's answers
     for a student who joined (`member`, from `class_member`)."""
-    handlers = ClassHandlers(store, session.uploads.folder)
+    handlers = ClassHandlers(store, session.uploads.folder, lesson)
     private = {"api_visibility": "private"}
 
     def served(handler: Callable) -> Callable:
@@ -322,6 +341,8 @@ def class_tab(
                api_name="class_tab_refresh", **private)  # fmt: skip
     export.click(served(handlers.export), [teacher_code, key], export_file, api_name="class_tab_export", **private)
     if lesson is not None:
+        lesson.loaded.then(recorded(handlers.resume_lesson), member, lesson.shown, api_name="class_resume_lesson",
+                           show_progress="hidden", **private)  # fmt: skip
         lesson.answered.success(recorded(handlers.record_lesson), [lesson.state, member], status,
                                 api_name="class_record_lesson", **private)  # fmt: skip
     study.submitted.success(recorded(handlers.record_first), [study.state, member], status,

@@ -66,11 +66,14 @@ START_OUTPUTS, START_STATUS = 19, 18
 @dataclass(frozen=True)
 class LessonTab:
     """What a class hooks onto in the Lesson tab (`mhdf.app.class_tab`): its handlers (and their shared model runs),
-    the learner's progress and the event of an answer."""
+    the learner's progress, the event of an answer, and the first step shown when the page loads (its event and
+    outputs, which `LessonHandlers.show` fills)."""
 
     handlers: LessonHandlers
     state: gr.State
     answered: Any  # the Answer button's event (a Gradio Dependency)
+    loaded: Any
+    shown: list[Any]
 
 
 @dataclass(frozen=True)
@@ -239,12 +242,13 @@ def lesson_tab(session: DemoSession) -> LessonTab | None:
     # Showing a step runs no model: outside the queue, the first step comes with the page even while diagnoses
     # keep every worker busy.
     show_start, show_next = serving_without_model(handlers.start), serving_without_model(handlers.next)
-    gr.on(None, show_start, None, shown, api_name="lesson_first", show_progress="hidden", queue=False, **private)
+    loaded = gr.on(None, show_start, None, shown, api_name="lesson_first", show_progress="hidden", queue=False,
+                   **private)  # fmt: skip
     answered = answer.click(serving(handlers.answer), [state, options], revealed, api_name="lesson_answer", **private)
     next_step.click(show_next, state, shown, api_name="lesson_next", **private)
     restart.click(show_start, choice, shown, api_name="lesson_restart", **private)
     choice.change(show_start, choice, shown, api_name="lesson_choose", **private)
-    return LessonTab(handlers, state, answered)
+    return LessonTab(handlers, state, answered, loaded, shown)
 
 
 class ReaderHandlers:
