@@ -9,10 +9,11 @@ import threading
 import pytest
 
 from mhdf.app import classroom
-from mhdf.app.class_tab import class_store
+from mhdf.app.class_tab import ClassHandlers, class_store
 from mhdf.app.classroom import ClassError, ClassStore, Item
 from mhdf.app.lesson_tab import LessonHandlers, LessonTab, ReaderHandlers, ReaderTab
 from mhdf.app.session import DemoSession, SessionParts, synthetic_checkpoint_lessons
+from mhdf.app.texts import Text
 from mhdf.app.uploads import UploadPolicy
 
 CLASSES = (("BCC", "BCC"), ("SCC", "SCC"), ("NEV", "NEV"))
@@ -22,7 +23,7 @@ def fake_items() -> list[Item]:
     """Two lesson steps (right answers "clinical" and "1") and two cases: `faulty_case` has a faulty AI answer (SCC
     for a BCC), `plain_case` (true NEV, the AI says NEV) never has one."""
     steering = (("The clinical data", "clinical"), ("The photo", "photo"))
-    experts = (("Expert 1", "0"), ("Expert 2", "1"))
+    experts = ((Text("expert", expert=1), "0"), (Text("expert", expert=2), "1"))  # labelled as the app labels them
 
     def faulty_truth(phase):
         return "BCC", {"first": None, "with_ai": "BCC", "with_faulty_ai": "SCC"}[phase]
@@ -294,3 +295,31 @@ def test_the_bundled_lesson_and_study_are_the_items_of_a_class(tmp_path, predict
     assert store.items[("reader_study", "ack_2")].truth("with_faulty_ai") == ("ACK", "SEK")  # docs/lesson.md
     assert store.items[("reader_study", "nev_1")].truth("with_faulty_ai")[1] is None
     assert store.items[("lesson", "1")].truth("answer")[0] == "BCC"
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("en", ("Step 1 · clinical steering (LC-Gate)", "alone", "with the faulty AI", "wrong", "Expert 2")),
+     ("pt-BR",
+      ("Passo 1 · direcionamento clínico (LC-Gate)", "sozinho", "com a IA falha", "errada", "Especialista 2"))],
+)  # fmt: skip
+def test_the_dashboard_shows_each_figure_with_its_table_in_the_visitor_language(tmp_path, store, made, lang, words):
+    code = made["code"]
+    member = store.join(code, "Ana")["participant"]
+    answer_all(store, code, member, ("clinical", "1"), ("BCC", "NEV"), ("SCC", "NEV"))
+    summary, *figures, lesson, reader, switching, cases, timer = ClassHandlers(store, tmp_path).dashboard(
+        code.lower(), made["teacher_key"], lang
+    )
+    assert "Ana" not in summary and code in summary and ("1 students, 6 answers" in summary) == (lang == "en")
+    frames = [figure["value"] for figure in figures]
+    assert frames[0]["share"].tolist() == [1.0, 1.0] and frames[0]["step"].iloc[0] == words[0]
+    assert frames[1]["condition"].tolist()[0] == words[1] and frames[1]["share"].tolist() == [1.0, 1.0, 0.0]
+    assert frames[2]["ai"].tolist()[1] == words[3] and frames[2]["switched"].tolist() == [0.0, 1.0]
+    assert frames[3]["count"].sum() == 2 and words[4] in frames[3]["answer"].tolist()
+    assert frames[4]["count"].sum() == 2 and [figure["sort"] for figure in figures][4] == ["faulty_case", "plain_case"]
+    text = "\n".join((lesson, reader, switching, cases))
+    assert all(word in text for word in words[1:])
+    assert "| faulty_case | BCC | BCC 1 | – | SCC 1 |" in cases
+    assert timer.active is True
+    with pytest.raises(ClassError):
+        ClassHandlers(store, tmp_path).dashboard(code, "wrong", lang)

@@ -24,7 +24,6 @@ from mhdf.app.i18n import localize, markdown
 from mhdf.app.lesson_tab import LessonTab, ReaderTab
 from mhdf.app.session import DemoSession, reports_user_errors, serving, serving_without_model
 from mhdf.app.texts import (
-    CLASS_CONDITIONS,
     EN,
     Text,
     class_choices,
@@ -209,9 +208,10 @@ class ClassHandlers:
         steps = [class_step(s["step"], s["question"], lang) for s in results["lesson"]]
         lesson = pd.DataFrame({"step": steps, "share": [s["accuracy"] or 0.0 for s in results["lesson"]]})
         study = results["reader_study"]
-        conditions = [translate(lang, f"class.condition.{c}") for c in CLASS_CONDITIONS]
+        phases = classroom.PHASES[classroom.READER_STUDY]
+        conditions = [translate(lang, f"class.condition.{phase}") for phase in phases]
         reader = pd.DataFrame(
-            {"condition": conditions, "share": [study["accuracy"][c]["accuracy"] or 0.0 for c in CLASS_CONDITIONS]}
+            {"condition": conditions, "share": [study["accuracy"][phase]["accuracy"] or 0.0 for phase in phases]}
         )
         whens = [translate(lang, f"class.{when}") for when in study["switching"]]
         switching = pd.DataFrame({"ai": whens, "switched": [t["rate"] or 0.0 for t in study["switching"].values()]})

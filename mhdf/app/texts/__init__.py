@@ -715,8 +715,6 @@ def neighbour_caption(
 
 # --- The Class tab ------------------------------------------------------------------------------------------------
 
-CLASS_CONDITIONS = ("first", "with_ai", "with_faulty_ai")  # the reader study's phases (`mhdf.app.classroom.PHASES`)
-
 
 def class_step(step: str, question: str, lang: str = EN) -> str:
     """A lesson step as the dashboard names it: "3 · leading expert"."""
@@ -744,10 +742,8 @@ def class_tables(results: Mapping[str, Any], label: Any, lang: str = EN) -> dict
         lesson.append(f"| {step['step']} | {topic} | {_right_of(step, lang)} | {answers} |")
     study = results["reader_study"]
     reader = [translate(lang, "class.table.reader"), "|---|---|"]
-    for condition in CLASS_CONDITIONS:
-        reader.append(
-            f"| {translate(lang, f'class.condition.{condition}')} | {_right_of(study['accuracy'][condition], lang)} |"
-        )
+    for condition, entry in study["accuracy"].items():  # first, with_ai, with_faulty_ai
+        reader.append(f"| {translate(lang, f'class.condition.{condition}')} | {_right_of(entry, lang)} |")
     switching = [translate(lang, "class.table.switching"), "|---|---|---|---|"]
     for when, tally in study["switching"].items():
         rate = "–" if tally["rate"] is None else f"{tally['rate']:.0%}"
@@ -756,7 +752,7 @@ def class_tables(results: Mapping[str, Any], label: Any, lang: str = EN) -> dict
         )
     cases = [translate(lang, "class.table.cases"), "|---|---|---|---|---|"]
     for case in study["cases"]:
-        cells = [_counts(case[c], lambda a, n=case["case"]: label("reader_study", n, a)) for c in CLASS_CONDITIONS]
+        cells = [_counts(case[c], lambda a, n=case["case"]: label("reader_study", n, a)) for c in study["accuracy"]]
         cases.append(f"| {case['case']} | {case['true_class']} | {' | '.join(cells)} |")
     return {
         "lesson": "\n".join(lesson),
