@@ -8,6 +8,7 @@ import threading
 
 import pytest
 
+import app
 from mhdf.app import classroom
 from mhdf.app.class_tab import ClassHandlers, class_store
 from mhdf.app.classroom import ClassError, ClassStore, Item
@@ -323,3 +324,18 @@ def test_the_dashboard_shows_each_figure_with_its_table_in_the_visitor_language(
     assert timer.active is True
     with pytest.raises(ClassError):
         ClassHandlers(store, tmp_path).dashboard(code, "wrong", lang)
+
+
+def test_a_typed_name_shows_literally_in_the_tab(tmp_path, store, made):
+    handlers = ClassHandlers(store, tmp_path)
+    member, status = handlers.join(made["code"], "[win](http://e.x) <b>*me*</b>")
+    assert r"\[win\]\(http://e\.x\) \<b\>\*me\*\</b\>" in status
+    assert member == {"code": made["code"], "participant": member["participant"], "nickname": member["nickname"]}
+
+
+def test_classes_are_off_unless_the_option_or_its_variable_names_a_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv(classroom.FOLDER_ENV, raising=False)
+    assert app.get_args_parser().parse_args([]).classroom is None
+    assert app.get_args_parser().parse_args(["--classroom", str(tmp_path)]).classroom == str(tmp_path)
+    monkeypatch.setenv(classroom.FOLDER_ENV, str(tmp_path))
+    assert app.get_args_parser().parse_args([]).classroom == str(tmp_path)

@@ -30,6 +30,7 @@ from mhdf.app.texts import (
     class_step,
     class_tables,
     in_language,
+    markdown_literal,
     translate,
 )
 
@@ -100,7 +101,8 @@ class ClassHandlers:
         """A new class: its code and teacher key shown once; the results' code and key filled in (the join link is
         made in the browser, from the page's own address: `JOIN_LINK`)."""
         made = self.store.create(name, lang)
-        shown = translate(lang, "class.created", name=made["name"], code=made["code"], teacher_key=made["teacher_key"])
+        name = markdown_literal(made["name"])
+        shown = translate(lang, "class.created", name=name, code=made["code"], teacher_key=made["teacher_key"])
         return shown, made["code"], made["teacher_key"]
 
     def join(self, code: str, nickname: str, lang: str = EN) -> tuple[dict[str, str], str]:
@@ -113,8 +115,8 @@ class ClassHandlers:
         if not member:
             return translate(lang, "class.not_joined")
         found = self.store.participant(member.get("code"), member.get("participant"), lang)
-        return translate(lang, "class.joined", name=found["class"], code=found["code"], nickname=found["nickname"],
-                         answers=len(found["answers"]))  # fmt: skip
+        return translate(lang, "class.joined", name=markdown_literal(found["class"]), code=found["code"],
+                         nickname=markdown_literal(found["nickname"]), answers=len(found["answers"]))  # fmt: skip
 
     def on_load(self, member: dict[str, str] | None, code: str, lang: str = EN) -> list[Any]:
         """The page opened: the student's class (kept in the browser across reloads); from a join link (`code` read
@@ -196,7 +198,7 @@ class ClassHandlers:
         """The class's results: a summary line, then each figure and its table in words; the refresh timer on."""
         results = self.store.results(code, key, lang)
         about = results["class"]
-        summary = translate(lang, "class.summary", name=about["name"], code=about["code"],
+        summary = translate(lang, "class.summary", name=markdown_literal(about["name"]), code=about["code"],
                             participants=about["participants"], answers=results["answers"],
                             time=datetime.now(UTC).strftime("%H:%M:%S"))  # fmt: skip
         tables = class_tables(results, lambda *answer: self.label(*answer, lang), lang)

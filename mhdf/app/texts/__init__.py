@@ -716,6 +716,15 @@ def neighbour_caption(
 # --- The Class tab ------------------------------------------------------------------------------------------------
 
 
+MARKDOWN_SPECIALS = set("\\`*_{}[]()<>#+-.!|~")
+
+
+def markdown_literal(text: str) -> str:
+    """A name typed by a visitor (a class name, a nickname) as Markdown shows it literally: no link, emphasis or
+    HTML of its own."""
+    return "".join(f"\\{c}" if c in MARKDOWN_SPECIALS else c for c in text)
+
+
 def class_step(step: str, question: str, lang: str = EN) -> str:
     """A lesson step as the dashboard names it: "3 · leading expert"."""
     return translate(lang, "class.step", step=step, topic=translate(lang, f"lesson.topic.{question}"))
