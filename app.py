@@ -2,6 +2,7 @@
 them. Research and teaching demo, not a medical device.
 
     python app.py [--checkpoint PATH_OR_HUB_ID] [--port 7860] [--host 127.0.0.1] [--max-file-size 20mb]
+                  [--classroom DIR]
 
 Layout and wiring only. The handlers live in `mhdf.app.session`, the views they compute in `mhdf.app.views`, every
 sentence in `mhdf.app.texts`, the components that carry the checkpoint's shape in `mhdf.app.components`, and which
@@ -20,6 +21,7 @@ from typing import Any
 import gradio as gr
 from gradio.utils import get_upload_folder
 
+from mhdf.app.class_tab import class_member, class_store, class_tab
 from mhdf.app.components import SCROLL_TO_RESULT, importance_plot, view_components
 from mhdf.app.feedback import feedback_from_settings, feedback_section
 from mhdf.app.gradio_compat import first_fetch_cache
@@ -119,8 +121,9 @@ def diagnose_tab(session: DemoSession, handlers: SimpleNamespace, views: dict[st
     return image, form, clear, [report_file, importance, importance_status]
 
 
-def build_demo(session: DemoSession) -> gr.Blocks:
-    """The Blocks app for one loaded checkpoint."""
+def build_demo(session: DemoSession, classroom: str | Path | None = None) -> gr.Blocks:
+    """The Blocks app for one loaded checkpoint; with a `classroom` folder, classes are on (the Class tab and the
+    `/class_*` endpoints, stored in that folder)."""
     handlers = served_handlers(session)
     views = view_components(session.predictor)
     outputs = [views[name] for name in session.view_names]
@@ -131,15 +134,20 @@ def build_demo(session: DemoSession) -> gr.Blocks:
             with gr.Column(scale=1, min_width=200):
                 switch = language_switch()
         markdown(lambda lang: banner(session.predictor, lang), elem_id="banner")
-        with gr.Tabs():
+        member = class_member() if classroom is not None else None
+        with gr.Tabs() as tabs:
             with gr.Tab(Text("tab.diagnose"), id="diagnose"):
                 image, form, clear, extra_outputs = diagnose_tab(session, handlers, views)
             with gr.Tab(Text("tab.teaching"), id="teaching"):
                 teaching_tab(session, handlers, views, image, form)
             with gr.Tab(Text("tab.lesson"), id="lesson"):
-                lesson_tab(session)
+                lesson = lesson_tab(session)
             with gr.Tab(Text("tab.reader_study"), id="reader-study"):
-                reader_study_tab(session)
+                study = reader_study_tab(session)
+            if classroom is not None:
+                with gr.Tab(Text("tab.class"), id="class"):
+                    store = class_store(session, classroom, lesson, study)
+                    class_tab(session, store, member, tabs, lesson, study)
             with gr.Tab(Text("tab.api"), id="api"):
                 markdown(lambda lang: api_help(session.schema, session.uploads.max_bytes / 1024**2, lang))
         clear.click(handlers.clear, outputs=[image, *form, *outputs, *extra_outputs], api_visibility="private")
@@ -154,7 +162,7 @@ def main(args: argparse.Namespace) -> None:
     try:
         feedback = feedback_from_settings(args.feedback, args.feedback_dataset)
         session = load_session(Path(get_upload_folder()), args.max_file_size, args.checkpoint, args.device, feedback)
-        demo = build_demo(session)
+        demo = build_demo(session, args.classroom)
     except (ValueError, OSError) as error:  # a broken checkpoint or setting: one line, the traceback with --debug
         raise error if args.debug else SystemExit(f"error: {error}") from None
     demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)

@@ -190,7 +190,12 @@ def checked_comment(value: Any, lang: str = EN) -> str:
     if len(value) > MAX_COMMENT_CHARS:
         raise ValueError(feedback_comment_too_long(MAX_COMMENT_CHARS, lang))
     comment = "".join(c for c in value if c in "\n\t" or not unicodedata.category(c).startswith("C")).strip()
-    return f"'{comment}" if comment.startswith(FORMULA_STARTS) else comment
+    return spreadsheet_text(comment)
+
+
+def spreadsheet_text(text: str) -> str:
+    """`text` as a CSV cell a spreadsheet shows as text: a leading formula character quoted with `'`."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def checked_consent(value: Any, lang: str = EN) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,30 @@ SUBMIT_OUTPUTS, SUBMIT_HINT = 13, 12
 # Start: the case view (state, progress, photo, record, the first answer, Submit, the AI's views, the final answer,
 # Confirm, results, the two downloads, the hint), then the status line under the settings.
 START_OUTPUTS, START_STATUS = 19, 18
+
+
+@dataclass(frozen=True)
+class LessonTab:
+    """What a class hooks onto in the Lesson tab (`mhdf.app.class_tab`): its handlers (and their shared model runs),
+    the learner's progress, the event of an answer, and the first step shown when the page loads (its event and
+    outputs, which `LessonHandlers.show` fills)."""
+
+    handlers: LessonHandlers
+    state: gr.State
+    answered: Any  # the Answer button's event (a Gradio Dependency)
+    loaded: Any
+    shown: list[Any]
+
+
+@dataclass(frozen=True)
+class ReaderTab:
+    """What a class hooks onto in the Reader study tab: its handlers, the study's state, and the events of the answer
+    alone (Submit) and the answer after the AI's (Confirm)."""
+
+    handlers: ReaderHandlers
+    state: gr.State
+    submitted: Any
+    confirmed: Any
 
 
 def photo(path: str | Path) -> Image.Image:
@@ -170,13 +195,13 @@ class LessonHandlers:
         ]
 
 
-def lesson_tab(session: DemoSession) -> None:
+def lesson_tab(session: DemoSession) -> LessonTab | None:
     """The Lesson tab: one step at a time, the learner's answer before the model's. The first step is shown when
-    the page loads, in the visitor's language."""
+    the page loads, in the visitor's language. None when the checkpoint ships no lesson."""
     markdown(Text("lesson.intro"))
     if not session.lessons:
         markdown(Text("lesson.none"))
-        return
+        return None
     handlers = LessonHandlers(session)
     state = gr.State(lessons_.new_progress())
     if any(lesson.predictor is not session.predictor for lesson in session.lessons):
@@ -217,11 +242,13 @@ def lesson_tab(session: DemoSession) -> None:
     # Showing a step runs no model: outside the queue, the first step comes with the page even while diagnoses
     # keep every worker busy.
     show_start, show_next = serving_without_model(handlers.start), serving_without_model(handlers.next)
-    gr.on(None, show_start, None, shown, api_name="lesson_first", show_progress="hidden", queue=False, **private)
-    answer.click(serving(handlers.answer), [state, options], revealed, api_name="lesson_answer", **private)
+    loaded = gr.on(None, show_start, None, shown, api_name="lesson_first", show_progress="hidden", queue=False,
+                   **private)  # fmt: skip
+    answered = answer.click(serving(handlers.answer), [state, options], revealed, api_name="lesson_answer", **private)
     next_step.click(show_next, state, shown, api_name="lesson_next", **private)
     restart.click(show_start, choice, shown, api_name="lesson_restart", **private)
     choice.change(show_start, choice, shown, api_name="lesson_choose", **private)
+    return LessonTab(handlers, state, answered, loaded, shown)
 
 
 class ReaderHandlers:
@@ -335,7 +362,7 @@ class ReaderHandlers:
                 str(folder / "reader-study.csv"), str(folder / "reader-study.json"), ""]  # fmt: skip
 
 
-def reader_study_tab(session: DemoSession) -> None:
+def reader_study_tab(session: DemoSession) -> ReaderTab:
     """The Reader study tab: instructor settings, then one case at a time, you first, then the AI."""
     handlers = ReaderHandlers(session)
     markdown(Text("reader.intro"))
@@ -388,9 +415,10 @@ def reader_study_tab(session: DemoSession) -> None:
     private = {"api_visibility": "private"}
     start.click(serving(handlers.start), [source, files, faulty, share], [*case, status], api_name="reader_start",
                 preprocess=False, **private)  # fmt: skip
-    submit.click(serving(handlers.submit), [state, first_class, first_confidence],
+    submitted = submit.click(serving(handlers.submit), [state, first_class, first_confidence],
                  [state, progress, first_class, first_confidence, submit, *ai, final_class, final_confidence, confirm,
                   hint],
                  api_name="reader_submit", **private)  # fmt: skip
-    confirm.click(serving(handlers.confirm), [state, final_class, final_confidence], case, api_name="reader_confirm",
-                  **private)  # fmt: skip
+    confirmed = confirm.click(serving(handlers.confirm), [state, final_class, final_confidence], case,
+                              api_name="reader_confirm", **private)  # fmt: skip
+    return ReaderTab(handlers, state, submitted, confirmed)

@@ -76,12 +76,13 @@ EVENTS = (
 EXAMPLE_CACHE_SIZE = 64  # (example, language) results kept: the bundled six in two languages fit many times over
 
 
-def reports_user_errors(handler: Callable) -> Callable:
+def reports_user_errors(handler: Callable, title: str = "error.title") -> Callable:
     """A ValueError (bad photo, impossible value, refused file) becomes a message for the person at the browser or
-    the API client; nothing about the case reaches the logs. Works for plain and for streaming (generator) events."""
+    the API client, under the heading `title` (a text key); nothing about the case reaches the logs. Works for plain
+    and for streaming (generator) events."""
 
     def user_error(error: ValueError, lang: str) -> gr.Error:
-        return gr.Error(str(error), title=translate(lang, "error.title"), print_exception=False)
+        return gr.Error(str(error), title=translate(lang, title), print_exception=False)
 
     if inspect.isgeneratorfunction(handler):
 
@@ -339,18 +340,19 @@ def synthetic_checkpoint_lessons(device: str) -> list[Lesson]:
     return read_lessons(SYNTHETIC_CHECKPOINT, read_examples(SYNTHETIC_CHECKPOINT, predictor.schema), predictor)
 
 
-def serving(handler: Callable) -> Callable:
+def serving(handler: Callable, title: str = "error.title") -> Callable:
     """`handler` as an event runs it: in the visitor's language when it takes `lang`, without autograd, its
-    ValueErrors shown to the visitor, and on ZeroGPU with a GPU attached (the bound method is wrapped, so the
-    session and its model are inherited, never pickled)."""
-    served = gpu(reports_user_errors(torch.inference_mode()(handler)))
+    ValueErrors shown to the visitor (under the heading `title`), and on ZeroGPU with a GPU attached (the bound
+    method is wrapped, so the session and its model are inherited, never pickled)."""
+    served = gpu(reports_user_errors(torch.inference_mode()(handler), title))
     return with_language(served) if "lang" in inspect.signature(handler).parameters else served
 
 
-def serving_without_model(handler: Callable) -> Callable:
-    """`handler`, which runs no model, as an event: in the visitor's language, its ValueErrors shown to the visitor,
-    but without a GPU or inference mode, so that it may also run outside the queue (`queue=False`)."""
-    return with_language(reports_user_errors(handler))
+def serving_without_model(handler: Callable, title: str = "error.title") -> Callable:
+    """`handler`, which runs no model, as an event: in the visitor's language, its ValueErrors shown to the visitor
+    (under the heading `title`), but without a GPU or inference mode, so that it may also run outside the queue
+    (`queue=False`)."""
+    return with_language(reports_user_errors(handler, title))
 
 
 def served_handlers(session: DemoSession) -> SimpleNamespace:

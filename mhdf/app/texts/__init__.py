@@ -711,3 +711,61 @@ def neighbour_caption(
         lang, "similar.caption", true=true_class, predicted=prediction, mark=mark, distance=f"{distance:.3f}"
     )
     return [line, f"GM-Gate: {gates}"]
+
+
+# --- The Class tab ------------------------------------------------------------------------------------------------
+
+
+MARKDOWN_SPECIALS = set("\\`*_{}[]()<>#+-.!|~")
+
+
+def markdown_literal(text: str) -> str:
+    """A name typed by a visitor (a class name, a nickname) as Markdown shows it literally: no link, emphasis or
+    HTML of its own."""
+    return "".join(f"\\{c}" if c in MARKDOWN_SPECIALS else c for c in text)
+
+
+def class_step(step: str, question: str, lang: str = EN) -> str:
+    """A lesson step as the dashboard names it: "3 · leading expert"."""
+    return translate(lang, "class.step", step=step, topic=translate(lang, f"lesson.topic.{question}"))
+
+
+def _right_of(entry: Mapping[str, Any], lang: str) -> str:
+    if not entry["n"]:
+        return "–"
+    return f"{translate(lang, 'class.right_of', right=entry['right'], n=entry['n'])} ({entry['accuracy']:.0%})"
+
+
+def _counts(counts: Mapping[str, int], label: Any) -> str:
+    return ", ".join(f"{label(answer)} {n}" for answer, n in sorted(counts.items(), key=lambda kv: -kv[1])) or "–"
+
+
+def class_tables(results: Mapping[str, Any], label: Any, lang: str = EN) -> dict[str, str]:
+    """The dashboard's figures in words (Markdown tables), by figure: "lesson" (share right and answers per step),
+    "reader" (share right alone, with the AI and with the faulty AI), "switching" (automation bias) and "cases"
+    (answers per case and phase). `label(activity, item, answer)` names an answer in `lang`."""
+    lesson = [translate(lang, "class.table.lesson"), "|---|---|---|---|"]
+    for step in results["lesson"]:
+        answers = _counts(step["counts"], lambda a, s=step["step"]: label("lesson", s, a))
+        topic = translate(lang, f"lesson.topic.{step['question']}")
+        lesson.append(f"| {step['step']} | {topic} | {_right_of(step, lang)} | {answers} |")
+    study = results["reader_study"]
+    reader = [translate(lang, "class.table.reader"), "|---|---|"]
+    for condition, entry in study["accuracy"].items():  # first, with_ai, with_faulty_ai
+        reader.append(f"| {translate(lang, f'class.condition.{condition}')} | {_right_of(entry, lang)} |")
+    switching = [translate(lang, "class.table.switching"), "|---|---|---|---|"]
+    for when, tally in study["switching"].items():
+        rate = "–" if tally["rate"] is None else f"{tally['rate']:.0%}"
+        switching.append(
+            f"| {translate(lang, f'class.{when}')} | {tally['disagreed']} | {tally['switched']} | {rate} |"
+        )
+    cases = [translate(lang, "class.table.cases"), "|---|---|---|---|---|"]
+    for case in study["cases"]:
+        cells = [_counts(case[c], lambda a, n=case["case"]: label("reader_study", n, a)) for c in study["accuracy"]]
+        cases.append(f"| {case['case']} | {case['true_class']} | {' | '.join(cells)} |")
+    return {
+        "lesson": "\n".join(lesson),
+        "reader": "\n".join(reader),
+        "switching": translate(lang, "class.switching.explained") + "\n\n" + "\n".join(switching),
+        "cases": "\n".join(cases),
+    }

@@ -554,5 +554,84 @@ TEXTS = {
         "average, from {low:.2f} for {low_class} to {high:.2f} for {high_class}. Spread of the fused-path weight "
         "across classes, per stage: {spreads}."
     ),
+    # classes (mhdf.app.classroom, mhdf.app.class_tab): refusals, one line each
+    "class.error.title": "Refused",
+    "class.what.name": "class name",
+    "class.what.nickname": "nickname",
+    "class.empty": "the {what} is empty",
+    "class.too_long": "the {what} is too long: at most {limit} characters",
+    "class.control": "the {what} holds a control or invisible character: use letters, digits, spaces and punctuation",
+    "class.bad_code": "a join code is {length} letters and digits, as the teacher gave it",
+    "class.no_class": "no class has the join code {code}: check it with the teacher",
+    "class.nickname_taken": "this nickname is taken in this class: choose another",
+    "class.no_participant": "not a participant of this class: join it first with its code and a nickname",
+    "class.bad_activity": "the activity must be one of {activities}",
+    "class.bad_item": "{activity} has no such item; its items: {items}",
+    "class.bad_phase": "the phase of a {activity} answer must be one of {phases}",
+    "class.bad_answer": "not an answer to item {item}; its answers: {answers}",
+    "class.never_faulty": "case {item} is never shown with a faulty AI: send the answer after the AI as with_ai",
+    "class.duplicate": "item {item} is already answered in this phase: the class keeps the first answer",
+    "class.first_missing": "case {item} has no answer alone yet: send that one before the answer after the AI",
+    "class.wrong_key": "no class with this join code and teacher key",
+    # the Class tab
+    "tab.class": "Class",
+    "class.intro": (
+        "A teacher creates a class and shares its join code; each student joins with the code and a nickname. From "
+        "then on, the student's **Lesson** and **Reader study** answers (the checkpoint's own cases, not uploaded "
+        "ones) are recorded for the class, and the teacher, with the teacher key, sees the class's results here, "
+        "updated as the answers come in. A nickname is the only personal data kept."
+    ),
+    "class.student": "Join a class (students)",
+    "class.code": "Join code",
+    "class.nickname": "Nickname (at most 40 characters, no other personal data)",
+    "class.join": "Join",
+    "class.leave": "Leave the class",
+    "class.not_joined": "You are in no class: your answers stay in your browser.",
+    "class.joined": (
+        "You are in **{name}** (`{code}`) as **{nickname}**; answers recorded: {answers}. Your Lesson and "
+        "Reader-study answers are recorded for the class as you go."
+    ),
+    "class.teacher": "Teach a class (teachers)",
+    "class.name": "Class name",
+    "class.create": "Create a class",
+    "class.created": (
+        "Class **{name}** created.\n\n- Join code: **`{code}`**\n- Teacher key: `{teacher_key}`\n\n"
+        "**Copy the teacher key now**: it is shown only this once, and without it nobody sees the results. Give the "
+        "students the code or the join link below, never the key."
+    ),
+    "class.link": "Join link",
+    "class.key": "Teacher key",
+    "class.show": "Show the results",
+    "class.export": "Export the answers (CSV)",
+    "class.export_file": "The class's answers (CSV)",
+    "class.summary": "**{name}** (`{code}`): {participants} students, {answers} answers. Updated {time} UTC.",
+    "class.plot.lesson": "Lesson: share right per step",
+    "class.plot.reader": "Reader study: share right",
+    "class.plot.switching": "Reader study: switched to the AI's answer",
+    "class.plot.lesson_answers": "Lesson: answers per step",
+    "class.plot.reader_answers": "Reader study: answers alone per case",
+    "class.axis.step": "step",
+    "class.axis.share": "share right",
+    "class.axis.condition": "condition",
+    "class.axis.ai": "the AI was",
+    "class.axis.switched": "share switched",
+    "class.axis.count": "answers",
+    "class.axis.answer": "answer",
+    "class.axis.case": "case",
+    "class.step": "Step {step} · {topic}",
+    "class.condition.first": "alone",
+    "class.condition.with_ai": "with the AI",
+    "class.condition.with_faulty_ai": "with the faulty AI",
+    "class.ai_right": "right",
+    "class.ai_wrong": "wrong",
+    "class.table.lesson": "| Step | Question | Right | Answers (count) |",
+    "class.table.reader": "| Condition | Right |",
+    "class.table.switching": "| The AI was | First answer differed from the AI's | Switched to the AI's | Share |",
+    "class.table.cases": "| Case | True class | Alone | With the AI | With the faulty AI |",
+    "class.switching.explained": (
+        "Of the answers after the AI's where the student's first answer differed from the AI's: how often the "
+        "student switched to the AI's answer. Switching to a wrong AI is automation bias."
+    ),
+    "class.right_of": "{right} of {n}",
 }
 TEXTS |= schema_texts(PAD_UFES_20, DERM7PT)

@@ -654,5 +654,88 @@ TEXTS = {
         "peso em média, de {low:.2f} para {low_class} a {high:.2f} para {high_class}. Dispersão do peso do caminho "
         "fundido entre as classes, por estágio: {spreads}."
     ),
+    # classes (mhdf.app.classroom, mhdf.app.class_tab): refusals, one line each
+    "class.error.title": "Recusado",
+    "class.what.name": "nome da turma",
+    "class.what.nickname": "apelido",
+    "class.empty": "o campo {what} está vazio",
+    "class.too_long": "o campo {what} é longo demais: no máximo {limit} caracteres",
+    "class.control": (
+        "o campo {what} contém um caractere de controle ou invisível: use letras, dígitos, espaços e pontuação"
+    ),
+    "class.bad_code": "um código de acesso tem {length} letras e dígitos, como o professor o passou",
+    "class.no_class": "nenhuma turma tem o código de acesso {code}: confira-o com o professor",
+    "class.nickname_taken": "este apelido já está em uso nesta turma: escolha outro",
+    "class.no_participant": "não é participante desta turma: entre primeiro com o código e um apelido",
+    "class.bad_activity": "a atividade deve ser uma de {activities}",
+    "class.bad_item": "{activity} não tem esse item; seus itens: {items}",
+    "class.bad_phase": "a fase de uma resposta de {activity} deve ser uma de {phases}",
+    "class.bad_answer": "não é uma resposta ao item {item}; suas respostas: {answers}",
+    "class.never_faulty": "o caso {item} nunca é mostrado com IA falha: envie a resposta após a IA como with_ai",
+    "class.duplicate": "o item {item} já foi respondido nesta fase: a turma guarda a primeira resposta",
+    "class.first_missing": "o caso {item} ainda não tem resposta sozinho: envie-a antes da resposta após a IA",
+    "class.wrong_key": "nenhuma turma com este código de acesso e esta chave do professor",
+    # the Class tab
+    "tab.class": "Turma",
+    "class.intro": (
+        "Um professor cria uma turma e compartilha o código de acesso; cada aluno entra com o código e um apelido. "
+        "A partir daí, as respostas do aluno na **Lição** e no **Estudo de leitores** (os casos do próprio checkpoint, "
+        "não os enviados) são registradas para a turma, e o professor, com a chave do professor, vê aqui os "
+        "resultados da turma, atualizados à medida que as respostas chegam. O apelido é o único dado pessoal guardado."
+    ),
+    "class.student": "Entrar em uma turma (alunos)",
+    "class.code": "Código de acesso",
+    "class.nickname": "Apelido (no máximo 40 caracteres, nenhum outro dado pessoal)",
+    "class.join": "Entrar",
+    "class.leave": "Sair da turma",
+    "class.not_joined": "Você não está em nenhuma turma: suas respostas ficam no seu navegador.",
+    "class.joined": (
+        "Você está em **{name}** (`{code}`) como **{nickname}**; respostas registradas: {answers}. Suas respostas na "
+        "Lição e no Estudo de leitores são registradas para a turma à medida que você avança."
+    ),
+    "class.teacher": "Dar uma aula (professores)",
+    "class.name": "Nome da turma",
+    "class.create": "Criar uma turma",
+    "class.created": (
+        "Turma **{name}** criada.\n\n- Código de acesso: **`{code}`**\n- Chave do professor: `{teacher_key}`\n\n"
+        "**Copie a chave do professor agora**: ela é mostrada só esta vez, e sem ela ninguém vê os resultados. Passe "
+        "aos alunos o código ou o link de acesso abaixo, nunca a chave."
+    ),
+    "class.link": "Link de acesso",
+    "class.key": "Chave do professor",
+    "class.show": "Mostrar os resultados",
+    "class.export": "Exportar as respostas (CSV)",
+    "class.export_file": "As respostas da turma (CSV)",
+    "class.summary": "**{name}** (`{code}`): {participants} alunos, {answers} respostas. Atualizado às {time} UTC.",
+    "class.plot.lesson": "Lição: proporção de acertos por passo",
+    "class.plot.reader": "Estudo de leitores: proporção de acertos",
+    "class.plot.switching": "Estudo de leitores: mudou para a resposta da IA",
+    "class.plot.lesson_answers": "Lição: respostas por passo",
+    "class.plot.reader_answers": "Estudo de leitores: respostas sozinho por caso",
+    "class.axis.step": "passo",
+    "class.axis.share": "proporção de acertos",
+    "class.axis.condition": "condição",
+    "class.axis.ai": "a IA estava",
+    "class.axis.switched": "proporção que mudou",
+    "class.axis.count": "respostas",
+    "class.axis.answer": "resposta",
+    "class.axis.case": "caso",
+    "class.step": "Passo {step} · {topic}",
+    "class.condition.first": "sozinho",
+    "class.condition.with_ai": "com a IA",
+    "class.condition.with_faulty_ai": "com a IA falha",
+    "class.ai_right": "certa",
+    "class.ai_wrong": "errada",
+    "class.table.lesson": "| Passo | Pergunta | Acertos | Respostas (contagem) |",
+    "class.table.reader": "| Condição | Acertos |",
+    "class.table.switching": (
+        "| A IA estava | Primeira resposta diferente da IA | Mudou para a resposta da IA | Proporção |"
+    ),
+    "class.table.cases": "| Caso | Classe verdadeira | Sozinho | Com a IA | Com a IA falha |",
+    "class.switching.explained": (
+        "Das respostas após a da IA em que a primeira resposta do aluno diferia da IA: com que frequência o aluno "
+        "mudou para a resposta da IA. Mudar para uma IA errada é viés de automação."
+    ),
+    "class.right_of": "{right} de {n}",
 }
 TEXTS |= _pad_ufes_20() | _derm7pt()
