@@ -30,10 +30,10 @@ from training.engine import epoch_seed
 
 
 def training_records(source: LesionSource, split: Split) -> list[Sample]:
-    """The records of `source` without a photo (`clinical_only`; none for a dataset that has a photo per record)
-    whose patient is in no validation or test photo's patient."""
+    """The records of `source` without a photo (`LesionSource.clinical_only`) whose patient is no validation or test
+    photo's patient."""
     kept_out = {source.samples[i].patient for i in (*split.val, *split.test)}
-    return [sample for sample in getattr(source, "clinical_only", []) if sample.patient not in kept_out]
+    return [sample for sample in source.clinical_only if sample.patient not in kept_out]
 
 
 class RecordsWithRandomPhotos(Dataset):

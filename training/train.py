@@ -234,12 +234,11 @@ def pretrain_clinical_pathway(
     optimizer = torch.optim.Adam(trainable, lr=args.clinical_pretrain_lr, weight_decay=args.weight_decay)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.clinical_pretrain)
     scaler = torch.amp.GradScaler(runtime.device.type, enabled=runtime.amp)
-    seed = args.seed + PRETRAIN_SEED_SHIFT
+    seed, cached = args.seed + PRETRAIN_SEED_SHIFT, bool(args.cache_views)
     for epoch in range(args.clinical_pretrain):
         torch.manual_seed(epoch_seed(seed, epoch, runtime.rank))
         loader = train_loader(records, args.batch_size, args.workers, runtime, seed, epoch)
         tag = f"clinical pretraining {epoch + 1}/{args.clinical_pretrain}"
-        cached = bool(args.cache_views)
         loss = train_one_epoch(
             model, criterion, optimizer, scaler, loader, model_without_ddp.config, runtime, tag, args.balance_loss,
             frozen, cached,

@@ -99,6 +99,9 @@ class LesionSource(ABC):
     never_inputs: dict[str, str] = {}
     leaky_inputs: dict[str, str] = {}
     has_patients = True  # False: the table has no patient ids, so `patients` holds lesion or image groups
+    # rows of the table whose photo the folder lacks, kept for the clinical pathway (`training.clinical_records`)
+    # by a loader that reads them (PAD-UFES-20); none for the others
+    clinical_only: Sequence[Sample] = ()
 
     def __init__(self, root: Path, table: pd.DataFrame, samples: list[Sample], allow_missing_images: bool):
         self.root = root
