@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from mhdf.inference.checkpoint import (
+    MODEL_FILES,
     SIMILAR_CASES_NAME,
     copy_model_files,
     read_routing_atlas,
@@ -51,6 +52,17 @@ def evaluate_command(data: Path, checkpoint: Path, out: Path, args: argparse.Nam
         *("--out", str(out), "--device", "cpu"),
         *("--workers", str(args.workers), "--threads", str(args.threads)),
     ]
+
+
+def rebuild_command(module: str, args: argparse.Namespace) -> str:
+    """The command line that rebuilds a checkpoint with these arguments, for its card (the scratch folder left out)."""
+    options = (f"--{key.replace('_', '-')}={value}" for key, value in vars(args).items() if key != "work")
+    return f"python -m {module} " + shlex.join(options)
+
+
+def print_checkpoint_size(out: Path, seconds: float) -> None:
+    size = sum((out / name).stat().st_size for name in MODEL_FILES) / 2**20
+    print(f"checkpoint {size:.1f} MB in {out}; {seconds:.0f} s in all")
 
 
 def bundle_similar_cases(evaluation: Path, checkpoint: Path) -> None:

@@ -27,7 +27,6 @@ The photos are real but few and from one clinic in Brazil: the card and the app 
 from __future__ import annotations
 
 import argparse
-import shlex
 import tempfile
 import time
 from pathlib import Path
@@ -39,7 +38,6 @@ import torch
 from sklearn.pipeline import Pipeline
 
 from mhdf.inference.checkpoint import (
-    MODEL_FILES,
     read_config,
     write_model_card,
 )
@@ -53,7 +51,9 @@ from training.demo_bundle import (
     TEST_FOLD,
     bundle_routing_views,
     evaluate_variants,
+    print_checkpoint_size,
     print_metrics,
+    rebuild_command,
     scalar_metrics,
     split_options,
     train_variants,
@@ -161,8 +161,7 @@ def main(args: argparse.Namespace) -> None:
         write_model_card(out, card)
 
     print_metrics(f"held-out fold {TEST_FOLD} of real photos", metrics)
-    size = sum((out / name).stat().st_size for name in MODEL_FILES) / 2**20
-    print(f"checkpoint {size:.1f} MB in {out}; {card['wall_time_seconds']:.0f} s in all")
+    print_checkpoint_size(out, card["wall_time_seconds"])
 
 
 def model_card(
@@ -180,8 +179,7 @@ def model_card(
         "not_for_clinical_use": NOT_FOR_CLINICAL_USE,
         "training_data": config["training_data"],
         "synthetic_data": False,
-        "command": "python -m training.make_demo "
-        + shlex.join(f"--{key.replace('_', '-')}={value}" for key, value in vars(args).items() if key != "work"),
+        "command": rebuild_command("training.make_demo", args),
         "seed": args.seed,
         "data": {
             **data,

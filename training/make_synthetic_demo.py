@@ -24,7 +24,6 @@ The photos are synthetic: the checkpoint exists to demonstrate the software and 
 from __future__ import annotations
 
 import argparse
-import shlex
 import tempfile
 import time
 from pathlib import Path
@@ -35,7 +34,6 @@ import timm
 import torch
 
 from mhdf.inference.checkpoint import (
-    MODEL_FILES,
     read_config,
     write_model_card,
 )
@@ -46,7 +44,9 @@ from training.demo_bundle import (
     TEST_FOLD,
     bundle_routing_views,
     evaluate_variants,
+    print_checkpoint_size,
     print_metrics,
+    rebuild_command,
     split_options,
     train_variants,
     trust_and_subgroups,
@@ -107,8 +107,7 @@ def main(args: argparse.Namespace) -> None:
         write_model_card(out, card)
 
     print_metrics(f"held-out synthetic fold {TEST_FOLD}", metrics)
-    size = sum((out / name).stat().st_size for name in MODEL_FILES) / 2**20
-    print(f"checkpoint {size:.1f} MB in {out}; {card['wall_time_seconds']:.0f} s in all")
+    print_checkpoint_size(out, card["wall_time_seconds"])
 
 
 def model_card(
@@ -125,8 +124,7 @@ def model_card(
         "not_for_clinical_use": NOT_FOR_CLINICAL_USE,
         "training_data": config["training_data"],
         "synthetic_data": True,
-        "command": "python -m training.make_synthetic_demo "
-        + shlex.join(f"--{key.replace('_', '-')}={value}" for key, value in vars(args).items() if key != "work"),
+        "command": rebuild_command("training.make_synthetic_demo", args),
         "seed": args.seed,
         "synthetic": {
             "generator": "training.synthetic --records",
