@@ -40,6 +40,9 @@ def write_case(folder: Path, name: str, document) -> Path:
     [
         ("{not json", "not a readable JSON file"),
         ({"metadata": {}}, 'expected {"image"'),
+        ({"images": {}, "metadata": {}}, 'expected {"image"'),
+        ({"images": {"clinical": 3}, "metadata": {}}, 'expected {"image"'),
+        ({"images": {"clinical": "case.png", "dermoscopic": "derm.png"}}, "its image derm.png is missing"),
         ({"image": "missing.png", "metadata": {}}, "its image missing.png is missing"),
         ({"image": "case.png", "metadata": {"age": -4}}, "age: -4 is out of range"),
         ({"image": "case.png", "metadata": {}, "label": "XYZ"}, "label 'XYZ' is not one of"),
@@ -102,3 +105,15 @@ def test_writers_and_readers_round_trip(tmp_path):
     written = write_example(tmp_path / "copy", "case_7", DEMO / "examples" / "mel_1.png", {"age": "61"}, "MEL")
     (example,) = read_examples(tmp_path / "copy", PAD_UFES_20)
     assert example == written and example.image.read_bytes() == (DEMO / "examples" / "mel_1.png").read_bytes()
+
+
+def test_a_case_with_several_photo_views_round_trips(tmp_path):
+    from mhdf.inference.checkpoint import write_example
+
+    photos = {"clinical": DEMO / "examples" / "ack_1.png", "dermoscopic": DEMO / "examples" / "mel_1.png"}
+    written = write_example(tmp_path, "case_2", photos, {"age": "61"}, "MEL", source_id="IL_1")
+    document = json.loads((tmp_path / "examples" / "case_2.json").read_text())
+    assert document["images"] == {"clinical": "case_2_clinical.png", "dermoscopic": "case_2_dermoscopic.png"}
+    (example,) = read_examples(tmp_path, PAD_UFES_20)
+    assert example == written and set(example.image) == set(photos)
+    assert [photo.read_bytes() for photo in example.photo_files] == [photo.read_bytes() for photo in photos.values()]

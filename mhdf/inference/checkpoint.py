@@ -5,7 +5,9 @@
     model_card.json      optional: name, training data, metrics, the commands that made it
     routing_atlas.json   optional: gate statistics over a test set (`training.evaluate`)
     examples/            optional: example cases, <name>.png + <name>.json =
-                         {"image": "<name>.png", "metadata": {...}, "label": "BCC"}
+                         {"image": "<name>.png", "metadata": {...}, "label": "BCC"}; a case of a checkpoint with
+                         several photo views names one file per view instead: {"images": {"clinical":
+                         "<name>_clinical.png", "dermoscopic": "<name>_dermoscopic.png"}, ...}
     lessons/             optional: guided lessons, <name>.yaml, with any photos and records they name
                          (read by `mhdf.app.lesson`; docs/lesson.md)
     calibration.json     optional: {"temperature", "num_samples"}, fitted on the run's validation split
@@ -32,7 +34,7 @@ import json
 import shutil
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, TypeVar
@@ -264,7 +266,7 @@ def write_routing_atlas(folder: str | Path, atlas: dict[str, Any]) -> None:
 @dataclass(frozen=True)
 class ExampleCase:
     name: str  # the file stem, e.g. "bcc_1"
-    image: Path
+    image: Path | dict[str, Path]  # the photo; for a checkpoint with several views, the photo of each view by name
     metadata: dict[str, Any]  # the clinical record as written in the JSON file
     label: str | None  # the true class, when known
 
@@ -273,6 +275,27 @@ class ExampleCase:
         """How the case is listed: "bcc_1 (true class BCC)"."""
         return f"{self.name} (true class {self.label})" if self.label else self.name
 
+    @property
+    def photo_files(self) -> list[Path]:
+        """Every photo file of the case (one, or one per view)."""
+        return list(self.image.values()) if isinstance(self.image, dict) else [self.image]
+
+
+EXAMPLE_LAYOUT = '{"image": "<file>" or "images": {"<view>": "<file>", ...}, "metadata": {...}, "label": "<class>"}'
+
+
+def _example_photos(path: Path, document: dict[str, Any]) -> Path | dict[str, Path]:
+    """The photo file (or the photo file of each view) that an example's JSON names, each checked to exist."""
+    named = document.get("images") if "images" in document else document.get("image")
+    single = isinstance(named, str)
+    files = {"image": named} if single else named
+    if not isinstance(files, dict) or not files or not all(isinstance(f, str) for f in [*files, *files.values()]):
+        raise ValueError(f"{path}: expected {EXAMPLE_LAYOUT}")
+    photos = {view: path.parent / name for view, name in files.items()}
+    if missing := [photo.name for photo in photos.values() if not photo.is_file()]:
+        raise ValueError(f"{path}: its image {missing[0]} is missing")
+    return photos["image"] if single else photos
+
 
 def read_example(path: Path, schema: MetadataSchema) -> ExampleCase:
     """One `<name>.json` -> ExampleCase; raises ValueError naming the file and what is wrong with it."""
@@ -280,11 +303,9 @@ def read_example(path: Path, schema: MetadataSchema) -> ExampleCase:
         document = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as error:
         raise ValueError(f"{path}: not a readable JSON file ({error})") from None
-    if not isinstance(document, dict) or not isinstance(document.get("image"), str):
-        raise ValueError(f'{path}: expected {{"image": "<file>", "metadata": {{...}}, "label": "<class>"}}')
-    image = path.parent / document["image"]
-    if not image.is_file():
-        raise ValueError(f"{path}: its image {image.name} is missing")
+    if not isinstance(document, dict):
+        raise ValueError(f"{path}: expected {EXAMPLE_LAYOUT}")
+    image = _example_photos(path, document)
     metadata = document.get("metadata") or {}
     try:
         schema.normalize(metadata)
@@ -307,20 +328,26 @@ def read_examples(folder: str | Path, schema: MetadataSchema) -> list[ExampleCas
 def write_example(
     folder: str | Path,
     name: str,
-    image: str | Path,
+    image: str | Path | Mapping[str, str | Path],
     metadata: dict[str, Any],
     label: str | None,
     source_id: str | None = None,
 ) -> ExampleCase:
     """Copy `image` into the checkpoint's `examples/` as `<name><suffix>` beside its `<name>.json`, which names the
-    image's id in its dataset (`img_id`) when `source_id` is given, so a reader can find the original."""
+    image's id in its dataset (`img_id`) when `source_id` is given, so a reader can find the original. A case with
+    several photo views passes {view: file}, each copied as `<name>_<view><suffix>`."""
     examples = Path(folder) / EXAMPLES_DIR
     examples.mkdir(parents=True, exist_ok=True)
-    image_name = f"{name}{Path(image).suffix}"
-    shutil.copyfile(image, examples / image_name)
-    document = {"image": image_name, "metadata": metadata, "label": label}
-    _write_json(examples / f"{name}.json", document | ({"img_id": source_id} if source_id else {}))
-    return ExampleCase(name=name, image=examples / image_name, metadata=metadata, label=label)
+    several = isinstance(image, Mapping)
+    sources = {view: Path(file) for view, file in image.items()} if several else {"image": Path(image)}
+    files = {view: f"{name}{'_' + view if several else ''}{source.suffix}" for view, source in sources.items()}
+    for view, source in sources.items():
+        shutil.copyfile(source, examples / files[view])
+    document = {"images": files} if several else {"image": files["image"]}
+    document |= {"metadata": metadata, "label": label} | ({"img_id": source_id} if source_id else {})
+    _write_json(examples / f"{name}.json", document)
+    written = {view: examples / file for view, file in files.items()}
+    return ExampleCase(name, written if several else written["image"], metadata, label)
 
 
 def write_trust(folder: str | Path, trust: TrustFiles) -> None:

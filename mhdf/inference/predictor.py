@@ -231,7 +231,7 @@ class Predictor:
         model = load_model(folder, map_location=str(resolve_device(device)))
         card = read_model_card(folder)
         name = card.get("name") or Path(str(path_or_hub_id).rstrip("/")).name
-        examples = [example.image for example in read_examples(folder, model.schema)]
+        examples = [photo for example in read_examples(folder, model.schema) for photo in example.photo_files]
         return cls(model, name=name, card=card, trust=read_trust(folder), example_photos=examples)
 
     def to(self, device: str | torch.device) -> Predictor:
