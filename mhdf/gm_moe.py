@@ -18,6 +18,9 @@ class GMMoEOutput:
     expert_logits: torch.Tensor  # (B, E, C) each expert's gated contribution to the logits
     logit_bias: torch.Tensor  # (C,)
     fused: torch.Tensor  # (B, H) the gated mix of the experts' hidden vectors: what the linear classifier reads
+    # (B, K, E) each head input's term in the GM-Gate's router logits: the router is linear, so these terms plus its
+    # bias sum to the logits the gate reads; None with a single expert (no router)
+    router_terms: torch.Tensor | None = None
 
 
 class ExpertBank(nn.Module):
@@ -65,10 +68,14 @@ class GMMoE(nn.Module):
 
     def forward(self, features: list[torch.Tensor], overrides: RoutingOverrides) -> GMMoEOutput:
         """features: one (B, C_i) vector per scale -> GMMoEOutput."""
-        joint = torch.cat([proj(f) for proj, f in zip(self.scale_proj, features, strict=True)], dim=-1)
+        projected = [proj(f) for proj, f in zip(self.scale_proj, features, strict=True)]
+        joint = torch.cat(projected, dim=-1)
+        router_terms = None
         if self.router is None:
             gate = joint.new_ones(joint.shape[0], 1)
         else:
+            weight = self.router.weight.view(len(self.router.weight), len(projected), -1)  # (E, K, D)
+            router_terms = torch.einsum("bkd,ekd->bke", torch.stack(projected, 1), weight)
             temperature = overrides.gm_temperature or self.temperature
             hard = self.hard if overrides.gm_hard is None else overrides.gm_hard
             gate = gate_weights(
@@ -83,4 +90,4 @@ class GMMoE(nn.Module):
         logits = expert_logits.sum(1) + self.classifier.bias
         # the classifier is linear, so logits == classifier(fused) in eval mode; similar-case search reads it
         fused = (gate.unsqueeze(-1) * hidden).sum(1)
-        return GMMoEOutput(logits, gate, expert_logits, self.classifier.bias, fused)
+        return GMMoEOutput(logits, gate, expert_logits, self.classifier.bias, fused, router_terms)

@@ -24,6 +24,8 @@ from mhdf.trace import MHDFOutput, RoutingTrace
 INIT_BUFFERS = "init_non_persistent_buffers"
 # the weights file `save_pretrained` writes (huggingface_hub's name for it, so the two never disagree)
 WEIGHTS_NAME = SAFETENSORS_SINGLE_FILE
+# what the trace names the GM-MoE input of the pooled clinical record (the late-fusion baselines), beside the views
+RECORD_INPUT = "record"
 
 
 class StageFusion:
@@ -136,10 +138,14 @@ def drop_views(present: torch.Tensor, rate: float) -> torch.Tensor:
 
 
 def routing_trace(
-    fusions: Sequence[LCMoEOutput], head: GMMoEOutput, views: Sequence[str], present: torch.Tensor
+    fusions: Sequence[LCMoEOutput],
+    head: GMMoEOutput,
+    views: Sequence[str],
+    present: torch.Tensor,
+    input_views: Sequence[str],
 ) -> RoutingTrace:
     """The per-sample record of one pass: every LC-MoE block's gate and attention (view by view), the GM-MoE's
-    routing, and which photos each case had."""
+    routing (with the view each of its inputs comes from), and which photos each case had."""
     batch = head.logits.shape[0]
     return RoutingTrace(
         lc_gate=torch.stack([f.lc_gate for f in fusions], 1) if fusions else head.logits.new_zeros(batch, 0, 2),
@@ -150,6 +156,8 @@ def routing_trace(
         channel_attention=[f.channel_attention for f in fusions],
         views=tuple(views),
         view_present=present,
+        gm_router_terms=head.router_terms,
+        gm_input_views=tuple(input_views),
     )
 
 
@@ -216,6 +224,8 @@ class MHDFNet(
             else None
         )
         head_inputs = self.view_inputs * len(self.views) + ([config.token_dim] if self.pools_metadata else [])
+        self.head_input_views = [view for view in self.views for _ in self.view_inputs]
+        self.head_input_views += [RECORD_INPUT] if self.pools_metadata else []
         self.gm_moe = GMMoE(head_inputs, config)
 
     @property
@@ -360,7 +370,8 @@ class MHDFNet(
         passes = with_absent_views(passes)
         fusions = [fusion for view_pass in passes for fusion in view_pass.fusions]
         stage_maps = [stage_map for view_pass in passes for stage_map in view_pass.stage_maps]
-        return MHDFOutput(head.logits, routing_trace(fusions, head, self.views, present), stage_maps, head.fused)
+        trace = routing_trace(fusions, head, self.views, present, self.head_input_views)
+        return MHDFOutput(head.logits, trace, stage_maps, head.fused)
 
     @classmethod
     def _from_pretrained(

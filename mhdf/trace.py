@@ -24,6 +24,10 @@ class RoutingTrace:
     channel_attention: list[torch.Tensor]  # per block (B, C_i); the stage map is scaled by 2 * attention
     views: tuple[str, ...] = ()  # the model's view names, in block order
     view_present: torch.Tensor | None = None  # (B, V) bool: which photos each case had
+    # (B, K, E) each GM-MoE head input's exact term in the GM-Gate's router logits (`GMMoEOutput.router_terms`);
+    # the head inputs run view by view, the pooled record last when the variant has it; None with one expert
+    gm_router_terms: torch.Tensor | None = None
+    gm_input_views: tuple[str, ...] = ()  # the view each head input comes from ("record": the pooled record), K names
 
     @property
     def stages_per_view(self) -> int:

@@ -108,6 +108,25 @@ def test_two_views_decompose_exactly_and_trace_every_view_and_stage(two_view, ba
     assert torch.allclose(trace.lc_gate.sum(-1), torch.ones(4, 2 * stages))
 
 
+def test_the_gm_gate_router_logits_are_an_exact_sum_of_one_term_per_head_input(two_view, batch):
+    images, metadata = batch
+    captured = {}
+    hook = two_view.gm_moe.router.register_forward_hook(lambda _m, _i, out: captured.update(logits=out))
+    try:
+        with torch.no_grad():
+            trace = two_view(images, metadata, return_trace=True).trace
+    finally:
+        hook.remove()
+    stages = len(two_view.config.fusion_stages)
+    assert trace.gm_router_terms.shape == (4, 2 * stages, two_view.config.experts)
+    assert trace.gm_input_views == tuple(view for view in TWO for _ in range(stages))
+    summed = trace.gm_router_terms.sum(1) + two_view.gm_moe.router.bias
+    assert torch.allclose(summed, captured["logits"], atol=1e-5)
+    # the gate is the softmax of those logits at the gate's temperature
+    expected = torch.softmax(summed / two_view.config.gate_temperature, dim=-1)
+    assert torch.allclose(trace.gm_gate, expected, atol=1e-5)
+
+
 @pytest.mark.parametrize("missing", TWO)
 def test_a_view_missing_from_the_whole_batch(two_view, batch, missing):
     images, metadata = batch

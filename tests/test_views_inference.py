@@ -59,6 +59,9 @@ def test_either_photo_may_be_missing_and_the_json_says_which(predictor, photos):
         assert {entry["view"] for entry in blocks} == set(TWO)
         assert all(entry.get("missing") for entry in blocks if entry["view"] == missing)
         assert all("meta_to_image_topk" in entry for entry in blocks if entry["view"] == kept)
+        shares = {view: document["routing_by_view"][view]["gm_gate_share"] for view in TWO}
+        assert shares == one.gm_gate_by_view() and np.isclose(sum(shares.values()), 1.0)
+        assert all(0 < share < 1 for share in shares.values())  # the missing photo's learned vectors steer too
         logits = np.sum(document["routing"]["expert_logits"], axis=0) + document["routing"]["logit_bias"]
         assert np.allclose(logits, document["routing"]["logits"], atol=1e-5)
 

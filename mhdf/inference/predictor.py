@@ -157,17 +157,42 @@ class Prediction:
                 return entry | {"missing": True}
         return entry | {"meta_to_image_topk": self.top_locations(block), "image_to_meta": self.field_attention(block)}
 
+    def gm_gate_by_view(self) -> dict[str, float] | None:
+        """How much each photo view steered the GM-Gate for this case, as shares that sum to 1 (None with a single
+        expert, which has no gate to steer).
+
+        The router is linear, so its logit for expert e is an exact sum of one term per head input; the terms of a
+        view's inputs (its local vectors at every stage, or its learned "missing photo" vectors when the case lacks
+        the photo) add up to that view's term t_ve. A softmax ignores what all experts share, so each view's term is
+        centred over the experts, and the share weighs its size by the gate: sum_e g_e |t_ve - mean_e' t_ve'|.
+        """
+        terms = self.trace.gm_router_terms
+        if terms is None:
+            return None
+        gate = self.trace.gm_gate[0]
+        names = list(dict.fromkeys(self.trace.gm_input_views))
+        steer = []
+        for name in names:
+            term = terms[0, [i for i, view in enumerate(self.trace.gm_input_views) if view == name]].sum(0)
+            steer.append(float((gate * (term - term.mean()).abs()).sum()))
+        total = sum(steer) or 1.0
+        return {name: value / total for name, value in zip(names, steer, strict=True)}
+
     def _views_entry(self) -> dict[str, Any]:
         """For a multi-view model: which photos the case had, and LC-Gate weights by view (None: no photo)."""
         if len(self.trace.views) < 2:
             return {}
         stages = self.trace.stages_per_view
         lc_gate = self.trace.lc_gate[0].view(len(self.trace.views), stages, -1)
+        gm_share = self.gm_gate_by_view()
         return {
             "photos": self.photos,
             "missing_photos": self.missing_photos,
             "routing_by_view": {
-                view: {"lc_gate": lc_gate[i].tolist() if self.photos[view] else None}
+                view: {
+                    "lc_gate": lc_gate[i].tolist() if self.photos[view] else None,
+                    "gm_gate_share": None if gm_share is None else gm_share[view],
+                }
                 for i, view in enumerate(self.trace.views)
             },
         }
@@ -192,6 +217,8 @@ def _sample(trace: RoutingTrace, index: int) -> RoutingTrace:
         channel_attention=[a[one].detach().float().cpu() for a in trace.channel_attention],
         views=trace.views,
         view_present=None if trace.view_present is None else trace.view_present[one].cpu(),
+        gm_router_terms=None if trace.gm_router_terms is None else trace.gm_router_terms[one].detach().float().cpu(),
+        gm_input_views=trace.gm_input_views,
     )
 
 
