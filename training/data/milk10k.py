@@ -21,18 +21,18 @@ Where the layout comes from (public copies; the files themselves are CC BY-NC an
 * https://challenge.isic-archive.com/landing/milk10k: one clinical close-up and one dermoscopic photo per lesion,
   the eleven categories, the seven MONET concept groups, ages in 5-year groups, skin tone from 0 (very dark) to 5
   (very light).
-* github.com/pbanavara/milk10k@9510f5a70869746352b171ed6626bdcfeda02479 data/MILK10k_Test_Metadata.csv: the
-  metadata header in this order and its spellings (`clinical: close-up`, `CC-BY-NC`, `instrument only` /
-  `altered`, the seven sites, skin tones, blank cells for an unknown site); DESIGN.md@ec1a7bad730cd33d50201ad3f0
-  9aed0d5dbd81f0: the training file names, one metadata row per photo, the one-hot ground truth per lesion and the
-  supplement's columns (diagnosis_full, diagnosis_confirm_type, invasion_thickness_interval).
-* github.com/intel-comp-saude-ufes/2026-1-P-skin-lesion-classification-milk10k@e9aa52cadb151fef9fd0af3fe9a88deefd3c
-  fef "v3 - 2img/carregar_dados.py": photos at <lesion_id>/<isic_id>.jpg, exactly one of each type per lesion.
-  pbanavara's DESIGN.md keeps them in one flat folder instead; the photos are found by isic_id at any depth, so both
-  read.
-* github.com/bporto-eada/milk10k-eda@10b751ee17ac70cd654ad4904f0de774210ec79c outputs/data_quality_report.md:
+* github.com/pbanavara/milk10k@9510f5a70869 data/MILK10k_Test_Metadata.csv: the metadata header in this order and
+  its spellings (`clinical: close-up`, `CC-BY-NC`, `instrument only` / `altered`, sites, skin tones, blank cells
+  for an unknown site); its DESIGN.md@ec1a7bad730c: the training file names, one metadata row per photo, the
+  one-hot ground truth per lesion, the supplement's columns (diagnosis_full, diagnosis_confirm_type, ...).
+* github.com/intel-comp-saude-ufes/2026-1-P-skin-lesion-classification-milk10k@e9aa52cadb15
+  "v3 - 2img/carregar_dados.py": photos at <lesion_id>/<isic_id>.jpg, exactly one of each type per lesion. pbanavara's DESIGN.md keeps
+  them in one flat folder instead; the photos are found by isic_id at any depth, so both read.
+* github.com/bporto-eada/milk10k-eda@10b751ee17ac outputs/data_quality_report.md:
   `image_manipulation` tracks the label ("altered" photos, nearly all clinical, are malignant 48% of the time,
   the others 70%).
+* github.com/life-ufes/prism@c272b75a5f8c benchmarks/milk10k/bayesian/dataset.py: the seven sites and skin tones
+  0 to 5. Its preprocess/sentence.py names tones 1 to 5 only; the challenge page and pbanavara's DESIGN.md ("0-5", twelve lesions of tone 0) give 0 to 5, which is what is read.
 """
 
 from __future__ import annotations
