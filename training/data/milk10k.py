@@ -26,13 +26,15 @@ Where the layout comes from (public copies; the files themselves are CC BY-NC an
   for an unknown site); its DESIGN.md@ec1a7bad730c: the training file names, one metadata row per photo, the
   one-hot ground truth per lesion, the supplement's columns (diagnosis_full, diagnosis_confirm_type, ...).
 * github.com/intel-comp-saude-ufes/2026-1-P-skin-lesion-classification-milk10k@e9aa52cadb15
-  "v3 - 2img/carregar_dados.py": photos at <lesion_id>/<isic_id>.jpg, exactly one of each type per lesion. pbanavara's DESIGN.md keeps
-  them in one flat folder instead; the photos are found by isic_id at any depth, so both read.
+  "v3 - 2img/carregar_dados.py": photos at <lesion_id>/<isic_id>.jpg, exactly one of each type per lesion.
+  pbanavara's DESIGN.md keeps them in one flat folder instead; the photos are found by isic_id at any depth, so
+  both read.
 * github.com/bporto-eada/milk10k-eda@10b751ee17ac outputs/data_quality_report.md:
   `image_manipulation` tracks the label ("altered" photos, nearly all clinical, are malignant 48% of the time,
   the others 70%).
 * github.com/life-ufes/prism@c272b75a5f8c benchmarks/milk10k/bayesian/dataset.py: the seven sites and skin tones
-  0 to 5. Its preprocess/sentence.py names tones 1 to 5 only; the challenge page and pbanavara's DESIGN.md ("0-5", twelve lesions of tone 0) give 0 to 5, which is what is read.
+  0 to 5. Its preprocess/sentence.py names tones 1 to 5 only; the challenge page and pbanavara's DESIGN.md ("0-5",
+  twelve lesions of tone 0) give 0 to 5, which is what is read.
 """
 
 from __future__ import annotations
