@@ -239,6 +239,45 @@ def write_isic_archive(root: Path, n: int = 40) -> Path:
     return root
 
 
+# MILK10k_Training_Metadata.csv's header in the download's order (training.data.milk10k cites where it is published)
+MILK10K_HEADER = (
+    "lesion_id,image_type,isic_id,attribution,copyright_license,image_manipulation,age_approx,sex,skin_tone_class,"
+    "site,MONET_ulceration_crust,MONET_hair,MONET_vasculature_vessels,MONET_erythema,MONET_pigmented,"
+    "MONET_gel_water_drop_fluid_dermoscopy_liquid,MONET_skin_markings_pen_ink_purple_pen"
+)
+MILK10K_CLASSES = ("AKIEC", "BCC", "BEN_OTH", "BKL", "DF", "INF", "MAL_OTH", "MEL", "NV", "SCCKA", "VASC")
+MILK10K_FIXTURE_CLASSES = ("MEL", "NV", "BCC", "SCCKA")  # of the fixture's lesions, in turn
+MILK10K_SITES = ("head_neck_face", "trunk", "upper_extremity", "lower_extremity", "hand", "foot", "")
+MILK10K_SHADES = {"clinical: close-up": 50, "dermoscopic": 200}  # the fixture's clinical photos dark, dermoscopic light
+
+
+def milk10k_photo(lesion: int, image_type: str) -> str:
+    """isic_id of a lesion's photo in the MILK10k fixture: the clinical one even, the dermoscopic one odd."""
+    return f"ISIC_{2 * lesion + (image_type == 'dermoscopic'):07d}"
+
+
+def write_milk10k(root: Path, n: int = 12) -> Path:
+    """The MILK10k training download: two metadata rows and two JPEGs per lesion under
+    MILK10k_Training_Input/<lesion_id>/, the one-hot ground truth per lesion, and the supplement (never read)."""
+    meta, supplement = [MILK10K_HEADER], ["isic_id,diagnosis_full,diagnosis_confirm_type,invasion_thickness_interval"]
+    truth = ["lesion_id," + ",".join(MILK10K_CLASSES)]
+    for i in range(n):
+        lesion, cls = f"IL_{i:07d}", MILK10K_FIXTURE_CLASSES[i % len(MILK10K_FIXTURE_CLASSES)]
+        age = "" if i == 5 else str(30 + 5 * (i % 10))
+        sex, tone = ("female", "male", "")[i % 3], str(i % 6)
+        clinical = f"{age},{sex},{tone},{MILK10K_SITES[i % len(MILK10K_SITES)]}"
+        for image_type, shade in MILK10K_SHADES.items():
+            image = milk10k_photo(i, image_type)
+            monet = ",".join(f"{(i + k) / 20:.3f}" for k in range(7))
+            meta.append(f"{lesion},{image_type},{image},MILK study team,CC-BY-NC,instrument only,{clinical},{monet}")
+            supplement.append(f"{image},{cls.lower()},histopathology,")
+            _photo(root / "MILK10k_Training_Input" / lesion / f"{image}.jpg", shade)
+        truth.append(lesion + "," + ",".join("1.0" if c == cls else "0.0" for c in MILK10K_CLASSES))
+    for name, lines in (("Metadata", meta), ("GroundTruth", truth), ("Supplement", supplement)):
+        (root / f"MILK10k_Training_{name}.csv").write_text("\n".join(lines) + "\n")
+    return root
+
+
 CLINIC_SCHEMA = """\
 name: clinic
 label: Our clinic
