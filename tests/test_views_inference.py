@@ -1,8 +1,11 @@
-"""Inference with several photos per case (issue 24): Predictor, the JSON, mhdf-predict and the case report."""
+"""Inference with several photos per case (issues 24 and 30): Predictor, the JSON, mhdf-predict, batch prediction
+with `image_<view>` columns and the case report."""
 
 import json
+import shutil
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from PIL import Image
@@ -13,6 +16,7 @@ from mhdf.app.report import case_report
 from mhdf.app.session import DemoSession, SessionParts
 from mhdf.app.uploads import UploadPolicy
 from mhdf.inference import Predictor
+from mhdf.inference.batch import BatchPredictor, output_columns, quality_cell
 
 TWO = ["clinical", "dermoscopic"]
 TINY = {"backbone": "mobilenetv3_small_050", "image_size": 32, "token_dim": 16, "num_heads": 2, "expert_hidden": 16}
@@ -125,3 +129,93 @@ def test_the_predict_endpoint_takes_photos_by_view_name(predictor, photos):
     ):
         with pytest.raises(ValueError, match=message):
             session.predict_views(sent, RECORD)
+
+
+BATCH_ROWS = [  # (image_clinical, image_dermoscopic, what the row's error must name; None: predicted)
+    ("clinical.png", "dermoscopic.png", None),
+    ("clinical.png", "", None),
+    ("dermoscopic.png", "", None),  # with the next row: a batch in which no case has a dermoscopic photo
+    ("", "", "no photo"),
+    ("", "dermoscopic.png", None),
+    ("clinical.png", "missing.png", "image_dermoscopic: missing.png"),
+    ("../outside.png", "dermoscopic.png", "outside the images folder"),
+    ("clinical.png", "/etc/passwd", "outside the images folder"),
+    ("sub/../../outside.png", "", "outside the images folder"),
+    ("dermoscopic.png", "clinical.png", None),
+]
+
+
+@pytest.fixture(scope="module")
+def batch_cases(photos, tmp_path_factory):
+    """An images folder and a CSV with an image_<view> column per view: rows with both photos, with one, with
+    none, with a photo that is not there and with paths leading out of the folder."""
+    root = tmp_path_factory.mktemp("views_batch")
+    images = root / "images"
+    images.mkdir()
+    for path in photos.values():
+        shutil.copyfile(path, images / path.name)
+    shutil.copyfile(photos["clinical"], root / "outside.png")  # present, but not under the images folder
+    table = pd.DataFrame(
+        [{"image_clinical": c, "image_dermoscopic": d, "note": f"row {i}", **RECORD} for i, (c, d, _) in
+         enumerate(BATCH_ROWS)]
+    )  # fmt: skip
+    table.loc[1, "sex"] = "male"  # two records for the same photos
+    table.to_csv(root / "cases.csv", index=False)
+    return root, images, table
+
+
+def read_csv(path):
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def test_a_batch_with_a_column_per_view_predicts_rows_with_one_photo_too(predictor, batch_cases, tmp_path):
+    root, images, table = batch_cases
+    summary = BatchPredictor(predictor, images).predict_csv(root / "cases.csv", tmp_path / "out.csv", batch_size=2)
+    out = read_csv(tmp_path / "out.csv")
+    assert list(out.columns) == [*table.columns, *output_columns(predictor.config.class_names)]
+    pd.testing.assert_frame_equal(out[table.columns], table)
+    failing = [error for *_, error in BATCH_ROWS if error is not None]
+    assert (summary.predicted, summary.failed) == (len(BATCH_ROWS) - len(failing), len(failing))
+    for row, (_, _, error) in zip(out.to_dict("records"), BATCH_ROWS, strict=True):
+        if error is not None:
+            assert error in row["error"] and "\n" not in row["error"] and row["prediction"] == row["quality"] == ""
+            continue
+        given = {view: images / row[f"image_{view}"] for view in TWO if row[f"image_{view}"]}
+        single = predictor.predict(given, {**RECORD, "sex": row["sex"]})  # the mixed batch gives each case alone
+        probabilities = [float(row[f"p_{name}"]) for name in predictor.config.class_names]
+        np.testing.assert_allclose(probabilities, single.probabilities, atol=2e-6)
+        assert row["error"] == "" and row["prediction"] == single.prediction
+        verdicts = {view: predictor.read_photo(path)[1] for view, path in given.items()}
+        assert row["quality"] == ";".join(f"{view}={quality_cell(q)}" for view, q in verdicts.items())
+
+
+def test_a_batch_with_a_column_per_view_resumes_by_its_photo_cells(predictor, batch_cases, tmp_path):
+    root, images, table = batch_cases
+    batch = BatchPredictor(predictor, images)
+    fresh = tmp_path / "fresh.csv"
+    batch.predict_csv(root / "cases.csv", fresh, batch_size=3)
+    half = tmp_path / "half.csv"
+    table.iloc[:3].to_csv(half, index=False)  # both photos, then two rows with one photo
+    resumed = tmp_path / "resumed.csv"
+    batch.predict_csv(half, resumed, batch_size=3)
+    summary = batch.predict_csv(root / "cases.csv", resumed, batch_size=3)
+    assert summary.skipped == 3 and summary.written == len(table) - 3
+    pd.testing.assert_frame_equal(read_csv(resumed), read_csv(fresh))
+    again = batch.predict_csv(root / "cases.csv", resumed, batch_size=3)
+    assert (again.skipped, again.written) == (len(table), 0)
+
+
+def test_a_batch_without_a_column_per_view_is_refused_naming_them(two_view_checkpoint, batch_cases, tmp_path, capsys):
+    root, images, table = batch_cases
+    lacking = tmp_path / "lacking.csv"
+    table.rename(columns={"image_dermoscopic": "image"}).to_csv(lacking, index=False)
+    argv = ["--csv", str(lacking), "--images", str(images), "--out", str(tmp_path / "out.csv"),
+            "--checkpoint", str(two_view_checkpoint), "--device", "cpu"]  # fmt: skip
+    assert cli.main(cli.get_args_parser().parse_args(argv)) == 2
+    error = capsys.readouterr().err.splitlines()[-1]  # after the progress bar
+    assert error.startswith("error: ") and "lacks the photo column(s) image_dermoscopic" in error
+    assert "image_clinical, image_dermoscopic" in error
+    assert not (tmp_path / "out.csv").exists()
+    argv[1] = str(root / "cases.csv")
+    assert cli.main(cli.get_args_parser().parse_args(argv)) == 0
+    assert len(read_csv(tmp_path / "out.csv")) == len(table)
