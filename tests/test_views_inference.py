@@ -3,20 +3,24 @@ with `image_<view>` columns and the case report."""
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from matplotlib.image import AxesImage
+from matplotlib.text import Text
 from PIL import Image
 
 from mhdf import MHDFConfig, MHDFNet
 from mhdf.app import cli
-from mhdf.app.report import case_report
+from mhdf.app.report import case_report, report_pages
 from mhdf.app.session import DemoSession, SessionParts
 from mhdf.app.uploads import UploadPolicy
 from mhdf.inference import Predictor
 from mhdf.inference.batch import BatchPredictor, output_columns, quality_cell
+from mhdf.inference.explain import model_view
 
 TWO = ["clinical", "dermoscopic"]
 TINY = {"backbone": "mobilenetv3_small_050", "image_size": 32, "token_dim": 16, "num_heads": 2, "expert_hidden": 16}
@@ -94,9 +98,8 @@ def test_the_command_line_takes_photos_by_view(two_view_checkpoint, photos, tmp_
     assert cli.main(cli.get_args_parser().parse_args(argv)) == 0
     document = json.loads(capsys.readouterr().out)
     assert document["missing_photos"] == ["clinical"]
-    # the case report of a two-photo case is not built yet: one clear line, not a traceback
-    assert cli.main(cli.get_args_parser().parse_args([*argv, "--report", str(tmp_path / "case.pdf")])) == 2
-    assert "several photo views" in capsys.readouterr().err
+    assert cli.main(cli.get_args_parser().parse_args([*argv, "--report", str(tmp_path / "case.pdf")])) == 0
+    assert pdf_pages(tmp_path / "case.pdf") == 3
     for bad, message in (
         ([str(photos["clinical"])], "one photo per view"),
         (["--image", f"derm={photos['dermoscopic']}"], "unknown photo view"),
@@ -107,10 +110,75 @@ def test_the_command_line_takes_photos_by_view(two_view_checkpoint, photos, tmp_
         assert message in capsys.readouterr().err
 
 
-def test_the_report_of_a_two_photo_case_is_refused_in_one_line(predictor, photos, tmp_path):
-    with pytest.raises(ValueError, match="several photo views"):
-        case_report(tmp_path / "both.pdf", predictor, {view: str(p) for view, p in photos.items()}, RECORD)
-    assert not (tmp_path / "both.pdf").exists()
+def pdf_pages(path):
+    content = path.read_bytes()
+    assert content.startswith(b"%PDF")
+    return content.count(b"/Type /Page\n") + content.count(b"/Type /Page ")
+
+
+def page_contents(page):
+    """A report page as (its words, every line break and run of spaces as one space; how many images it shows)."""
+    words = " ".join(" ".join(text.get_text().split()) for text in page.findobj(Text) if text.get_text())
+    return words, len(page.findobj(AxesImage))
+
+
+def seen_photos(predictor, photos):
+    return {view: None if path is None else model_view(predictor, predictor.preprocess(path)[1]) for view, path in
+            photos.items()}  # fmt: skip
+
+
+def test_the_report_of_a_two_photo_case_shows_each_photo_and_its_routing(predictor, photos, tmp_path):
+    given = {view: str(path) for view, path in photos.items()}
+    prediction = predictor.predict(given, RECORD)
+    summary, routing, _ = report_pages(predictor, prediction, seen_photos(predictor, given), "now")
+    words, images = page_contents(summary)
+    assert images == 2 and "Clinical close-up, as the model saw it" in words
+    assert "Dermoscopic image, as the model saw it" in words and "not given" not in words
+    words, images = page_contents(routing)
+    stages = len(predictor.config.fusion_stages)
+    assert images == 2 * stages  # the TKCA locations of every stage of each photo
+    for label in ("per photo and stage", "GM-Gate: weight per expert", "GM-Gate: share of each photo"):
+        assert label in words
+    assert words.count("Clinical close-up") >= 1 + stages and words.count("Dermoscopic image") >= 1 + stages
+    assert pdf_pages(case_report(tmp_path / "both.pdf", predictor, given, RECORD)) == 3
+
+
+def test_the_report_names_a_missing_photo_in_the_visitors_language(predictor, photos, tmp_path):
+    given = {"clinical": str(photos["clinical"]), "dermoscopic": None}
+    prediction = predictor.predict(given, RECORD)
+    summary, routing, _ = report_pages(predictor, prediction, seen_photos(predictor, given), "agora", "pt-BR")
+    words, images = page_contents(summary)
+    assert images == 1 and "Foto clínica aproximada, como o modelo a viu" in words
+    assert "Imagem dermatoscópica: não enviada" in words and "Fotos não enviadas: Imagem dermatoscópica" in words
+    words, images = page_contents(routing)
+    assert images == len(predictor.config.fusion_stages)
+    assert "Imagem dermatoscópica: sem foto, portanto sem atenção do TKCA" in words
+    path = case_report(tmp_path / "one.pdf", predictor, {"clinical": str(photos["clinical"])}, RECORD, "pt-BR")
+    assert pdf_pages(path) == 3
+
+
+def test_a_one_photo_report_keeps_its_pages(tmp_path, photos):
+    MHDFNet(MHDFConfig(schema_name="derm7pt", num_classes=5, **TINY)).save_pretrained(tmp_path)
+    one = Predictor.from_pretrained(tmp_path, device="cpu")
+    prediction = one.predict(str(photos["clinical"]), RECORD)
+    seen = model_view(one, one.preprocess(photos["clinical"])[1])
+    summary, routing, _ = report_pages(one, prediction, seen, "now")
+    words, images = page_contents(summary)
+    assert images == 1 and "The photo as the model saw it" in words and "not given" not in words
+    words, images = page_contents(routing)
+    stages = len(one.config.fusion_stages)
+    assert images == stages and f"Stage {stages}: TKCA top-{one.config.top_k} locations" in words
+    assert "LC-Gate: fused-path weight per stage" in words and "share of each photo" not in words
+
+
+def test_the_report_button_takes_photos_by_view(predictor, photos):
+    session = DemoSession(SessionParts(predictor, UploadPolicy(photos["clinical"].parent, 10_000_000)))
+    form = [None] * len(predictor.schema.fields)
+    upload = {view: {"path": str(path)} for view, path in photos.items()}
+    assert pdf_pages(Path(session.report(upload, *form))) == 3
+    assert pdf_pages(Path(session.report({"dermoscopic": upload["dermoscopic"]}, *form))) == 3
+    with pytest.raises(ValueError, match="one photo per view"):
+        session.report(upload["clinical"], *form)
 
 
 def test_the_predict_endpoint_takes_photos_by_view_name(predictor, photos):

@@ -267,13 +267,24 @@ class DemoSession:
             raise ValueError(f"this checkpoint reads one photo per view ({', '.join(views)}): send photos, not image")
         if not isinstance(photos, Mapping) or not photos:
             raise ValueError(f"no photos: send photos as {{view: file}} with views among {', '.join(views)}")
+        return self._view_uploads(photos)
+
+    def _view_uploads(self, photos: Mapping[str, Any]) -> dict[str, Path | None]:
+        """{view: upload} -> {view: the upload's path}; None for a view whose photo was not sent."""
         return {view: uploaded_file(payload, self.uploads) for view, payload in photos.items()}
 
     def report(self, image: Any, *form_values: Any, lang: str = EN) -> str:
-        """The case report (PDF) of the current photo and form, written into Gradio's cache folder, which deletes
-        it with the uploads (see SECURITY.md); never kept anywhere else."""
+        """The case report (PDF) of the current photo (a multi-view checkpoint: {view: upload}, a view left out or
+        None when not sent) and form, written into Gradio's cache folder, which deletes it with the uploads (see
+        SECURITY.md); never kept anywhere else."""
         record = record_from_form(self.schema, form_values, lang)
-        photo = uploaded_file(image, self.uploads)
+        views = self.predictor.views
+        if not self.predictor.config.multi_view:
+            photo = uploaded_file(image, self.uploads)
+        elif isinstance(image, Mapping) and set(image) <= set(views):
+            photo = self._view_uploads(image)
+        else:
+            raise ValueError(translate(lang, "report.photos_by_view", views=", ".join(views)))
         self.uploads.folder.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix="report-", dir=self.uploads.folder))
         return str(case_report(folder / "mhdf-case-report.pdf", self.predictor, photo, record, lang))

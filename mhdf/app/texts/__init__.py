@@ -77,6 +77,13 @@ def schema_text(schema: MetadataSchema, english: str, kind: str, *names: str) ->
     return Text(key) if key in CATALOGUES[EN] else english
 
 
+def photo_view_name(view: str, lang: str = EN) -> str:
+    """A photo view of a checkpoint as a person reads it ("Dermoscopic image"); a view the catalogue has no words
+    for (a checkpoint's own view name) as it is named."""
+    key = f"photo_view.{view}"
+    return translate(lang, key) if key in CATALOGUES[EN] else view
+
+
 def _schema_word(schema: MetadataSchema, english: str, lang: str, kind: str, *names: str) -> str:
     try:
         return translate(lang, schema_key(schema.name, kind, *names))
