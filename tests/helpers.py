@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from PIL import Image
 
 from benchmarks import served_app
@@ -355,3 +356,26 @@ def assert_same_up_to_float32_kernels(got: np.ndarray, expected: np.ndarray) -> 
     assert worst <= FLOAT32_KERNEL_TOLERANCE * scale, (
         f"differs by {worst:.3g}, over {FLOAT32_KERNEL_TOLERANCE} x {scale:.3g}"
     )
+
+
+def read_batch_output(path: Path):
+    """A batch prediction's output CSV as text, each cell as written (an empty cell as "")."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def check_batch_resumes(batch, source: Path, table, done: int, tmp_path: Path, cut_off: str = "") -> None:
+    """Predict `source` (the CSV of `table`) afresh, then its first `done` rows into another output (followed by
+    `cut_off`, the half row a run killed while writing leaves), then all of it into that one: the resumed output must
+    equal the fresh one, and a third run must skip every row and write none."""
+    fresh, half, resumed = tmp_path / "fresh.csv", tmp_path / "half.csv", tmp_path / "resumed.csv"
+    batch.predict_csv(source, fresh, batch_size=3)
+    table.iloc[:done].to_csv(half, index=False)
+    batch.predict_csv(half, resumed, batch_size=3)
+    with resumed.open("a") as file:
+        file.write(cut_off)
+    summary = batch.predict_csv(source, resumed, batch_size=3)
+    assert summary.skipped == done and summary.written == len(table) - done
+    pd.testing.assert_frame_equal(read_batch_output(resumed), read_batch_output(fresh))
+    again = batch.predict_csv(source, resumed, batch_size=3)
+    assert (again.skipped, again.written) == (len(table), 0)
+    assert len(read_batch_output(resumed)) == len(table)

@@ -21,6 +21,7 @@ from mhdf.app.uploads import UploadPolicy
 from mhdf.inference import Predictor
 from mhdf.inference.batch import BatchPredictor, output_columns, quality_cell
 from mhdf.inference.explain import model_view
+from tests.helpers import check_batch_resumes, read_batch_output
 
 TWO = ["clinical", "dermoscopic"]
 TINY = {"backbone": "mobilenetv3_small_050", "image_size": 32, "token_dim": 16, "num_heads": 2, "expert_hidden": 16}
@@ -232,14 +233,10 @@ def batch_cases(photos, tmp_path_factory):
     return root, images, table
 
 
-def read_csv(path):
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
-
-
 def test_a_batch_with_a_column_per_view_predicts_rows_with_one_photo_too(predictor, batch_cases, tmp_path):
     root, images, table = batch_cases
     summary = BatchPredictor(predictor, images).predict_csv(root / "cases.csv", tmp_path / "out.csv", batch_size=2)
-    out = read_csv(tmp_path / "out.csv")
+    out = read_batch_output(tmp_path / "out.csv")
     assert list(out.columns) == [*table.columns, *output_columns(predictor.config.class_names)]
     pd.testing.assert_frame_equal(out[table.columns], table)
     failing = [error for *_, error in BATCH_ROWS if error is not None]
@@ -258,19 +255,8 @@ def test_a_batch_with_a_column_per_view_predicts_rows_with_one_photo_too(predict
 
 
 def test_a_batch_with_a_column_per_view_resumes_by_its_photo_cells(predictor, batch_cases, tmp_path):
-    root, images, table = batch_cases
-    batch = BatchPredictor(predictor, images)
-    fresh = tmp_path / "fresh.csv"
-    batch.predict_csv(root / "cases.csv", fresh, batch_size=3)
-    half = tmp_path / "half.csv"
-    table.iloc[:3].to_csv(half, index=False)  # both photos, then two rows with one photo
-    resumed = tmp_path / "resumed.csv"
-    batch.predict_csv(half, resumed, batch_size=3)
-    summary = batch.predict_csv(root / "cases.csv", resumed, batch_size=3)
-    assert summary.skipped == 3 and summary.written == len(table) - 3
-    pd.testing.assert_frame_equal(read_csv(resumed), read_csv(fresh))
-    again = batch.predict_csv(root / "cases.csv", resumed, batch_size=3)
-    assert (again.skipped, again.written) == (len(table), 0)
+    root, images, table = batch_cases  # the first three rows: both photos, then two rows with one photo
+    check_batch_resumes(BatchPredictor(predictor, images), root / "cases.csv", table, 3, tmp_path)
 
 
 def test_a_batch_without_a_column_per_view_is_refused_naming_them(two_view_checkpoint, batch_cases, tmp_path, capsys):
@@ -286,4 +272,4 @@ def test_a_batch_without_a_column_per_view_is_refused_naming_them(two_view_check
     assert not (tmp_path / "out.csv").exists()
     argv[1] = str(root / "cases.csv")
     assert cli.main(cli.get_args_parser().parse_args(argv)) == 0
-    assert len(read_csv(tmp_path / "out.csv")) == len(table)
+    assert len(read_batch_output(tmp_path / "out.csv")) == len(table)
