@@ -56,7 +56,11 @@ def evaluate_command(data: Path, checkpoint: Path, out: Path, args: argparse.Nam
 
 def rebuild_command(module: str, args: argparse.Namespace) -> str:
     """The command line that rebuilds a checkpoint with these arguments, for its card (the scratch folder left out)."""
-    options = (f"--{key.replace('_', '-')}={value}" for key, value in vars(args).items() if key != "work")
+    options = []
+    for key, value in vars(args).items():
+        flag = f"--{key.replace('_', '-')}"
+        if key != "work":
+            options += [flag, *map(str, value)] if isinstance(value, list) else [f"{flag}={value}"]
     return f"python -m {module} " + shlex.join(options)
 
 
