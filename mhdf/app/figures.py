@@ -322,7 +322,8 @@ def routing_comparison_figure(
     axes.set_xlim(-0.6, len(categories) - 0.4)
     figure.suptitle(title, x=0.01, y=0.98, ha="left", fontsize=10)
     figure.legend(loc="upper right", ncols=2, fontsize=8, frameon=False)
-    figure.subplots_adjust(left=0.06, right=0.99, top=0.8, bottom=0.1)
+    two_line = any("\n" in category for category in categories)  # "Clin.\nS1": several photo views
+    figure.subplots_adjust(left=0.06, right=0.99, top=0.8, bottom=0.17 if two_line else 0.1)
     return figure
 
 

@@ -657,7 +657,7 @@ TEXTS = {
     "axis.share": "share",
     "gm_by_view.header": "| Photo | Share of the GM-Gate's steering |",
     "gm_by_view.not_given": "{photo} (not given)",
-    "figure.gm_share": "GM-Gate share per photo",
+    "figure.gm_share": "GM-Gate share",
     "figure.view_stage": "{photo}\nS{stage}",
     "figure.as_given": "every photo",
     "figure.dropped": "without the {photo}",

@@ -742,7 +742,7 @@ TEXTS = {
     "photo.view.dermoscopic": "Imagem dermatoscópica",
     "photo.view.other": "Foto: {view}",
     "photo.short.clinical": "Clín.",
-    "photo.short.dermoscopic": "Dermat.",
+    "photo.short.dermoscopic": "Derm.",
     "photo.none": "Nenhuma foto: envie pelo menos uma destas: {photos}.",
     "photo.missing": (
         "**Sem {photo}.** O modelo respondeu com a {present} e o formulário clínico; seus vetores aprendidos de "
@@ -751,7 +751,7 @@ TEXTS = {
     "photo.view_missing": "Sem {photo}: não há nada a mostrar dela aqui.",
     "photo.and": " e ",
     "routing.photo": "### {photo}",
-    "view.of_photo": "{view} · {photo}",
+    "view.of_photo": "{view} — {photo}",
     "view.gm_gate_by_view": "Influência de cada foto no GM-Gate",
     "view.gm_gate_by_view.caption": (
         "Quanto cada foto orientou o GM-Gate neste caso; as parcelas somam 100 %. Uma foto não enviada orienta por "
@@ -761,7 +761,7 @@ TEXTS = {
     "axis.share": "parcela",
     "gm_by_view.header": "| Foto | Parcela da orientação do GM-Gate |",
     "gm_by_view.not_given": "{photo} (não enviada)",
-    "figure.gm_share": "Parcela do GM-Gate por foto",
+    "figure.gm_share": "parcela GM",
     "figure.view_stage": "{photo}\nE{stage}",
     "figure.as_given": "todas as fotos",
     "figure.dropped": "sem a {photo}",
