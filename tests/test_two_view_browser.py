@@ -65,7 +65,9 @@ def test_diagnose_with_both_photos_then_one_and_drop_a_photo(page, two_view_pred
     stages = two_view_predictor.config.num_fused_stages
     expect(page.locator("#photo-clinical")).to_contain_text("Clinical close-up")
     expect(page.locator("#photo-dermoscopic")).to_contain_text("Dermoscopic image")
+    page.get_by_role("tab", name="Reader study").click()
     expect(page.locator("#reader-one-photo")).to_contain_text("reads one photo per case")
+    page.get_by_role("tab", name="Diagnose").click()
 
     for view in TWO_VIEWS:
         page.set_input_files(f"#photo-{view} input[type=file]", str(photos[view]))
