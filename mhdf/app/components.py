@@ -174,6 +174,7 @@ def gm_gate_by_view_components() -> dict[str, gr.components.Component]:
             y_lim=[0, 1],
             x_title=Text("axis.photo"),
             y_title=Text("axis.share"),
+            x_label_angle=-20,
             label=Text("view.gm_gate_by_view"),
             caption=Text("view.gm_gate_by_view.caption"),
             height=200,

@@ -191,6 +191,14 @@ def logit_decomposition(prediction: Prediction, lang: str = EN) -> tuple[np.ndar
     return table, rows
 
 
+def _text_color(background: np.ndarray) -> str:
+    """Black or white, whichever contrasts more with an RGB(A) background in [0, 1] (WCAG relative luminance): the
+    heatmap's mid blues and reds are too dark for black and too light for white by a fixed threshold on the value."""
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in background[:3]]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return "#fff" if 1.05 / (luminance + 0.05) > (luminance + 0.05) / 0.05 else "#000"
+
+
 def expert_contribution_table(prediction: Prediction, lang: str = EN) -> str:
     """The logit decomposition as an HTML heatmap table, the demo's live view: text, so it costs the server no
     rendering, and narrow enough for a phone. The predicted class's column is outlined."""
@@ -202,8 +210,11 @@ def expert_contribution_table(prediction: Prediction, lang: str = EN) -> str:
     pad = "padding:3px 2px"
 
     def cell(row: int, col: int) -> str:
-        style = [f"background:{matplotlib.colors.to_hex(colors[row, col])}", pad]
-        style.append("color:#fff" if abs(table[row, col]) > 0.6 * limit else "color:#000")
+        style = [
+            f"background:{matplotlib.colors.to_hex(colors[row, col])}",
+            pad,
+            f"color:{_text_color(colors[row, col])}",
+        ]
         if col == predicted:
             style.append("border-left:2px solid #000;border-right:2px solid #000")
         if row == experts:  # a rule above the bias: the last two rows complete the sum
