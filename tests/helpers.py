@@ -6,6 +6,8 @@ test. Test modules import from here, never from each other.
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -319,6 +321,20 @@ def assert_same_up_to_float32_kernels(got: np.ndarray, expected: np.ndarray) -> 
     assert worst <= FLOAT32_KERNEL_TOLERANCE * scale, (
         f"differs by {worst:.3g}, over {FLOAT32_KERNEL_TOLERANCE} x {scale:.3g}"
     )
+
+
+@contextmanager
+def checked_page(browser, url: str, width: int = 1400, timeout_ms: int = 60_000) -> Iterator:
+    """A new Chromium page on `url` (1000 px high), closed on exit, which then fails the test if the page raised a
+    JavaScript error."""
+    page = browser.new_page(viewport={"width": width, "height": 1000})
+    page.set_default_timeout(timeout_ms)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(error.message))
+    page.goto(url)
+    yield page
+    page.close()
+    assert errors == [], f"JavaScript errors in the page: {errors}"
 
 
 # A checkpoint with two photo views per case (docs/two-views.md). The app's tests run on the bundled one once it

@@ -14,10 +14,9 @@ from mhdf.app.texts import translate
 from mhdf.app.views import example_title
 from mhdf.inference import Predictor
 from mhdf.inference.checkpoint import read_examples
-from tests.helpers import TWO_VIEWS, running_app
+from tests.helpers import TWO_VIEWS, checked_page, running_app
 
 pytestmark = pytest.mark.slow
-TIMEOUT_MS = 60_000  # generous: the CI machine has 2 shared cores
 FILE_DATA = {"_type": "gradio.FileData"}
 
 
@@ -39,14 +38,8 @@ def two_view_examples(two_view_demo_checkpoint, two_view_predictor):
 
 @pytest.fixture(scope="module")
 def page(two_view_app, browser):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.set_default_timeout(TIMEOUT_MS)
-    errors = []
-    page.on("pageerror", lambda error: errors.append(error.message))
-    page.goto(two_view_app.url)
-    yield page
-    page.close()
-    assert errors == [], f"JavaScript errors in the page: {errors}"
+    with checked_page(browser, two_view_app.url) as page:
+        yield page
 
 
 def bars(page, elem_id):
