@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from PIL import Image
 
@@ -244,6 +245,45 @@ def write_isic_archive(root: Path, n: int = 40) -> Path:
     return root
 
 
+# MILK10k_Training_Metadata.csv's header in the download's order (training.data.milk10k cites where it is published)
+MILK10K_HEADER = (
+    "lesion_id,image_type,isic_id,attribution,copyright_license,image_manipulation,age_approx,sex,skin_tone_class,"
+    "site,MONET_ulceration_crust,MONET_hair,MONET_vasculature_vessels,MONET_erythema,MONET_pigmented,"
+    "MONET_gel_water_drop_fluid_dermoscopy_liquid,MONET_skin_markings_pen_ink_purple_pen"
+)
+MILK10K_CLASSES = ("AKIEC", "BCC", "BEN_OTH", "BKL", "DF", "INF", "MAL_OTH", "MEL", "NV", "SCCKA", "VASC")
+MILK10K_FIXTURE_CLASSES = ("MEL", "NV", "BCC", "SCCKA")  # of the fixture's lesions, in turn
+MILK10K_SITES = ("head_neck_face", "trunk", "upper_extremity", "lower_extremity", "hand", "foot", "")
+MILK10K_SHADES = {"clinical: close-up": 50, "dermoscopic": 200}  # the fixture's clinical photos dark, dermoscopic light
+
+
+def milk10k_photo(lesion: int, image_type: str) -> str:
+    """isic_id of a lesion's photo in the MILK10k fixture: the clinical one even, the dermoscopic one odd."""
+    return f"ISIC_{2 * lesion + (image_type == 'dermoscopic'):07d}"
+
+
+def write_milk10k(root: Path, n: int = 12) -> Path:
+    """The MILK10k training download: two metadata rows and two JPEGs per lesion under
+    MILK10k_Training_Input/<lesion_id>/, the one-hot ground truth per lesion, and the supplement (never read)."""
+    meta, supplement = [MILK10K_HEADER], ["isic_id,diagnosis_full,diagnosis_confirm_type,invasion_thickness_interval"]
+    truth = ["lesion_id," + ",".join(MILK10K_CLASSES)]
+    for i in range(n):
+        lesion, cls = f"IL_{i:07d}", MILK10K_FIXTURE_CLASSES[i % len(MILK10K_FIXTURE_CLASSES)]
+        age = "" if i == 5 else str(30 + 5 * (i % 10))
+        sex, tone = ("female", "male", "")[i % 3], str(i % 6)
+        clinical = f"{age},{sex},{tone},{MILK10K_SITES[i % len(MILK10K_SITES)]}"
+        for image_type, shade in MILK10K_SHADES.items():
+            image = milk10k_photo(i, image_type)
+            monet = ",".join(f"{(i + k) / 20:.3f}" for k in range(7))
+            meta.append(f"{lesion},{image_type},{image},MILK study team,CC-BY-NC,instrument only,{clinical},{monet}")
+            supplement.append(f"{image},{cls.lower()},histopathology,")
+            _photo(root / "MILK10k_Training_Input" / lesion / f"{image}.jpg", shade)
+        truth.append(lesion + "," + ",".join("1.0" if c == cls else "0.0" for c in MILK10K_CLASSES))
+    for name, lines in (("Metadata", meta), ("GroundTruth", truth), ("Supplement", supplement)):
+        (root / f"MILK10k_Training_{name}.csv").write_text("\n".join(lines) + "\n")
+    return root
+
+
 CLINIC_SCHEMA = """\
 name: clinic
 label: Our clinic
@@ -321,6 +361,29 @@ def assert_same_up_to_float32_kernels(got: np.ndarray, expected: np.ndarray) -> 
     assert worst <= FLOAT32_KERNEL_TOLERANCE * scale, (
         f"differs by {worst:.3g}, over {FLOAT32_KERNEL_TOLERANCE} x {scale:.3g}"
     )
+
+
+def read_batch_output(path: Path):
+    """A batch prediction's output CSV as text, each cell as written (an empty cell as "")."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def check_batch_resumes(batch, source: Path, table, done: int, tmp_path: Path, cut_off: str = "") -> None:
+    """Predict `source` (the CSV of `table`) afresh, then its first `done` rows into another output (followed by
+    `cut_off`, the half row a run killed while writing leaves), then all of it into that one: the resumed output must
+    equal the fresh one, and a third run must skip every row and write none."""
+    fresh, half, resumed = tmp_path / "fresh.csv", tmp_path / "half.csv", tmp_path / "resumed.csv"
+    batch.predict_csv(source, fresh, batch_size=3)
+    table.iloc[:done].to_csv(half, index=False)
+    batch.predict_csv(half, resumed, batch_size=3)
+    with resumed.open("a") as file:
+        file.write(cut_off)
+    summary = batch.predict_csv(source, resumed, batch_size=3)
+    assert summary.skipped == done and summary.written == len(table) - done
+    pd.testing.assert_frame_equal(read_batch_output(resumed), read_batch_output(fresh))
+    again = batch.predict_csv(source, resumed, batch_size=3)
+    assert (again.skipped, again.written) == (len(table), 0)
+    assert len(read_batch_output(resumed)) == len(table)
 
 
 @contextmanager

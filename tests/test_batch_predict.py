@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from mhdf.inference.batch import BatchPredictor, lookalike_columns, output_columns, quality_cell
-from tests.helpers import ROOT, SYNTHETIC_CHECKPOINT
+from tests.helpers import ROOT, SYNTHETIC_CHECKPOINT, check_batch_resumes, read_batch_output
 
 BAD_ROWS = {  # image -> (extra cells, what the row's error must name)
     "missing.png": ({}, "missing.png"),
@@ -45,14 +45,10 @@ def cases(examples, tmp_path_factory):
     return root, images, table
 
 
-def read(path):
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
-
-
 def test_output_has_one_row_per_input_row_with_the_contract_columns(predictor, examples, cases, tmp_path):
     root, images, table = cases
     summary = BatchPredictor(predictor, images).predict_csv(root / "cases.csv", tmp_path / "out.csv", batch_size=4)
-    out = read(tmp_path / "out.csv")
+    out = read_batch_output(tmp_path / "out.csv")
     classes = list(predictor.config.class_names)
     expected = [*table.columns, "prediction", *(f"p_{c}" for c in classes)]
     assert list(out.columns) == [*expected, "prediction_set", "in_distribution", "ood_score", "error", "quality"]
@@ -81,23 +77,9 @@ def test_output_has_one_row_per_input_row_with_the_contract_columns(predictor, e
 
 def test_a_resumed_run_skips_rows_already_written(predictor, cases, tmp_path):
     root, images, table = cases
-    batch = BatchPredictor(predictor, images)
-    fresh = tmp_path / "fresh.csv"
-    batch.predict_csv(root / "cases.csv", fresh, batch_size=3)
-
-    half = tmp_path / "half.csv"
-    table.iloc[:5].to_csv(half, index=False)
-    resumed = tmp_path / "resumed.csv"
-    batch.predict_csv(half, resumed, batch_size=3)
-    with resumed.open("a") as file:  # a run killed in the middle of writing a row
-        file.write(f"{table['image'].iloc[5]},half a ro")
-    summary = batch.predict_csv(root / "cases.csv", resumed, batch_size=3)
-    assert summary.skipped == 5 and summary.written == len(table) - 5
-    pd.testing.assert_frame_equal(read(resumed), read(fresh))
-
-    again = batch.predict_csv(root / "cases.csv", resumed, batch_size=3)
-    assert (again.skipped, again.written) == (len(table), 0)
-    assert len(read(resumed)) == len(table)
+    # the sixth row cut off in the middle, as a run killed while writing it leaves it
+    cut_off = f"{table['image'].iloc[5]},half a ro"
+    check_batch_resumes(BatchPredictor(predictor, images), root / "cases.csv", table, 5, tmp_path, cut_off)
 
 
 def test_inputs_that_cannot_be_predicted_are_refused(predictor, cases, tmp_path):
@@ -127,7 +109,7 @@ def test_columns_that_look_like_fields_are_warned_about(predictor, cases, tmp_pa
     heard = []
     summary = BatchPredictor(predictor, images).predict_csv(misnamed, tmp_path / "out.csv", warn=heard.append)
     assert heard == summary.warnings and len(heard) == 1 and "'Age'" in heard[0] and "'age'" in heard[0]
-    assert read(tmp_path / "out.csv")["Age"].tolist() == table["age"].tolist()  # carried through as it was
+    assert read_batch_output(tmp_path / "out.csv")["Age"].tolist() == table["age"].tolist()  # carried through as it was
 
 
 @pytest.mark.slow
@@ -141,6 +123,6 @@ def test_command_line_predicts_a_csv_and_resumes(cases, tmp_path):
     assert f"{len(table)} of {len(table)} rows" in first.stderr and first.stdout == ""
     second = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert second.returncode == 0 and f"0 of {len(table)} rows" in second.stderr
-    assert len(read(out)) == len(table)
+    assert len(read_batch_output(out)) == len(table)
     lacking = subprocess.run(command[:5] + command[-6:], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert lacking.returncode == 2 and "--images" in lacking.stderr

@@ -103,6 +103,27 @@ def test_importance_loss_is_zero_for_balanced_experts_and_grows_with_imbalance()
     assert train.importance_loss(lopsided).item() == pytest.approx(((1.7 - 1.0) ** 2) / 1.0**2)
 
 
+def test_the_balance_loss_reads_only_the_lc_gates_of_photos_a_case_had():
+    from mhdf.trace import RoutingTrace
+
+    gm_gate = torch.tensor([[0.6, 0.4], [0.3, 0.7], [0.5, 0.5]])
+    seen = torch.tensor([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+    lc_gate = torch.stack([seen, seen.flip(-1)], dim=1)  # (B, 2 blocks, 2 paths)
+    lc_gate[2, 1] = float("nan")  # the third case lacks the second view's photo
+
+    def trace(lc):
+        return RoutingTrace(lc, gm_gate, torch.zeros(3, 2, 5), torch.zeros(5), [], [])
+
+    loss = train.routing_balance_loss(trace(lc_gate))
+    expected = (
+        train.importance_loss(gm_gate) + (train.importance_loss(seen) + train.importance_loss(seen.flip(-1)[:2])) / 2
+    )
+    assert torch.isfinite(loss) and torch.allclose(loss, expected)
+    lc_gate[:, 1] = float("nan")  # no case had the second photo: only the first view's gate counts
+    expected = train.importance_loss(gm_gate) + train.importance_loss(seen)
+    assert torch.allclose(train.routing_balance_loss(trace(lc_gate)), expected)
+
+
 def test_the_optimiser_is_the_papers_and_the_regularisation_can_be_turned_off():
     parse = train.get_args_parser().parse_args
     args = parse(["--data", "d", "--dataset", "pad-ufes-20", "--out", "o"])

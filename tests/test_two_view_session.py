@@ -26,7 +26,7 @@ from tests.helpers import TWO_VIEWS
 LANGUAGES = ("en", "pt-BR")
 NAMES = {
     "en": ("clinical close-up", "dermoscopic image"),
-    "pt-BR": ("foto clínica (close-up)", "imagem dermatoscópica"),
+    "pt-BR": ("foto clínica aproximada", "imagem dermatoscópica"),
 }
 
 

@@ -75,8 +75,13 @@ def bundle_similar_cases(evaluation: Path, checkpoint: Path) -> None:
 
 
 def trust_and_subgroups(metrics: dict[str, Any]) -> dict[str, Any]:
-    """The held-out fold's calibration, conformal coverage, out-of-distribution figures and subgroup results, as
-    `training.evaluate` wrote them for the fused model, for the model card."""
+    """The held-out fold's trust figures (`trust_figures`) and subgroup results, for the model card."""
+    return trust_figures(metrics) | {"subgroups": metrics["subgroups"]}
+
+
+def trust_figures(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The held-out cases' calibration, conformal coverage and out-of-distribution figures, as `training.evaluate`
+    wrote them for the fused model, for the model card."""
     calibration, conformal, ood = metrics["calibration"], metrics["conformal"], metrics["ood"]
     return {
         "trust": {
@@ -106,7 +111,6 @@ def trust_and_subgroups(metrics: dict[str, Any]) -> dict[str, Any]:
                 )
             },
         },  # fmt: skip
-        "subgroups": metrics["subgroups"],
     }
 
 
@@ -142,10 +146,10 @@ def evaluate_variants(
     return commands, metrics, json.loads(EvalFolder(work / "eval" / "mhdf").metrics.read_text())
 
 
-def bundle_routing_views(work: Path, out: Path) -> None:
-    """The fused model's routing atlas and similar-case index of the held-out fold, into the checkpoint."""
-    write_routing_atlas(out, read_routing_atlas(work / "eval" / "mhdf"))
-    bundle_similar_cases(work / "eval" / "mhdf", out)
+def bundle_routing_views(evaluation: Path, out: Path) -> None:
+    """The routing atlas and similar-case index of the fused model's held-out evaluation, into the checkpoint."""
+    write_routing_atlas(out, read_routing_atlas(evaluation))
+    bundle_similar_cases(evaluation, out)
 
 
 def scalar_metrics(result: dict[str, Any]) -> dict[str, Any]:

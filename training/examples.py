@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from mhdf.inference.checkpoint import EXAMPLES_DIR, write_example
 from training.data.base import LesionSource
+from training.data.views import view_paths
 
 
-def write_examples(source: LesionSource, predictions: pd.DataFrame, checkpoint: Path) -> list[str]:
+def write_examples(
+    source: LesionSource, predictions: pd.DataFrame, checkpoint: Path, views: Sequence[str] = ()
+) -> list[str]:
     """One held-out case per class: the one the fused model gets right most confidently (or, failing that,
-    the one it gives the highest probability of its true class), named `<class>_1`."""
+    the one it gives the highest probability of its true class), named `<class>_1`; with several photo `views`,
+    the case's photo of each view."""
     shutil.rmtree(checkpoint / EXAMPLES_DIR, ignore_errors=True)
     position = {sample.image_id: i for i, sample in enumerate(source.samples)}
     names = []
@@ -28,6 +33,7 @@ def write_examples(source: LesionSource, predictions: pd.DataFrame, checkpoint: 
         name = f"{cls.lower()}_1"
         metadata = {field: value for field, value in raw.items() if value.strip()}
         sample = source.samples[index]
-        write_example(checkpoint, name, sample.image_path, metadata, cls, source_id=sample.image_id)
+        photos = view_paths(source, views)[index] if len(views) > 1 else sample.image_path
+        write_example(checkpoint, name, photos, metadata, cls, source_id=sample.image_id)
         names.append(name)
     return names

@@ -149,7 +149,7 @@ def main(args: argparse.Namespace) -> None:
         metrics |= network_metrics
 
         print(f"4/4 writing {out}")
-        bundle_routing_views(work, out)
+        bundle_routing_views(work / "eval" / "mhdf", out)
         predictions = pd.read_csv(EvalFolder(work / "eval" / "mhdf").predictions, dtype={"img_id": str})
         examples = write_examples(source, predictions, out)
         card = model_card(args, read_config(out), data, metrics, commands, examples, time.perf_counter() - started)

@@ -99,7 +99,7 @@ def main(args: argparse.Namespace) -> None:
         commands |= evaluations
 
         print(f"4/4 writing {out}")
-        bundle_routing_views(work, out)
+        bundle_routing_views(work / "eval" / "mhdf", out)
         source = PadUfes20(data)
         examples = write_examples(source, pd.read_csv(EvalFolder(work / "eval" / "mhdf").predictions), out)
         card = model_card(args, read_config(out), metrics, commands, examples, time.perf_counter() - started)

@@ -147,11 +147,13 @@ def importance_loss(gate: torch.Tensor) -> torch.Tensor:
 
 def routing_balance_loss(trace: RoutingTrace) -> torch.Tensor:
     """The importance loss of the GM-Gate plus the mean importance loss of the LC-Gates (their two paths are
-    experts too): no expert and no path may go unused over a batch, so each case has to be routed on its merits."""
+    experts too): no expert and no path may go unused over a batch, so each case has to be routed on its merits.
+    An LC-Gate counts the cases that had its view's photo only: a missing photo leaves NaN there (no gate saw it)."""
     loss = importance_loss(trace.gm_gate)
-    stages = trace.lc_gate.shape[1]
-    if stages:
-        loss = loss + sum(importance_loss(trace.lc_gate[:, stage]) for stage in range(stages)) / stages
+    blocks = [trace.lc_gate[:, block] for block in range(trace.lc_gate.shape[1])]
+    seen = [gate[~gate.isnan().any(dim=1)] for gate in blocks]
+    if seen := [gate for gate in seen if len(gate)]:
+        loss = loss + sum(importance_loss(gate) for gate in seen) / len(seen)
     return loss
 
 

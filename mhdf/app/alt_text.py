@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from mhdf.app.figures import expert_name, stage_name
-from mhdf.app.texts import EN, class_name, photo_name, translate
+from mhdf.app.texts import EN, class_name, photo_view_name, translate
 from mhdf.app.view_keys import stage_view
 from mhdf.inference import Prediction
 from mhdf.metadata import MetadataSchema
@@ -54,15 +54,17 @@ def figure_descriptions(
         per_stage = "; ".join(f"{stage_name(s, lang)} {_percent(lc[index * stages + s, fused])}" for s in range(stages))
         if view is None:
             lines.append(translate(lang, "alt.lc_gate", stages=per_stage))
-        elif given:
-            lines.append(translate(lang, "alt.lc_gate_photo", photo=photo_name(view, lang, True), stages=per_stage))
+            continue
+        name = photo_view_name(view, lang, in_sentence=True)
+        if given:
+            lines.append(translate(lang, "alt.lc_gate_photo", photo=name, stages=per_stage))
         else:
-            lines.append(translate(lang, "alt.photo_missing", photo=photo_name(view, lang, True)))
+            lines.append(translate(lang, "alt.photo_missing", photo=name))
     gm = trace.gm_gate[0].numpy()
     top_expert = int(gm.argmax())
     lines.append(translate(lang, "alt.gm_gate", expert=expert_name(top_expert, lang), weight=_percent(gm[top_expert])))
     if multi_view and (shares := prediction.gm_gate_by_view()) is not None:
-        steered = ", ".join(f"{photo_name(view, lang, True)} {_percent(share)}" for view, share in shares.items())
+        steered = ", ".join(f"{photo_view_name(view, lang, True)} {_percent(share)}" for view, share in shares.items())
         lines.append(translate(lang, "alt.gm_gate_by_view", shares=steered))
     for view, _ in photos:
         lines += _tkca_lines(views, view, stages, lang)
@@ -76,7 +78,7 @@ def figure_descriptions(
             lines.append(translate(lang, "alt.gradcam", name=name, region=region))
         else:
             lines.append(
-                translate(lang, "alt.gradcam_photo", photo=photo_name(view, lang, True), name=name, region=region)
+                translate(lang, "alt.gradcam_photo", photo=photo_view_name(view, lang, True), name=name, region=region)
             )
     if without_metadata is not None:
         lines.append(
@@ -98,6 +100,6 @@ def _tkca_lines(views: Mapping[str, Any], view: str | None, stages: int, lang: s
         frame = views.get(stage_view("fields", s, view))
         if frame is not None and len(frame):
             top = frame.loc[frame["weight"].idxmax()]
-            stage = stage_name(s, lang) if view is None else f"{photo_name(view, lang)}, {stage_name(s, lang)}"
+            stage = stage_name(s, lang) if view is None else f"{photo_view_name(view, lang)}, {stage_name(s, lang)}"
             lines.append(translate(lang, "alt.tkca", stage=stage, field=top["field"], weight=_percent(top["weight"])))
     return lines

@@ -6,7 +6,8 @@ row of a table in batches, with a progress bar (`mhdf.inference.batch` has the c
 the same --out to resume.
 
 A checkpoint with several photo views takes them by name, `--image clinical=close_up.jpg --image
-dermoscopic=derm.jpg`; leave one out when the case has no such photo.
+dermoscopic=derm.jpg`; leave one out when the case has no such photo. With --csv it reads an `image_<view>` column
+per view, an empty cell for a photo the case lacks.
 
 Run from the repository, it defaults to the bundled checkpoint; an installed package has none, so there it needs
 `--checkpoint` (a folder, a training run folder or a Hugging Face Hub repo id).
@@ -53,10 +54,16 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument("--report", type=Path, default=None, help="also write the case report to this PDF file")
     parser.add_argument("--debug", action="store_true", help="print the traceback of an error, not just its line")
     batch = parser.add_argument_group("batch prediction (--csv)")
-    batch.add_argument("--csv", type=Path, default=None, help="table of cases: an image column and clinical fields")
+    batch.add_argument(
+        "--csv", type=Path, default=None,
+        help="table of cases: an image column (several views: image_<view> per view) and clinical fields",
+    )  # fmt: skip
     batch.add_argument("--images", type=Path, default=None, help="folder the image column's file names are under")
     batch.add_argument("--out", type=Path, default=None, help="output CSV; an existing one is resumed")
-    batch.add_argument("--image-column", default=IMAGE_COLUMN, help="the column naming each photo")
+    batch.add_argument(
+        "--image-column", default=IMAGE_COLUMN,
+        help="the column naming each photo (several views: the prefix of the image_<view> columns)",
+    )  # fmt: skip
     batch.add_argument("--batch-size", type=int, default=32, help="cases per forward pass")
     return parser
 

@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from PIL import Image, ImageDraw
 
-from mhdf.app.texts import EN, class_name, field_label, photo_name, photo_short_name, translate, value_label
+from mhdf.app.texts import EN, class_name, field_label, photo_short_name, photo_view_name, translate, value_label
 from mhdf.inference import Prediction, class_display_name
 from mhdf.inference.explain import FieldImportance
 from mhdf.metadata import MetadataSchema
@@ -96,7 +96,7 @@ def gm_gate_by_view_frame(prediction: Prediction, lang: str = EN) -> pd.DataFram
     """How much each photo steered the GM-Gate (`Prediction.gm_gate_by_view`) as rows (photo, share); no rows with a
     single expert."""
     shares = prediction.gm_gate_by_view() or {}
-    photos = [photo_name(view, lang) for view in shares]
+    photos = [photo_view_name(view, lang) for view in shares]
     return pd.DataFrame(dict(zip(GM_BY_VIEW_COLUMNS, (photos, list(shares.values())), strict=True)))
 
 

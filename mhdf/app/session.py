@@ -168,7 +168,7 @@ class DemoSession:
         server's uploads; a multi-view case without any photo is refused in `lang`."""
         if not self.photo_views:
             return uploaded_file(photos[0], self.uploads)
-        given = {view: uploaded_file(photo, self.uploads) for view, photo in zip(self.photo_views, photos, strict=True)}
+        given = self._view_uploads(dict(zip(self.photo_views, photos, strict=True)))
         if all(path is None for path in given.values()):
             raise ValueError(translate(lang, "photo.none", photos=photo_list(self.photo_views, lang)))
         return given
@@ -299,11 +299,16 @@ class DemoSession:
             raise ValueError(f"this checkpoint reads one photo per view ({', '.join(views)}): send photos, not image")
         if not isinstance(photos, Mapping) or not photos:
             raise ValueError(f"no photos: send photos as {{view: file}} with views among {', '.join(views)}")
+        return self._view_uploads(photos)
+
+    def _view_uploads(self, photos: Mapping[str, Any]) -> dict[str, Path | None]:
+        """{view: upload} -> {view: the upload's path}; None for a view whose photo was not sent."""
         return {view: uploaded_file(payload, self.uploads) for view, payload in photos.items()}
 
     def report(self, *photos_and_form: Any, lang: str = EN) -> str:
-        """The case report (PDF) of the current photo (a multi-view checkpoint: {view: photo}) and form, written into
-        Gradio's cache folder, which deletes it with the uploads (see SECURITY.md); never kept anywhere else."""
+        """The case report (PDF) of the current photo (a multi-view checkpoint: one argument per view, in the model's
+        view order, None for a photo not sent; the report gets them as {view: path}) and form, written into Gradio's
+        cache folder, which deletes it with the uploads (see SECURITY.md); never kept anywhere else."""
         photo, record = self._current_case(photos_and_form, lang)
         self.uploads.folder.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix="report-", dir=self.uploads.folder))

@@ -43,8 +43,8 @@ from mhdf.app.texts import (
     intervention_summary,
     narrate,
     ood_warning,
-    photo_name,
     photo_notices,
+    photo_view_name,
     prediction_set_text,
     result_note,
     translate,
@@ -100,7 +100,7 @@ def prediction_views(
     keys = photo_keys(photos)
     for index, (photo, view) in enumerate(zip(keys, seen or [None] * len(keys), strict=True)):
         if photo is not None and not prediction.photos[photo]:
-            missing = photo_name(photo, lang, in_sentence=True)
+            missing = photo_view_name(photo, lang, in_sentence=True)
             views[by_photo("photo_status", photo)] = translate(lang, "photo.view_missing", photo=missing)
             continue
         views[by_photo("lc_gate", photo)] = lc_gate_frame(prediction, lang, index)
@@ -266,12 +266,12 @@ def drop_photo_view(
     """A multi-view case as given and without the photo of `view`, side by side ("drop this photo"). Raises
     ValueError, in `lang`, when the case lacks that photo or has no other; naming an unknown view or a bad input."""
     if view in photos and photos[view] is None:
-        raise ValueError(translate(lang, "drop.not_given", photo=photo_name(view, lang, True)))
+        raise ValueError(translate(lang, "drop.not_given", photo=photo_view_name(view, lang, True)))
     if view in photos and all(photo is None for name, photo in photos.items() if name != view):
-        raise ValueError(translate(lang, "drop.last_photo", photo=photo_name(view, lang, True)))
+        raise ValueError(translate(lang, "drop.last_photo", photo=photo_view_name(view, lang, True)))
     given, without = without_photo(predictor, photos, record, view)
-    dropped = translate(lang, "figure.dropped", photo=photo_name(view, lang, True))
-    title = translate(lang, "drop.title", photo=photo_name(view, lang, True))
+    dropped = translate(lang, "figure.dropped", photo=photo_view_name(view, lang, True))
+    title = translate(lang, "drop.title", photo=photo_view_name(view, lang, True))
     figure = routing_comparison_figure(given, without, (translate(lang, "figure.as_given"), dropped), title, lang)
     labels = [probability_label(run, predictor.schema, lang) for run in (given, without)]
     return SideBySide(*labels, figure, drop_photo_summary(view, given, without, lang))

@@ -367,17 +367,24 @@ class Predictor:
 
     def forward(
         self,
-        pixels: torch.Tensor | None,
+        pixels: torch.Tensor | Mapping[str, torch.Tensor | None] | None,
         records: Sequence[Mapping[str, Value]],
         overrides: RoutingOverrides | None = None,
         grad_from_last_stage: bool = False,
+        view_mask: torch.Tensor | None = None,
     ) -> MHDFOutput:
         """The traced forward pass of one (1, 3, S, S) photo from `preprocess` (None for a metadata-only model)
         with validated records (`schema.validate`), one batch row per record; the layers before the first fusion
-        run once for the photo. `grad_from_last_stage`: see `MHDFNet.forward` (call it under `torch.no_grad()`)."""
+        run once for the photo. `grad_from_last_stage`: see `MHDFNet.forward` (call it under `torch.no_grad()`).
+        `view_mask`: (B, V) bool for B cases of a multi-view model whose photos differ (see `MHDFNet.forward`)."""
         metadata = self.model.encode_metadata(records, canonical=True)
         return self.model(
-            pixels, metadata, return_trace=True, overrides=overrides, grad_from_last_stage=grad_from_last_stage
+            pixels,
+            metadata,
+            return_trace=True,
+            overrides=overrides,
+            grad_from_last_stage=grad_from_last_stage,
+            view_mask=view_mask,
         )
 
     def predict_traced(
@@ -393,14 +400,17 @@ class Predictor:
     @torch.inference_mode()
     def predict_validated(
         self,
-        pixels: torch.Tensor | None,
+        pixels: torch.Tensor | Mapping[str, torch.Tensor | None] | None,
         records: Sequence[Mapping[str, Value]],
         overrides: RoutingOverrides | None = None,
         quality: Sequence[PhotoQuality | None] | None = None,
+        view_mask: torch.Tensor | None = None,
     ) -> list[Prediction]:
         """`predict_records` for a preprocessed photo and records validated already (not validated again);
-        `quality`: the photo-quality verdict of each row's photo (`read_photo`), when known."""
-        return self._predictions(self.forward(pixels, records, overrides), records, pixels, quality)
+        `quality`: the photo-quality verdict of each row's photo (`read_photo`), when known; `view_mask`: see
+        `forward`."""
+        out = self.forward(pixels, records, overrides, view_mask=view_mask)
+        return self._predictions(out, records, pixels, quality)
 
     def _predictions(
         self,

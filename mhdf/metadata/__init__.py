@@ -1,5 +1,5 @@
 """Clinical metadata: the schema machinery (`schema`), each dataset's field table (`pad_ufes_20`, `derm7pt`, the
-ISIC family in `isic`) and the published 81-column one-hot encoding of PAD-UFES-20 (`onehot81`)."""
+ISIC family and MILK10k in `isic`) and the published 81-column one-hot encoding of PAD-UFES-20 (`onehot81`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mhdf.metadata.derm7pt import DERM7PT
-from mhdf.metadata.isic import HAM10000, ISIC_2019, ISIC_2020, ISIC_ARCHIVE
+from mhdf.metadata.isic import HAM10000, ISIC_2019, ISIC_2020, ISIC_ARCHIVE, MILK10K
 from mhdf.metadata.onehot81 import ONEHOT81_COLUMNS, encode_onehot81
 from mhdf.metadata.pad_ufes_20 import PAD_UFES_20
 from mhdf.metadata.schema import (
@@ -24,7 +24,7 @@ from mhdf.metadata.schema import (
 )
 
 SCHEMAS: dict[str, MetadataSchema] = {
-    schema.name: schema for schema in (PAD_UFES_20, DERM7PT, ISIC_2019, ISIC_2020, HAM10000, ISIC_ARCHIVE)
+    schema.name: schema for schema in (PAD_UFES_20, DERM7PT, ISIC_2019, ISIC_2020, HAM10000, ISIC_ARCHIVE, MILK10K)
 }
 
 
@@ -49,6 +49,7 @@ __all__ = [
     "ISIC_2020",
     "ISIC_ARCHIVE",
     "KINDS",
+    "MILK10K",
     "MISSING_STRINGS",
     "NOT_RECORDED_LABEL",
     "ONEHOT81_COLUMNS",

@@ -1,10 +1,12 @@
-"""The ISIC family's clinical fields: ISIC 2019, ISIC 2020, HAM10000 and the ISIC Archive (`isic image download`).
+"""The ISIC family's clinical fields: ISIC 2019, ISIC 2020, HAM10000, the ISIC Archive (`isic image download`) and
+MILK10k (the ISIC 2025 challenge).
 
 Allowed values follow the ISIC Archive's own vocabulary, the `isic-metadata` package, at release 4.12.0 (the
 newest that supports Python 3.11): ``sex`` from ``MetadataRow.sex``, the eight general anatomic sites from
 ``AnatomSiteGeneralEnum``, Fitzpatrick types from ``FitzpatrickSkinType``. The core never imports that package;
 ``tests/test_metadata_isic.py`` compares these tables with it. The challenge sets froze older spellings (ISIC
-2020's six ``anatom_site_general_challenge`` sites, HAM10000's ``localization``), which are kept as published.
+2020's six ``anatom_site_general_challenge`` sites, HAM10000's ``localization``), which are kept as published; so
+has MILK10k, whose ``site`` and ``skin_tone_class`` are its own (sources in `training.data.milk10k`).
 
 Columns that give the label away (``benign_malignant``, ``diagnosis_confirm_type``, ``dx_type``, ``melanocytic``,
 the source ``dataset``...) are never fields here; `training.data.leakage` lists them with the reason for each.
@@ -51,9 +53,35 @@ HAM10000_CLASS_LABELS = {
     "VASC": "Vascular lesion",
 }
 ISIC_2020_TARGET_LABELS = {"benign": "Benign", "malignant": "Malignant"}
+# MILK10k_Training_Metadata.csv `site`: seven general sites of the challenge's own, not the archive's eight.
+MILK10K_SITES = ("head_neck_face", "trunk", "upper_extremity", "lower_extremity", "hand", "foot", "genital")
+# `skin_tone_class`: 0 (very dark) to 5 (very light), a scale of the challenge's own, so that it is not read as a
+# Fitzpatrick type.
+MILK10K_SKIN_TONES = ("0", "1", "2", "3", "4", "5")
+# The eleven diagnostic categories of MILK10k_Training_GroundTruth.csv, as the challenge page names them.
+MILK10K_CLASS_LABELS = {
+    "AKIEC": "Actinic keratosis or intraepidermal carcinoma",
+    "BCC": "Basal cell carcinoma",
+    "BEN_OTH": "Other benign proliferation (collision tumours included)",
+    "BKL": "Benign keratinocytic lesion",
+    "DF": "Dermatofibroma",
+    "INF": "Inflammatory or infectious condition",
+    "MAL_OTH": "Other malignant proliferation (collision tumours included)",
+    "MEL": "Melanoma",
+    "NV": "Melanocytic nevus",
+    "SCCKA": "Squamous cell carcinoma or keratoacanthoma",
+    "VASC": "Vascular lesion or hemorrhage",
+}
 
 
-_SITE_LABELS = {"head/neck": "Head or neck", "palms/soles": "Palms or soles", "oral/genital": "Oral or genital"}
+_SITE_LABELS = {
+    "head/neck": "Head or neck",
+    "palms/soles": "Palms or soles",
+    "oral/genital": "Oral or genital",
+    "head_neck_face": "Head, neck or face",
+    "upper_extremity": "Upper extremity",
+    "lower_extremity": "Lower extremity",
+}
 
 
 def _age(name: str) -> FieldSpec:
@@ -174,4 +202,37 @@ ISIC_ARCHIVE = MetadataSchema(
     ),
     classes=tuple(ISIC_2019_CLASS_LABELS),
     class_labels=ISIC_2019_CLASS_LABELS,
+)
+
+# MILK10k_Training_Metadata.csv: per image lesion_id, image_type, isic_id, attribution, copyright_license,
+# image_manipulation, age_approx, sex, skin_tone_class, site and seven MONET concept scores. The clinical fields are
+# the lesion's (both photos of a lesion carry the same); `training.data.milk10k` says why the rest is never read.
+MILK10K = MetadataSchema(
+    name="milk10k",
+    label="MILK10k",
+    fields=(
+        _age("age_approx"),
+        _sex(),
+        FieldSpec(
+            name="skin_tone_class",
+            kind="categorical",
+            label="Skin tone",
+            group="patient",
+            values=MILK10K_SKIN_TONES,
+            # a table re-saved by pandas writes the column as floats once a cell is blank
+            aliases={f"{tone}.0": tone for tone in MILK10K_SKIN_TONES},
+            description="Skin tone of the patient, from 0 (very dark) to 5 (very light); not a Fitzpatrick type.",
+            value_labels={
+                tone: f"{tone} ({label})"
+                for tone, label in zip(
+                    MILK10K_SKIN_TONES,
+                    ("very dark", "dark", "medium dark", "medium light", "light", "very light"),
+                    strict=True,
+                )
+            },
+        ),
+        _site("site", MILK10K_SITES),
+    ),
+    classes=tuple(MILK10K_CLASS_LABELS),
+    class_labels=MILK10K_CLASS_LABELS,
 )

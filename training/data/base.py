@@ -10,7 +10,7 @@ transformed by `mhdf.inference.transforms`, as at inference.
 
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ def listing(items: Sequence[Any]) -> str:
 class Sample:
     """One image of a lesion with its clinical record (normalised by the schema: missing fields are None)."""
 
-    image_id: str  # PAD-UFES-20 img_id; Derm7pt image path relative to images/
+    image_id: str  # PAD-UFES-20 img_id; Derm7pt image path relative to images/; MILK10k lesion_id (a case)
     image_path: Path | None  # None when the image is listed but not on disk
     record: dict[str, Any]
     label: int
@@ -102,6 +102,9 @@ class LesionSource(ABC):
     # rows of the table whose photo the folder lacks, kept for the clinical pathway (`training.clinical_records`)
     # by a loader that reads them (PAD-UFES-20); none for the others
     clinical_only: Sequence[Sample] = ()
+    # a dataset with several photos per case (Derm7pt, MILK10k) names the table column that holds each view's photo,
+    # a path under `image_root` (blank where the case lacks it), for `training.data.views`; empty: one photo per case
+    view_columns: Mapping[str, str] = {}
 
     def __init__(self, root: Path, table: pd.DataFrame, samples: list[Sample], allow_missing_images: bool):
         self.root = root
@@ -114,6 +117,11 @@ class LesionSource(ABC):
                 f"under {root}: {listing(self.missing_images)}. Run `python -m training.check_data --data "
                 f"{root} --dataset {self.name}` for a full report."
             )
+
+    @property
+    def image_root(self) -> Path:
+        """The folder that the `view_columns` paths are relative to: the dataset folder unless a loader says."""
+        return self.root
 
     @property
     def classes(self) -> tuple[str, ...]:

@@ -24,6 +24,7 @@ DERM7PT_GROUPS = {
 DERM7PT_DIAGNOSES = {diagnosis: cls for cls, diagnoses in DERM7PT_GROUPS.items() for diagnosis in diagnoses}
 DERM7PT_SPLITS = ("train", "valid", "test")
 DERM7PT_COLUMNS = ("case_num", "diagnosis", "clinic", "derm")
+DERM7PT_IMAGES = "images"  # the folder of both photos of every case
 DERM7PT_CRITERIA = ("seven_point_score", "pigment_network", "streaks", "pigmentation", "regression_structures",
                     "dots_and_globules", "blue_whitish_veil", "vascular_structures")  # fmt: skip
 
@@ -48,6 +49,7 @@ class Derm7pt(LesionSource):
         **dict.fromkeys(DERM7PT_CRITERIA, "a seven-point checklist criterion read from the photo; it scores melanoma"),
     }
     has_patients = False  # one case per lesion, no patient ids
+    view_columns = {"clinical": "clinic", "dermoscopic": "derm"}
 
     def __init__(self, root: str | Path, *, image_column: str = "derm", allow_missing_images: bool = False) -> None:
         root = Path(root)
@@ -74,7 +76,7 @@ class Derm7pt(LesionSource):
         records = parse_records(self.schema, table, ids)
         samples = []
         for image_id, record, diagnosis, case in zip(ids, records, diagnoses, table["case_num"], strict=True):
-            path = root / "images" / image_id
+            path = root / DERM7PT_IMAGES / image_id
             samples.append(
                 Sample(
                     image_id=image_id,
@@ -86,6 +88,10 @@ class Derm7pt(LesionSource):
                 )
             )
         super().__init__(root, table, samples, allow_missing_images)
+
+    @property
+    def image_root(self) -> Path:
+        return self.root / DERM7PT_IMAGES
 
     def split(
         self,

@@ -31,6 +31,18 @@ ISIC_LICENSE = DataLicense(
     "et al. (2018), Scientific Data 5:180161, doi:10.1038/sdata.2018.161",
     redistributable=False,
 )
+# MILK10k: its metadata's copyright_license reads "CC-BY-NC" and its attribution "MILK study team" (sources in
+# training.data.milk10k). The column names no version: 4.0 is assumed, as for the other ISIC sets above; either
+# way, its photos are not published as examples.
+MILK10K_LICENSE = DataLicense(
+    hub_id="cc-by-nc-4.0",
+    name="CC BY-NC 4.0",
+    url="https://creativecommons.org/licenses/by-nc/4.0/",
+    citation="MILK study team (2025), MILK10k: A Hierarchical Multimodal Imaging-Learning Toolkit for Diagnosing "
+    "Pigmented and Non-Pigmented Skin Cancer and its Simulators; ISIC 2025 challenge, "
+    "https://challenge.isic-archive.com/landing/milk10k",
+    redistributable=False,
+)
 # A clinic's own table: its terms are the clinic's, so nothing of it is copied unless its owner does so by hand.
 OWN_DATA_LICENSE = DataLicense(
     hub_id="other",

@@ -3,6 +3,7 @@
 
     pad-ufes-20                                     training.data.pad_ufes_20
     derm7pt                                         training.data.derm7pt
+    milk10k                                         training.data.milk10k
     isic-2019, isic-2020, ham10000, isic-archive    training.data.isic
     csv                                             training.data.csv_table (with --schema FILE)
 """
@@ -17,11 +18,13 @@ from training.data.base import LesionSource
 from training.data.csv_table import CsvSource
 from training.data.derm7pt import Derm7pt
 from training.data.isic import ISIC_2020_TASKS, Ham10000, Isic2019, Isic2020, IsicArchive
+from training.data.milk10k import Milk10k
 from training.data.pad_ufes_20 import PadUfes20
 from training.data.views import loader_options
 
 SOURCES: dict[str, type[LesionSource]] = {
-    source.name: source for source in (PadUfes20, Derm7pt, Isic2019, Isic2020, Ham10000, IsicArchive, CsvSource)
+    source.name: source
+    for source in (PadUfes20, Derm7pt, Isic2019, Isic2020, Ham10000, IsicArchive, Milk10k, CsvSource)
 }
 # The loader options each dataset takes from the command line (argparse dest -> loader keyword).
 OPTIONS: dict[str, dict[str, str]] = {
@@ -65,7 +68,7 @@ def source_options(args: argparse.Namespace | dict[str, Any]) -> dict[str, Any]:
     """The loader keywords of `args` (a Namespace, or a run's args.json) for its --dataset."""
     values = vars(args) if isinstance(args, argparse.Namespace) else args
     options = {keyword: values.get(dest) for dest, keyword in OPTIONS.get(values["dataset"], {}).items()}
-    # Derm7pt: a single --image-views view reads that view's column (`clinical` is `clinic`, `dermoscopic` `derm`)
+    # Derm7pt and MILK10k: a single --image-views view is the photo each sample reads
     options |= loader_options(values["dataset"], values.get("image_column"), values.get("image_views"))
     return {keyword: value for keyword, value in options.items() if value is not None}
 

@@ -24,6 +24,7 @@ class ImageIndex:
     """Every image file under `folder`, looked up by file name ("ISIC_0000000.jpg") or id ("ISIC_0000000")."""
 
     def __init__(self, folder: Path) -> None:
+        self.folder = folder
         self.by_name: dict[str, Path] = {}
         self.by_stem: dict[str, Path] = {}
         for path in sorted(folder.rglob("*")) if folder.is_dir() else ():

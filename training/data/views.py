@@ -1,8 +1,9 @@
 """Several photos per case: which column of a dataset holds each photo view, and a Dataset that reads them all.
 
-Derm7pt pairs a clinical close-up (`clinic`) with a dermoscopic image (`derm`) for each of its 1,011 cases, so
-`--image-views clinical dermoscopic` reads both (docs/two-views.md). The dataset's loader is unchanged: it reads
-the metadata and checks the `derm` images as before; this module adds the other photos of each case.
+Derm7pt pairs a clinical close-up (`clinic`) with a dermoscopic image (`derm`) for each of its 1,011 cases, and
+MILK10k does so for each of its 5,240 lesions, so `--image-views clinical dermoscopic` reads both
+(docs/two-views.md). Each loader declares the table column of each view (`LesionSource.view_columns`) and reads
+one view as its samples' photo (Derm7pt `derm`, MILK10k `dermoscopic`, by default); this module adds the others.
 
 A photo a case lacks (an empty cell) comes out of `MultiViewDataset` as a NaN-filled tensor, which collates like
 any photo; `split_views` turns a batch of them back into present photos and a (B, V) mask for `MHDFNet.forward`.
@@ -20,36 +21,39 @@ from torch.utils.data import Dataset
 
 from mhdf.inference.images import load_image
 from training.data.base import LesionSource
-
-# Derm7pt's meta.csv column of each view
-DERM7PT_VIEW_COLUMNS = {"clinical": "clinic", "dermoscopic": "derm"}
+from training.data.derm7pt import Derm7pt
+from training.data.milk10k import Milk10k
 
 
 def view_columns(source: LesionSource, views: Sequence[str]) -> dict[str, str]:
     """The table column of each view; ValueError for a dataset or view without one."""
-    columns = getattr(source, "view_columns", None) or (DERM7PT_VIEW_COLUMNS if source.name == "derm7pt" else {})
+    columns = source.view_columns
     if not columns:
-        raise ValueError(f"{source.name} has one photo per case: --image-views applies to derm7pt and milk10k")
+        raise ValueError(
+            f"{source.name} has one photo per case: --image-views applies to {Derm7pt.name} and {Milk10k.name}"
+        )
     if unknown := [view for view in views if view not in columns]:
         raise ValueError(f"{source.name} has no {unknown[0]!r} photos; its views are {', '.join(columns)}")
     return {view: columns[view] for view in views}
 
 
 def loader_options(dataset: str, image_column: str, image_views: Sequence[str] | None) -> dict[str, Any]:
-    """`load_dataset` keyword arguments: Derm7pt reads the photo of `--image-column`, or of a single
-    `--image-views` view (`clinical` is its `clinic` column, `dermoscopic` its `derm`)."""
-    if dataset != "derm7pt":
-        return {}
-    if image_views and len(image_views) == 1 and image_views[0] in DERM7PT_VIEW_COLUMNS:
-        return {"image_column": DERM7PT_VIEW_COLUMNS[image_views[0]]}
-    return {"image_column": image_column}
+    """`load_dataset` keyword arguments for the photo each sample reads: Derm7pt the one of `--image-column`, or
+    of a single `--image-views` view (`clinical` is its `clinic` column, `dermoscopic` its `derm`); MILK10k the one
+    of a single `--image-views` view (its dermoscopic photo otherwise)."""
+    single = image_views[0] if image_views and len(image_views) == 1 else None
+    if dataset == Derm7pt.name:
+        return {"image_column": Derm7pt.view_columns.get(single, image_column)}
+    if dataset == Milk10k.name and single is not None:
+        return {"image_view": single}
+    return {}
 
 
 def view_paths(source: LesionSource, views: Sequence[str]) -> list[dict[str, Path | None]]:
     """Per sample, the path of each view's photo (None: the case has no such photo). Raises ValueError listing
     photos that the table names but the folder lacks."""
     columns = view_columns(source, views)
-    images = Path(getattr(source, "image_root", source.root / "images"))
+    images = source.image_root
     paths, absent = [], []
     for _, row in source.table.iterrows():
         case = {}

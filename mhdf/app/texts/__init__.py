@@ -77,6 +77,20 @@ def schema_text(schema: MetadataSchema, english: str, kind: str, *names: str) ->
     return Text(key) if key in CATALOGUES[EN] else english
 
 
+def photo_view_name(view: str, lang: str = EN, in_sentence: bool = False) -> str:
+    """A photo view of a checkpoint as a person reads it ("Dermoscopic image"); a view the catalogue has no words
+    for (a checkpoint's own view name) as it is named. `in_sentence`: starting in lower case, for the middle of a
+    sentence."""
+    name = in_language(photo_label(view), lang)
+    return name[:1].lower() + name[1:] if in_sentence else name
+
+
+def photo_label(view: str) -> Text | str:
+    """`photo_view_name` as a component's label: a `Text`, shown in the visitor's language."""
+    key = f"photo_view.{view}"
+    return Text(key) if key in CATALOGUES[EN] else view
+
+
 def _schema_word(schema: MetadataSchema, english: str, lang: str, kind: str, *names: str) -> str:
     try:
         return translate(lang, schema_key(schema.name, kind, *names))
@@ -233,18 +247,6 @@ def photo_notices(prediction: Prediction, lang: str = EN) -> str:
     return "\n\n".join(part for part in parts if part)
 
 
-def photo_label(view: str) -> Text:
-    """A photo view as the app names it ("Clinical close-up"); a view name the catalogue lacks as "Photo: name"."""
-    key = f"photo.view.{view}"
-    return Text(key) if key in CATALOGUES[EN] else Text("photo.view.other", view=view)
-
-
-def photo_name(view: str, lang: str = EN, in_sentence: bool = False) -> str:
-    """`photo_label` in `lang`; `in_sentence`: starting in lower case, for the middle of a sentence."""
-    name = photo_label(view).in_language(lang)
-    return name[:1].lower() + name[1:] if in_sentence else name
-
-
 def photo_short_name(view: str, lang: str = EN) -> str:
     """A photo view abbreviated for a figure's tick labels ("Clin."); the view name the catalogue lacks as is."""
     key = f"photo.short.{view}"
@@ -253,7 +255,7 @@ def photo_short_name(view: str, lang: str = EN) -> str:
 
 def photo_list(views: Sequence[str], lang: str = EN) -> str:
     """Photo views in words, in a sentence: "clinical close-up and dermoscopic image"."""
-    return translate(lang, "photo.and").join(photo_name(view, lang, in_sentence=True) for view in views)
+    return translate(lang, "photo.and").join(photo_view_name(view, lang, in_sentence=True) for view in views)
 
 
 def one_photo_only(photos: Sequence[str], lang: str = EN) -> str:
@@ -266,14 +268,9 @@ def missing_photo_notice(prediction: Prediction, lang: str = EN) -> str:
     empty when every photo was given."""
     present = [view for view, given in prediction.photos.items() if given]
     return "\n\n".join(
-        translate(lang, "photo.missing", photo=photo_name(view, lang, True), present=photo_list(present, lang))
+        translate(lang, "photo.missing", photo=photo_view_name(view, lang, True), present=photo_list(present, lang))
         for view in prediction.missing_photos
     )
-
-
-def _shares_text(prediction: Prediction, lang: str) -> str:
-    shares = prediction.gm_gate_by_view() or {}
-    return ", ".join(f"{photo_name(view, lang, True)} {_percent_text(share, lang)}" for view, share in shares.items())
 
 
 def gm_gate_by_view_table(prediction: Prediction, lang: str = EN) -> str:
@@ -284,7 +281,7 @@ def gm_gate_by_view_table(prediction: Prediction, lang: str = EN) -> str:
         return ""
     rows = []
     for view, share in shares.items():
-        name = photo_name(view, lang)
+        name = photo_view_name(view, lang)
         if not prediction.photos[view]:
             name = translate(lang, "gm_by_view.not_given", photo=name)
         rows.append(f"| {name} | {_percent_text(share, lang)} |")
@@ -296,13 +293,13 @@ def drop_photo_summary(view: str, given: Prediction, without: Prediction, lang: 
     each photo's GM-Gate steering share before and after."""
     before, after = given.gm_gate_by_view() or {}, without.gm_gate_by_view() or {}
     shares = ", ".join(
-        f"{photo_name(name, lang, True)} {_percent_text(before[name], lang)} → {_percent_text(after[name], lang)}"
+        f"{photo_view_name(name, lang, True)} {_percent_text(before[name], lang)} → {_percent_text(after[name], lang)}"
         for name in before
     )
     return translate(
         lang,
         "drop.summary",
-        photo=photo_name(view, lang, True),
+        photo=photo_view_name(view, lang, True),
         before=given.prediction,
         after=without.prediction,
         moved=_percent_text(routing_difference(given, without).probabilities, lang),
@@ -463,7 +460,7 @@ def _photos_lc_gate(prediction: Prediction, lang: str) -> str:
     for index, (view, given) in enumerate(prediction.photos.items()):
         blocks = fused[trace.block(index, 0) : trace.block(index, stages)]
         weights = ", ".join(_percent(w) for w in blocks) if given else translate(lang, "narrative.not_given")
-        per_photo.append(f"{photo_name(view, lang, True)} {weights}")
+        per_photo.append(f"{photo_view_name(view, lang, True)} {weights}")
     return translate(lang, "narrative.lc_gate_views", stages=stages, per_photo="; ".join(per_photo))
 
 
@@ -507,9 +504,7 @@ def narrate(diagnosis: Diagnosis, schema: MetadataSchema, lang: str = EN) -> str
     if len(gate) > 1:
         lines.append(say("gm_gate", experts=len(gate), expert=int(gate.argmax()) + 1, weight=_percent(gate.max())))
     if len(trace.views) > 1 and (shares := prediction.gm_gate_by_view()) is not None:
-        steered = [
-            say("share_of", share=_percent(share), photo=photo_name(view, lang, True)) for view, share in shares.items()
-        ]
+        steered = [say("share_of", share=_percent(v), photo=photo_view_name(k, lang, True)) for k, v in shares.items()]
         lines.append(say("gm_gate_by_view", shares=", ".join(steered)))
     lines.append(
         say("contributions", expert=int(contributions.argmax()) + 1, code=code, value=f"{contributions.max():+.2f}")

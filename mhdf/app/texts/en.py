@@ -292,6 +292,16 @@ TEXTS = {
     "report.lc_gate": "LC-Gate: fused-path weight per stage",
     "report.gm_gate": "GM-Gate: weight per expert",
     "report.tkca": "{stage}: TKCA top-{top_k} locations",
+    # the report of a case with several photos (one per photo view of the checkpoint)
+    "report.photo_view": "{view}, as the model saw it",
+    "report.photo_missing": "{view}: not given",
+    "report.photos_missing": "Photos not given: {views}. The model read its learned stand-in for each instead.",
+    "report.lc_gate_views": "LC-Gate: fused-path weight per photo and stage",
+    "report.gm_gate_views": "GM-Gate: share of each photo in the routing",
+    "report.tkca_view": "{view}, {stage}: TKCA top-{top_k}",
+    "report.tkca_missing": "{view}: no photo, so no TKCA attention",
+    "photo_view.clinical": "Clinical close-up",
+    "photo_view.dermoscopic": "Dermoscopic image",
     # errors shown to the visitor
     "error.title": "Cannot diagnose this case",
     # summaries of the Teaching tab
@@ -634,9 +644,6 @@ TEXTS = {
     ),
     "class.right_of": "{right} of {n}",
     # several photos per case (a checkpoint with photo views, docs/two-views.md)
-    "photo.view.clinical": "Clinical close-up",
-    "photo.view.dermoscopic": "Dermoscopic image",
-    "photo.view.other": "Photo: {view}",
     "photo.short.clinical": "Clin.",
     "photo.short.dermoscopic": "Derm.",
     "photo.none": "No photo: upload at least one of these: {photos}.",

@@ -384,6 +384,15 @@ TEXTS = {
     "report.lc_gate": "LC-Gate: peso do caminho fundido por estágio",
     "report.gm_gate": "GM-Gate: peso por especialista",
     "report.tkca": "{stage}: posições top-{top_k} do TKCA",
+    "report.photo_view": "{view}, como o modelo a viu",
+    "report.photo_missing": "{view}: não enviada",
+    "report.photos_missing": "Fotos não enviadas: {views}. O modelo leu, no lugar de cada uma, o substituto aprendido.",
+    "report.lc_gate_views": "LC-Gate: peso do caminho fundido por foto e estágio",
+    "report.gm_gate_views": "GM-Gate: participação de cada foto no roteamento",
+    "report.tkca_view": "{view}, {stage}: top-{top_k} do TKCA",
+    "report.tkca_missing": "{view}: sem foto, portanto sem atenção do TKCA",
+    "photo_view.clinical": "Foto clínica aproximada",
+    "photo_view.dermoscopic": "Imagem dermatoscópica",
     # errors shown to the visitor
     "error.title": "Não é possível diagnosticar este caso",
     # summaries of the Teaching tab
@@ -738,9 +747,6 @@ TEXTS = {
     ),
     "class.right_of": "{right} de {n}",
     # várias fotos por caso
-    "photo.view.clinical": "Foto clínica (close-up)",
-    "photo.view.dermoscopic": "Imagem dermatoscópica",
-    "photo.view.other": "Foto: {view}",
     "photo.short.clinical": "Clín.",
     "photo.short.dermoscopic": "Derm.",
     "photo.none": "Nenhuma foto: envie pelo menos uma destas: {photos}.",
