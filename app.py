@@ -33,9 +33,10 @@ from mhdf.app.session import DEFAULT_CHECKPOINT, DemoSession, load_session, serv
 from mhdf.app.similar import similar_cases_section
 from mhdf.app.style import CSS, MEND_ARIA, THEME
 from mhdf.app.teaching import teaching_tab
-from mhdf.app.texts import Text, api_help, banner
+from mhdf.app.texts import Text, api_help, banner, one_photo_only, photo_label
 from mhdf.app.uploads import upload_middleware
-from mhdf.app.views import cleared_field_importance, stage_view
+from mhdf.app.view_keys import GM_BY_VIEW, by_photo, stage_view
+from mhdf.app.views import cleared_field_importance
 
 CONCURRENCY_LIMIT = 2  # forward passes at once: the 2-core CPU gains nothing from more
 QUEUE_SIZE = 128  # waiting events past the 2 running; beyond that a client gets "Queue is full! Please try again."
@@ -57,9 +58,35 @@ def get_args_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def photo_routing_views(session: DemoSession, views: dict[str, Any]) -> None:
+    """A multi-view checkpoint's routing: the GM-Gate, each photo's share of its steering (plot and table) and the
+    expert contributions, then the photos side by side, each with its LC-Gate, Grad-CAM and TKCA per stage (or a
+    line saying the case lacks it)."""
+    with gr.Row():
+        with gr.Column(scale=1):
+            views["gm_gate"].render()
+        with gr.Column(scale=1):
+            for name in GM_BY_VIEW:
+                views[name].render()
+        with gr.Column(scale=2):
+            views["contributions"].render()
+    with gr.Row():
+        for photo in session.photo_views:
+            with gr.Column(min_width=280):
+                markdown(Text("routing.photo", photo=photo_label(photo)))
+                for name in ("photo_status", "lc_gate", "gradcam"):
+                    views[by_photo(name, photo)].render()
+                for s in range(session.predictor.config.num_fused_stages):
+                    views[stage_view("image", s, photo)].render()
+                    views[stage_view("fields", s, photo)].render()
+
+
 def routing_views(session: DemoSession, views: dict[str, Any]) -> None:
     """The gates, the expert contributions and the TKCA views of every fused stage, two stages a row."""
     markdown(Text("routing.heading"))
+    if session.photo_views:
+        photo_routing_views(session, views)
+        return
     with gr.Row():
         with gr.Column(scale=1):
             views["lc_gate"].render()
@@ -79,18 +106,23 @@ def routing_views(session: DemoSession, views: dict[str, Any]) -> None:
                         views[stage_view("fields", s)].render()
 
 
-def diagnose_tab(session: DemoSession, handlers: SimpleNamespace, views: dict[str, Any]) -> tuple[Any, list, Any, list]:
-    """Inputs, results, routing views and the report, with their events; returns (photo, form, clear button, [the
-    other outputs that Clear resets: report file, field-importance plot and status])."""
+def diagnose_tab(
+    session: DemoSession, handlers: SimpleNamespace, views: dict[str, Any]
+) -> tuple[list, list, Any, list]:
+    """Inputs, results, routing views and the report, with their events; returns (photos, form, clear button, [the
+    other outputs that Clear resets: report file, field-importance plot and status]). Visitor feedback takes one
+    photo: a multi-view checkpoint has none."""
     outputs = [views[name] for name in session.view_names]
-    image, form, clear, diagnose, results = diagnose_inputs(session, handlers, outputs)
+    photos, form, clear, diagnose, results = diagnose_inputs(session, handlers, outputs)
     with results:
         for name in ("scope_notice", "status", "note", "ood_warning", "probabilities", "prediction_set"):
             views[name].render()
-        feedback_section(session.feedback, session.predictor, handlers.send_feedback, [image, *form])
+        if not session.photo_views:
+            feedback_section(session.feedback, session.predictor, handlers.send_feedback, [*photos, *form])
         report_button = localize(gr.Button("", elem_id="report"), value=Text("button.report"))
         report_file = gr.File(label=Text("report.label"), elem_id="report-file", interactive=False)
-        views["gradcam"].render()
+        if not session.photo_views:  # a multi-view checkpoint's Grad-CAM sits with each photo's routing
+            views["gradcam"].render()
     routing_views(session, views)
     similar_cases_section(session, handlers, views, "diagnose")
     markdown(Text("modality.heading"))
@@ -102,7 +134,7 @@ def diagnose_tab(session: DemoSession, handlers: SimpleNamespace, views: dict[st
         )
         importance_status = markdown(Text("importance.on_request"), elem_id="importance-status")
     importance = importance_plot()
-    inputs = [image, *form]
+    inputs = [*photos, *form]
     report_button.click(handlers.report, inputs, report_file, api_name="report", preprocess=False)
     importance_button.click(
         handlers.field_importance,
@@ -118,7 +150,7 @@ def diagnose_tab(session: DemoSession, handlers: SimpleNamespace, views: dict[st
     cleared = json.dumps([importance.postprocess(cleared_plot).model_dump(), cleared_status])
     diagnose.click(None, outputs=[importance, importance_status], js=f"() => {cleared}")
     diagnose.click(handlers.diagnose, inputs, outputs, api_name="diagnose", preprocess=False, js=SCROLL_TO_RESULT)
-    return image, form, clear, [report_file, importance, importance_status]
+    return photos, form, clear, [report_file, importance, importance_status]
 
 
 def build_demo(session: DemoSession, classroom: str | Path | None = None) -> gr.Blocks:
@@ -137,20 +169,22 @@ def build_demo(session: DemoSession, classroom: str | Path | None = None) -> gr.
         member = class_member() if classroom is not None else None
         with gr.Tabs() as tabs:
             with gr.Tab(Text("tab.diagnose"), id="diagnose"):
-                image, form, clear, extra_outputs = diagnose_tab(session, handlers, views)
+                photos, form, clear, extra_outputs = diagnose_tab(session, handlers, views)
             with gr.Tab(Text("tab.teaching"), id="teaching"):
-                teaching_tab(session, handlers, views, image, form)
+                teaching_tab(session, handlers, views, photos, form)
             with gr.Tab(Text("tab.lesson"), id="lesson"):
                 lesson = lesson_tab(session)
             with gr.Tab(Text("tab.reader_study"), id="reader-study"):
-                study = reader_study_tab(session)
+                study = reader_study_tab(session)  # None for a multi-view checkpoint, and so is a class
             if classroom is not None:
                 with gr.Tab(Text("tab.class"), id="class"):
-                    store = class_store(session, classroom, lesson, study)
-                    class_tab(session, store, member, tabs, lesson, study)
+                    if study is None:
+                        markdown(lambda lang: one_photo_only(session.photo_views, lang), elem_id="class-one-photo")
+                    else:
+                        class_tab(session, class_store(session, classroom, lesson, study), member, tabs, lesson, study)
             with gr.Tab(Text("tab.api"), id="api"):
                 markdown(lambda lang: api_help(session.schema, session.uploads.max_bytes / 1024**2, lang))
-        clear.click(handlers.clear, outputs=[image, *form, *outputs, *extra_outputs], api_visibility="private")
+        clear.click(handlers.clear, outputs=[*photos, *form, *outputs, *extra_outputs], api_visibility="private")
         # a checkpoint with several photo views takes them by name: `photos` {view: file} instead of `image`
         gr.api(handlers.predict_views if session.multi_view else handlers.predict, api_name="predict")
         gr.api(handlers.similar, api_name="similar")

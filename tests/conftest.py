@@ -11,7 +11,14 @@ import torch  # noqa: E402
 from mhdf import MHDFConfig, MHDFNet  # noqa: E402
 from mhdf.inference import Predictor  # noqa: E402
 from mhdf.inference.checkpoint import read_examples  # noqa: E402
-from tests.helpers import CHROMIUM_ARGS, SYNTHETIC_CHECKPOINT, running_app, train_tiny  # noqa: E402
+from tests.helpers import (  # noqa: E402
+    CHROMIUM_ARGS,
+    SYNTHETIC_CHECKPOINT,
+    TWO_VIEW_DEMO,
+    running_app,
+    train_tiny,
+    write_two_view_checkpoint,
+)
 from training.synthetic.photos import generate  # noqa: E402
 
 TINY = {"backbone": "resnet18", "image_size": 64, "token_dim": 32, "num_heads": 2, "expert_hidden": 48, "top_k": 4}
@@ -24,6 +31,21 @@ def tiny_checkpoint(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tiny_checkpoint")
     MHDFNet(MHDFConfig(**TINY, training_data="random initialisation", synthetic_data=True)).save_pretrained(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_two_view_checkpoint(tmp_path_factory):
+    """An untrained two-photo (clinical + dermoscopic) Derm7pt checkpoint with a model card and two example cases."""
+    return write_two_view_checkpoint(tmp_path_factory.mktemp("two_view_checkpoint"))
+
+
+@pytest.fixture(scope="session")
+def two_view_demo_checkpoint(tmp_path_factory):
+    """The checkpoint the app's two-photo tests launch: the bundled `assets/demo-two-views` once it exists, the tiny
+    random one until then (same example layout)."""
+    if TWO_VIEW_DEMO.is_dir():
+        return TWO_VIEW_DEMO
+    return write_two_view_checkpoint(tmp_path_factory.mktemp("two_view_demo"))
 
 
 @pytest.fixture(scope="session")

@@ -6,14 +6,19 @@ test. Test modules import from here, never from each other.
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 from PIL import Image
 
 from benchmarks import served_app
 from benchmarks.served_app import ROOT, RunningApp, free_port  # noqa: F401 (the tests import them from here)
+from mhdf import MHDFConfig, MHDFNet
+from mhdf.inference.checkpoint import write_example, write_model_card
 from training import evaluate, train
 from training.data.pad_ufes_20 import PAD_UFES_20_COLUMNS
 
@@ -379,3 +384,48 @@ def check_batch_resumes(batch, source: Path, table, done: int, tmp_path: Path, c
     again = batch.predict_csv(source, resumed, batch_size=3)
     assert (again.skipped, again.written) == (len(table), 0)
     assert len(read_batch_output(resumed)) == len(table)
+
+
+@contextmanager
+def checked_page(browser, url: str, width: int = 1400, timeout_ms: int = 60_000) -> Iterator:
+    """A new Chromium page on `url` (1000 px high), closed on exit, which then fails the test if the page raised a
+    JavaScript error."""
+    page = browser.new_page(viewport={"width": width, "height": 1000})
+    page.set_default_timeout(timeout_ms)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(error.message))
+    page.goto(url)
+    yield page
+    page.close()
+    assert errors == [], f"JavaScript errors in the page: {errors}"
+
+
+# A checkpoint with two photo views per case (docs/two-views.md). The app's tests run on the bundled one once it
+# exists, otherwise on `write_two_view_checkpoint`'s tiny random one.
+TWO_VIEW_DEMO = ROOT / "assets" / "demo-two-views"
+TWO_VIEWS = ("clinical", "dermoscopic")
+TWO_VIEW_TINY = {"backbone": "mobilenetv3_small_050", "image_size": 32, "token_dim": 16, "num_heads": 2,
+                 "expert_hidden": 16}  # fmt: skip
+TWO_VIEW_EXAMPLES = (  # name, record, label
+    ("nevus_1", {"sex": "female", "location": "back", "elevation": "flat"}, "NEV"),
+    ("melanoma_1", {"sex": "male", "location": "lower limbs"}, "MEL"),
+)
+
+
+def write_two_view_checkpoint(folder: Path) -> Path:
+    """An untrained Derm7pt checkpoint reading a clinical close-up and a dermoscopic image, with a model card and
+    two example cases, each with both photos (`mhdf.inference.checkpoint.write_example`)."""
+    torch.manual_seed(0)
+    config = MHDFConfig(schema_name="derm7pt", num_classes=5, image_views=list(TWO_VIEWS), **TWO_VIEW_TINY)
+    MHDFNet(config).save_pretrained(folder)
+    write_model_card(folder, {"name": "tiny-two-views", "training_data": "random initialisation (a test fixture)"})
+    rng = np.random.default_rng(0)
+    for name, record, label in TWO_VIEW_EXAMPLES:
+        photos = {}
+        for view in TWO_VIEWS:
+            photos[view] = folder / f"{name}_{view}_source.png"
+            Image.fromarray(rng.integers(0, 255, (48, 48, 3), dtype=np.uint8)).save(photos[view])
+        write_example(folder, name, photos, record, label)
+        for photo in photos.values():
+            photo.unlink()
+    return folder

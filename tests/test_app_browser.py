@@ -18,7 +18,7 @@ from mhdf.app.texts import (
 )
 from mhdf.inference.checkpoint import read_similar_cases
 from mhdf.routing import RoutingOverrides
-from tests.helpers import SYNTHETIC_CHECKPOINT
+from tests.helpers import SYNTHETIC_CHECKPOINT, checked_page
 from training.synthetic.non_lesion import non_lesion_images
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -29,14 +29,8 @@ TIMEOUT_MS = 60_000  # generous: the CI machine has 2 shared cores
 
 @pytest.fixture(scope="module")
 def page(demo_app, browser):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.set_default_timeout(TIMEOUT_MS)
-    errors = []
-    page.on("pageerror", lambda error: errors.append(error.message))
-    page.goto(demo_app.url)
-    yield page
-    page.close()
-    assert errors == [], f"JavaScript errors in the page: {errors}"
+    with checked_page(browser, demo_app.url, timeout_ms=TIMEOUT_MS) as page:
+        yield page
 
 
 def bars(page, elem_id):

@@ -13,8 +13,9 @@ from mhdf.app.figures import effect_colors, lc_path_colors
 from mhdf.app.form import GROUP_TITLES, FormField, empty_form, grouped_form_fields
 from mhdf.app.gradio_compat import bar_plot
 from mhdf.app.i18n import localize
-from mhdf.app.texts import EN, MODEL_CHOICE, Text, field_label, number_range, schema_text
-from mhdf.app.views import SIMILAR_QUERY, stage_view
+from mhdf.app.texts import EN, MODEL_CHOICE, Text, field_label, number_range, photo_label, schema_text
+from mhdf.app.view_keys import GM_BY_VIEW, SIMILAR_QUERY, by_photo, photo_keys, stage_view
+from mhdf.app.views import photo_views
 from mhdf.config import MHDFConfig
 from mhdf.inference import Predictor
 from mhdf.metadata import MetadataSchema
@@ -70,20 +71,6 @@ def view_components(predictor: Predictor) -> dict[str, gr.components.Component]:
             render=False,
         ),
         "prediction_set": gr.Markdown(elem_id="prediction-set", render=False),
-        "lc_gate": bar_plot(
-            x="stage",
-            y="weight",
-            color="route",
-            y_lim=[0, 1],
-            x_title=Text("axis.stage"),
-            y_title=Text("axis.weight"),
-            color_title=Text("axis.route"),
-            color_map=lc_path_colors(EN),
-            label=Text("view.lc_gate"),
-            caption=Text("view.lc_gate.caption"),
-            elem_id="lc-gate",
-            render=False,
-        ),
         "gm_gate": bar_plot(
             x="expert",
             y="weight",
@@ -104,36 +91,98 @@ def view_components(predictor: Predictor) -> dict[str, gr.components.Component]:
             render=False,
         ),
     }
-    for s in range(config.num_fused_stages):  # the outputs take their order from `view_names`, not from here
-        views[stage_view("image", s)] = gr.Image(
-            label=Text("view.tkca_image", stage=s + 1), height=240, elem_id=f"tkca-image-{s + 1}", render=False
-        )
-        views[stage_view("fields", s)] = bar_plot(
-            x="field",
-            y="weight",
-            x_title=Text("axis.field"),
-            y_title=Text("axis.weight"),
-            label=Text("view.tkca_fields", stage=s + 1),
-            x_label_angle=-50,
-            sort=[field_label(schema, spec) for spec in schema.fields],
-            height=240,
-            elem_id=f"tkca-fields-{s + 1}",
-            render=False,
-        )
-        localize(
-            views[stage_view("fields", s)],
-            sort=lambda lang: [field_label(schema, spec, lang) for spec in schema.fields],
-        )
-    views["gradcam"] = gr.Image(label=Text("view.gradcam"), elem_id="gradcam", render=False)
+    photos = photo_views(predictor)
+    for photo in photo_keys(photos):  # the outputs take their order from `view_names`, not from here
+        views |= photo_components(config.num_fused_stages, schema, photo)
+    if photos:
+        views |= gm_gate_by_view_components()
     views["modality"] = gr.Plot(label=Text("view.modality"), elem_id="modality-comparison", render=False)
     views["narrative"] = gr.Markdown(elem_id="teaching-narrative", render=False)
     views["figure_text"] = gr.Markdown(elem_id="figure-descriptions", render=False)
-    localize(views["lc_gate"], color_map=lc_path_colors)
     # the placeholder only: a narrative written for a case stays until the next diagnosis writes it anew
     localize(views["narrative"], value=Text("narrative.placeholder"))
     # not shown: the similar-case sections (`mhdf.app.similar`) search with it
     views[SIMILAR_QUERY] = gr.JSON(visible="hidden", elem_id="similar-query", render=False)
     return views
+
+
+def photo_components(stages: int, schema: MetadataSchema, photo: str | None) -> dict[str, gr.components.Component]:
+    """The routing views of one photo, unrendered: LC-Gate, TKCA per stage and Grad-CAM; `photo` a multi-view
+    checkpoint's photo view, whose name is added to each label, element id and view name, and which also gets a
+    line saying when the case lacks it (None: the paper's one photo, named as ever)."""
+
+    def label(text: Text) -> Text:
+        return text if photo is None else Text("view.of_photo", view=text, photo=photo_label(photo))
+
+    suffix = "" if photo is None else f"-{photo}"  # element ids: "lc-gate", "lc-gate-clinical"
+
+    views = {
+        by_photo("lc_gate", photo): bar_plot(
+            x="stage",
+            y="weight",
+            color="route",
+            y_lim=[0, 1],
+            x_title=Text("axis.stage"),
+            y_title=Text("axis.weight"),
+            color_title=Text("axis.route"),
+            color_map=lc_path_colors(EN),
+            label=label(Text("view.lc_gate")),
+            caption=Text("view.lc_gate.caption"),
+            elem_id=f"lc-gate{suffix}",
+            render=False,
+        )
+    }
+    localize(views[by_photo("lc_gate", photo)], color_map=lc_path_colors)
+    for s in range(stages):
+        views[stage_view("image", s, photo)] = gr.Image(
+            label=label(Text("view.tkca_image", stage=s + 1)),
+            height=240,
+            elem_id=f"tkca-image{suffix}-{s + 1}",
+            render=False,
+        )
+        views[stage_view("fields", s, photo)] = bar_plot(
+            x="field",
+            y="weight",
+            x_title=Text("axis.field"),
+            y_title=Text("axis.weight"),
+            label=label(Text("view.tkca_fields", stage=s + 1)),
+            x_label_angle=-50,
+            sort=[field_label(schema, spec) for spec in schema.fields],
+            height=240,
+            elem_id=f"tkca-fields{suffix}-{s + 1}",
+            render=False,
+        )
+        localize(
+            views[stage_view("fields", s, photo)],
+            sort=lambda lang: [field_label(schema, spec, lang) for spec in schema.fields],
+        )
+    views[by_photo("gradcam", photo)] = gr.Image(
+        label=label(Text("view.gradcam")), elem_id=f"gradcam{suffix}", render=False
+    )
+    if photo is not None:
+        views[by_photo("photo_status", photo)] = gr.Markdown(elem_id=f"photo-status-{photo}", render=False)
+    return views
+
+
+def gm_gate_by_view_components() -> dict[str, gr.components.Component]:
+    """How much each photo steered the GM-Gate: a small bar plot and the same numbers as a table in words."""
+    plot, table = GM_BY_VIEW
+    return {
+        plot: bar_plot(
+            x="photo",
+            y="share",
+            y_lim=[0, 1],
+            x_title=Text("axis.photo"),
+            y_title=Text("axis.share"),
+            x_label_angle=-20,
+            label=Text("view.gm_gate_by_view"),
+            caption=Text("view.gm_gate_by_view.caption"),
+            height=200,
+            elem_id="gm-gate-by-view",
+            render=False,
+        ),
+        table: gr.Markdown(elem_id="gm-gate-by-view-table", render=False),
+    }
 
 
 def importance_plot() -> gr.BarPlot:

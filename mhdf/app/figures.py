@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from PIL import Image, ImageDraw
 
-from mhdf.app.texts import EN, class_name, field_label, translate, value_label
+from mhdf.app.texts import EN, class_name, field_label, photo_short_name, photo_view_name, translate, value_label
 from mhdf.inference import Prediction, class_display_name
 from mhdf.inference.explain import FieldImportance
 from mhdf.metadata import MetadataSchema
@@ -33,6 +33,7 @@ SUPPORTS, OPPOSES = translate(EN, "effect.supports"), translate(EN, "effect.agai
 # The columns of each bar plot's data frame (an empty frame with them clears a plot).
 LC_GATE_COLUMNS = ("stage", "route", "weight")
 GM_GATE_COLUMNS = ("expert", "weight")
+GM_BY_VIEW_COLUMNS = ("photo", "share")
 FIELD_ATTENTION_COLUMNS = ("field", "weight")
 FIELD_IMPORTANCE_COLUMNS = ("field", "magnitude", "effect", "change")
 
@@ -65,17 +66,20 @@ def effect_colors(lang: str = EN) -> dict[str, str]:
     return {translate(lang, "effect.supports"): OKABE_ITO[0], translate(lang, "effect.against"): OKABE_ITO[1]}
 
 
-def lc_gate_frame(prediction: Prediction, lang: str = EN) -> pd.DataFrame:
-    """LC-Gate weights as rows (stage, route, weight), route = "image path" | "fused path"; a stage's weights sum
-    to 1. (A column named "path" would make gradio_client take the plot data for a file.)"""
-    gate = prediction.trace.lc_gate[0].numpy()
+def lc_gate_frame(prediction: Prediction, lang: str = EN, view: int = 0) -> pd.DataFrame:
+    """LC-Gate weights of one photo view (its index; the paper's model has one) as rows (stage, route, weight),
+    route = "image path" | "fused path"; a stage's weights sum to 1. (A column named "path" would make
+    gradio_client take the plot data for a file.)"""
+    trace = prediction.trace
+    gate = trace.lc_gate[0].numpy()
+    stages = gate.shape[0] // max(len(trace.views), 1)
     rows = [
         {
             "stage": stage_name(stage, lang),
             "route": translate(lang, f"path.{path}"),
-            "weight": float(gate[stage, index]),
+            "weight": float(gate[view * stages + stage, index]),
         }
-        for stage in range(gate.shape[0])
+        for stage in range(stages)
         for index, path in enumerate(LC_PATHS)
     ]
     return pd.DataFrame(rows, columns=list(LC_GATE_COLUMNS))
@@ -86,6 +90,14 @@ def gm_gate_frame(prediction: Prediction, lang: str = EN) -> pd.DataFrame:
     gate = prediction.trace.gm_gate[0].numpy()
     experts = [expert_name(e, lang) for e in range(len(gate))]
     return pd.DataFrame(dict(zip(GM_GATE_COLUMNS, (experts, gate.astype(float)), strict=True)))
+
+
+def gm_gate_by_view_frame(prediction: Prediction, lang: str = EN) -> pd.DataFrame:
+    """How much each photo steered the GM-Gate (`Prediction.gm_gate_by_view`) as rows (photo, share); no rows with a
+    single expert."""
+    shares = prediction.gm_gate_by_view() or {}
+    photos = [photo_view_name(view, lang) for view in shares]
+    return pd.DataFrame(dict(zip(GM_BY_VIEW_COLUMNS, (photos, list(shares.values())), strict=True)))
 
 
 def field_attention_frame(prediction: Prediction, stage: int, schema: MetadataSchema, lang: str = EN) -> pd.DataFrame:
@@ -179,6 +191,14 @@ def logit_decomposition(prediction: Prediction, lang: str = EN) -> tuple[np.ndar
     return table, rows
 
 
+def _text_color(background: np.ndarray) -> str:
+    """Black or white, whichever contrasts more with an RGB(A) background in [0, 1] (WCAG relative luminance): the
+    heatmap's mid blues and reds are too dark for black and too light for white by a fixed threshold on the value."""
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in background[:3]]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return "#fff" if 1.05 / (luminance + 0.05) > (luminance + 0.05) / 0.05 else "#000"
+
+
 def expert_contribution_table(prediction: Prediction, lang: str = EN) -> str:
     """The logit decomposition as an HTML heatmap table, the demo's live view: text, so it costs the server no
     rendering, and narrow enough for a phone. The predicted class's column is outlined."""
@@ -190,8 +210,11 @@ def expert_contribution_table(prediction: Prediction, lang: str = EN) -> str:
     pad = "padding:3px 2px"
 
     def cell(row: int, col: int) -> str:
-        style = [f"background:{matplotlib.colors.to_hex(colors[row, col])}", pad]
-        style.append("color:#fff" if abs(table[row, col]) > 0.6 * limit else "color:#000")
+        style = [
+            f"background:{matplotlib.colors.to_hex(colors[row, col])}",
+            pad,
+            f"color:{_text_color(colors[row, col])}",
+        ]
         if col == predicted:
             style.append("border-left:2px solid #000;border-right:2px solid #000")
         if row == experts:  # a rule above the bias: the last two rows complete the sum
@@ -260,23 +283,42 @@ def _grouped_bars(axes: Any, categories: Sequence[str], series: Sequence[np.ndar
     axes.grid(axis="y", alpha=0.3)
 
 
+def _block_labels(prediction: Prediction, lang: str) -> list[str]:
+    """The tick label of each LC-MoE block: "S1" per stage, and with several photo views "Clin. S1" per view and
+    stage."""
+    views = prediction.trace.views
+    stages = prediction.trace.lc_gate.shape[1] // max(len(views), 1)
+    if len(views) < 2:
+        return [f"S{s + 1}" for s in range(stages)]
+    return [
+        translate(lang, "figure.view_stage", photo=photo_short_name(view, lang), stage=s + 1)
+        for view in views
+        for s in range(stages)
+    ]
+
+
 def routing_comparison_figure(
     first: Prediction, second: Prediction, names: tuple[str, str], title: str, lang: str = EN
 ) -> Figure:
     """Two runs side by side as grouped bars (one colour per run) on one axis, in three sections: the class
-    probabilities, the LC-Gate's fused-path weight per stage and the GM-Gate weight per expert."""
+    probabilities, the LC-Gate's fused-path weight per stage (of every photo view) and the GM-Gate weight per
+    expert; with several photo views a fourth, each photo's share of the GM-Gate's steering."""
     fused = LC_PATHS.index("fused")
     sections = [
         (translate(lang, "figure.class_probability"), list(first.classes), [first.probabilities, second.probabilities])
     ]
-    stages = first.trace.lc_gate.shape[1]
-    if stages:
+    blocks = first.trace.lc_gate.shape[1]
+    if blocks:  # a photo a run lacks has NaN weights: no bar
         lc = [p.trace.lc_gate[0, :, fused].numpy() for p in (first, second)]
-        sections.append((translate(lang, "figure.lc_fused"), [f"S{s + 1}" for s in range(stages)], lc))
+        sections.append((translate(lang, "figure.lc_fused"), _block_labels(first, lang), lc))
     experts = first.trace.gm_gate.shape[1]
     if experts > 1:
         gm = [p.trace.gm_gate[0].numpy() for p in (first, second)]
         sections.append((translate(lang, "figure.gm_weight"), [f"E{e + 1}" for e in range(experts)], gm))
+    views = first.trace.views
+    if len(views) > 1 and experts > 1:
+        shares = [np.array(list(p.gm_gate_by_view().values())) for p in (first, second)]
+        sections.append((translate(lang, "figure.gm_share"), [photo_short_name(v, lang) for v in views], shares))
     categories = [c for _, labels, _ in sections for c in labels]
     series = [np.concatenate([values[run] for _, _, values in sections]) for run in range(2)]
     figure = Figure(figsize=(1.2 + 0.42 * len(categories), 3.0), dpi=DPI)
@@ -291,7 +333,8 @@ def routing_comparison_figure(
     axes.set_xlim(-0.6, len(categories) - 0.4)
     figure.suptitle(title, x=0.01, y=0.98, ha="left", fontsize=10)
     figure.legend(loc="upper right", ncols=2, fontsize=8, frameon=False)
-    figure.subplots_adjust(left=0.06, right=0.99, top=0.8, bottom=0.1)
+    two_line = any("\n" in category for category in categories)  # "Clin.\nS1": several photo views
+    figure.subplots_adjust(left=0.06, right=0.99, top=0.8, bottom=0.17 if two_line else 0.1)
     return figure
 
 

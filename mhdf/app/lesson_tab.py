@@ -38,6 +38,7 @@ from mhdf.app.texts import (
     lesson_question,
     lesson_record,
     lesson_summary,
+    one_photo_only,
     ood_words,
     prediction_set_text,
     reader_ai_note,
@@ -362,8 +363,12 @@ class ReaderHandlers:
                 str(folder / "reader-study.csv"), str(folder / "reader-study.json"), ""]  # fmt: skip
 
 
-def reader_study_tab(session: DemoSession) -> ReaderTab:
-    """The Reader study tab: instructor settings, then one case at a time, you first, then the AI."""
+def reader_study_tab(session: DemoSession) -> ReaderTab | None:
+    """The Reader study tab: instructor settings, then one case at a time, you first, then the AI. A multi-view
+    checkpoint gets a sentence instead (the study shows one photo per case) and None."""
+    if session.photo_views:
+        markdown(lambda lang: one_photo_only(session.photo_views, lang), elem_id="reader-one-photo")
+        return None
     handlers = ReaderHandlers(session)
     markdown(Text("reader.intro"))
     state = gr.State(None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import inspect
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -23,17 +23,19 @@ from mhdf.app.i18n import with_language
 from mhdf.app.lesson import Lesson, read_lessons
 from mhdf.app.report import case_report
 from mhdf.app.similar import signature_from_view, similar_cases_html, similar_document
-from mhdf.app.texts import CURRENT_CASE, EN, NO_SIMILAR_INDEX, translate
+from mhdf.app.texts import CURRENT_CASE, EN, NO_SIMILAR_INDEX, photo_list, translate
 from mhdf.app.uploads import UploadPolicy, parse_file_size, uploaded_file
 from mhdf.app.views import (
     cleared_field_importance,
     cleared_views,
     comparison_view,
     diagnose_case,
+    drop_photo_view,
     field_importance_views,
     find_example,
     intervention_view,
     overrides_from_controls,
+    photo_views,
     progressive_diagnosis,
     view_names,
 )
@@ -67,6 +69,7 @@ EVENTS = (
     "diagnose_example",
     "intervene",
     "compare",
+    "drop_photo",
     "predict",
     "predict_views",
     "similar",
@@ -146,29 +149,53 @@ class DemoSession:
         self.lessons = parts.lessons
         self.similar_index = parts.similar_index
         self.feedback = parts.feedback
-        self.view_names = view_names(parts.predictor.config.num_fused_stages)
         self.multi_view = parts.predictor.config.multi_view  # several photos per case: /predict takes them by view name
+        self.photo_views = photo_views(parts.predictor)  # a multi-view checkpoint's: one photo input each
+        self.view_names = view_names(parts.predictor.config.num_fused_stages, self.photo_views)
         self._example_views: dict[tuple[str, str], list[Any]] = {}
 
     def _in_view_order(self, views: Mapping[str, Any]) -> list[Any]:
         return [views[name] for name in self.view_names]
 
-    def _case(self, choice: str, image: Any, form_values: tuple, lang: str) -> tuple[Path | None, dict[str, Any]]:
+    def _split_photos(self, values: tuple) -> tuple[tuple, tuple]:
+        """An event's photo inputs, which come first (one per photo view of a multi-view checkpoint, else one),
+        and the values after them."""
+        count = len(self.photo_views) or 1
+        return values[:count], values[count:]
+
+    def _uploaded_photos(self, photos: Sequence[Any], lang: str) -> Path | None | dict[str, Path | None]:
+        """The photo of an event (a multi-view checkpoint: {view: photo, None where not given}), only from this
+        server's uploads; a multi-view case without any photo is refused in `lang`."""
+        if not self.photo_views:
+            return uploaded_file(photos[0], self.uploads)
+        given = self._view_uploads(dict(zip(self.photo_views, photos, strict=True)))
+        if all(path is None for path in given.values()):
+            raise ValueError(translate(lang, "photo.none", photos=photo_list(self.photo_views, lang)))
+        return given
+
+    def _current_case(self, photos_and_form: tuple, lang: str) -> tuple[Any, dict[str, Any]]:
+        """The photo(s) and the record of the Diagnose tab's inputs."""
+        photos, form_values = self._split_photos(photos_and_form)
+        record = record_from_form(self.schema, form_values, lang)
+        return self._uploaded_photos(photos, lang), record
+
+    def _case(self, choice: str, photos_and_form: tuple, lang: str) -> tuple[Any, dict[str, Any]]:
         if choice == CURRENT_CASE:
-            return uploaded_file(image, self.uploads), record_from_form(self.schema, form_values, lang)
+            return self._current_case(photos_and_form, lang)
         example = find_example(self.examples, title=choice)
         return example.image, example.metadata
 
-    def diagnose(self, image: Any, *form_values: Any, lang: str = EN) -> Iterator[list[Any]]:
-        """Streams the views: the probabilities and every routing view after one forward pass, then the rest."""
-        record = record_from_form(self.schema, form_values, lang)
-        for views in progressive_diagnosis(self.predictor, uploaded_file(image, self.uploads), record, lang):
+    def diagnose(self, *photos_and_form: Any, lang: str = EN) -> Iterator[list[Any]]:
+        """Streams the views of the photo (a multi-view checkpoint: one per view, either may be missing) and the
+        form: the probabilities and every routing view after one forward pass, then the rest."""
+        image, record = self._current_case(photos_and_form, lang)
+        for views in progressive_diagnosis(self.predictor, image, record, lang):
             yield self._in_view_order(views)
 
-    def field_importance(self, image: Any, *form_values: Any, lang: str = EN) -> Iterator[tuple[Any, str]]:
+    def field_importance(self, *photos_and_form: Any, lang: str = EN) -> Iterator[tuple[Any, str]]:
         """Each filled field set to unknown in turn, streamed batch by batch."""
-        record = record_from_form(self.schema, form_values, lang)
-        yield from field_importance_views(self.predictor, uploaded_file(image, self.uploads), record, lang)
+        image, record = self._current_case(photos_and_form, lang)
+        yield from field_importance_views(self.predictor, image, record, lang)
 
     def diagnose_example(self, name: str, *shown: Any, lang: str = EN) -> list[Any]:
         """An example case, read from the checkpoint folder by name; `shown` (its photo and form as displayed) is
@@ -183,29 +210,34 @@ class DemoSession:
             self._example_views[key] = self._in_view_order(views)
         return list(self._example_views[key])
 
-    def intervene(
-        self,
-        image: Any,
-        disabled: list[int],
-        forced: int | None,
-        temperature: float,
-        hard: bool,
-        *paths_and_form: Any,
-        lang: str = EN,
-    ) -> tuple[dict[str, float], dict[str, float], Any, str]:
+    def intervene(self, *inputs: Any, lang: str = EN) -> tuple[dict[str, float], dict[str, float], Any, str]:
+        """The current case unmodified and with the Teaching tab's overrides. `inputs`: the photo(s), the knocked-out
+        experts, the forced expert, the GM-Gate temperature, hard routing, one LC-Gate path per fused stage, then
+        the form."""
+        photos, (disabled, forced, temperature, hard, *paths_and_form) = self._split_photos(inputs)
         stages = self.predictor.config.num_fused_stages
         lc_paths, form_values = paths_and_form[:stages], paths_and_form[stages:]
         overrides = overrides_from_controls(self.predictor.config, disabled, forced, temperature, hard, lc_paths)
         record = record_from_form(self.schema, form_values, lang)
-        view = intervention_view(self.predictor, uploaded_file(image, self.uploads), record, overrides, lang)
+        image = self._uploaded_photos(photos, lang)
+        view = intervention_view(self.predictor, image, record, overrides, lang)
         return view.first, view.second, view.figure, view.summary
 
     def compare(
-        self, choice_a: str, choice_b: str, image: Any, *form_values: Any, lang: str = EN
+        self, choice_a: str, choice_b: str, *photos_and_form: Any, lang: str = EN
     ) -> tuple[dict[str, float], dict[str, float], Any, str]:
-        cases = [self._case(choice, image, form_values, lang) for choice in (choice_a, choice_b)]
+        cases = [self._case(choice, photos_and_form, lang) for choice in (choice_a, choice_b)]
         view = comparison_view(self.predictor, cases, lang)
         return view.first, view.second, view.figure, view.summary
+
+    def drop_photo(
+        self, view: str, *photos_and_form: Any, lang: str = EN
+    ) -> tuple[dict[str, float], dict[str, float], Any, str]:
+        """ "Drop this photo": the current case of a multi-view checkpoint as given and with the photo of `view`
+        marked missing, side by side."""
+        photos, record = self._current_case(photos_and_form, lang)
+        result = drop_photo_view(self.predictor, photos, record, view, lang)
+        return result.first, result.second, result.figure, result.summary
 
     def predict(self, image: dict[str, Any] | None, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
         """Classify a lesion photo with its clinical metadata. `image`: an image file (gradio_client
@@ -273,18 +305,11 @@ class DemoSession:
         """{view: upload} -> {view: the upload's path}; None for a view whose photo was not sent."""
         return {view: uploaded_file(payload, self.uploads) for view, payload in photos.items()}
 
-    def report(self, image: Any, *form_values: Any, lang: str = EN) -> str:
-        """The case report (PDF) of the current photo (a multi-view checkpoint: {view: upload}, a view left out or
-        None when not sent) and form, written into Gradio's cache folder, which deletes it with the uploads (see
-        SECURITY.md); never kept anywhere else."""
-        record = record_from_form(self.schema, form_values, lang)
-        views = self.predictor.views
-        if not self.predictor.config.multi_view:
-            photo = uploaded_file(image, self.uploads)
-        elif isinstance(image, Mapping) and set(image) <= set(views):
-            photo = self._view_uploads(image)
-        else:
-            raise ValueError(translate(lang, "report.photos_by_view", views=", ".join(views)))
+    def report(self, *photos_and_form: Any, lang: str = EN) -> str:
+        """The case report (PDF) of the current photo (a multi-view checkpoint: one argument per view, in the model's
+        view order, None for a photo not sent; the report gets them as {view: path}) and form, written into Gradio's
+        cache folder, which deletes it with the uploads (see SECURITY.md); never kept anywhere else."""
+        photo, record = self._current_case(photos_and_form, lang)
         self.uploads.folder.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix="report-", dir=self.uploads.folder))
         return str(case_report(folder / "mhdf-case-report.pdf", self.predictor, photo, record, lang))
@@ -305,9 +330,10 @@ class DemoSession:
             return tuple(what_to_do_first(str(first), 0, 3))
 
     def clear(self, lang: str = EN) -> list[Any]:
-        """The empty photo and form, every view cleared, no report and no field importance."""
-        cleared = cleared_views(self.predictor.config.num_fused_stages, lang)
-        return [None, *empty_form(self.schema), *self._in_view_order(cleared), None, *cleared_field_importance(lang)]
+        """The empty photo(s) and form, every view cleared, no report and no field importance."""
+        cleared = cleared_views(self.predictor.config.num_fused_stages, lang, self.photo_views)
+        photos = [None] * (len(self.photo_views) or 1)
+        return [*photos, *empty_form(self.schema), *self._in_view_order(cleared), None, *cleared_field_importance(lang)]
 
 
 def load_session(

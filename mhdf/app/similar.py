@@ -20,7 +20,7 @@ import numpy as np
 from gradio.data_classes import FileData
 
 from mhdf.app.i18n import localize, markdown
-from mhdf.app.texts import EN, Text, neighbour_caption, similar_summary, translate
+from mhdf.app.texts import EN, Text, neighbour_caption, one_photo_only, similar_summary, translate
 from mhdf.app.views import SIMILAR_QUERY
 from mhdf.inference.similar import SIMILARITY, CaseSignature, SimilarCases
 
@@ -103,6 +103,9 @@ def similar_cases_section(session: Any, handlers: SimpleNamespace, views: dict[s
     if not query.is_rendered:
         query.render()
     markdown(lambda lang: f"{translate(lang, 'similar.title')}\n{translate(lang, 'similar.intro')}")
+    if session.photo_views:  # the index holds the routing signatures of one-photo cases
+        markdown(lambda lang: one_photo_only(session.photo_views, lang), elem_id=f"similar-one-photo-{place}")
+        return
     if session.similar_index is None:
         markdown(Text("similar.missing"), elem_id=f"similar-missing-{place}")
         return

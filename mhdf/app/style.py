@@ -42,7 +42,9 @@ html, body { overflow-anchor: none; }
 # - an empty output is a <div aria-label="Empty value"> without a role, where aria-label is not allowed: it becomes a
 #   role="img" with that name;
 # - the upload area's aria-label lacks its visible words ("Drop File Here - or - Click to Upload"): the visible
-#   words become its name.
+#   words become its name;
+# - a native plot given no rows (a photo the case lacks, field importance not asked for yet) draws an empty mark
+#   container with a graphics role and no name: it is presentation while empty.
 MEND_ARIA = """
 <script>
 (() => {
@@ -56,6 +58,10 @@ MEND_ARIA = """
       const words = button.innerText.replace(/\\s+/g, ' ').trim();
       if (words && button.getAttribute('aria-label') !== words) button.setAttribute('aria-label', words);
     });
+    root.querySelectorAll('.vega-embed g.role-mark[role="graphics-symbol"]:empty')
+      .forEach((marks) => marks.setAttribute('role', 'presentation'));
+    root.querySelectorAll('.vega-embed g.role-mark[role="presentation"]:not(:empty)')
+      .forEach((marks) => marks.setAttribute('role', 'graphics-symbol'));
   };
   let pending = false;  // one pass a frame, however many nodes Gradio adds
   const schedule = () => {

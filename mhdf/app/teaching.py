@@ -1,5 +1,6 @@
 """The Teaching tab: the routing explained, the case narrative, subgroup results, the routing atlas, routing
-interventions and the two-case comparison. `app.py` calls `teaching_tab` inside its tab.
+interventions, the two-case comparison and, for a checkpoint with several photo views, "drop this photo". `app.py`
+calls `teaching_tab` inside its tab.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from mhdf.app.figures import routing_atlas_figure, routing_atlas_summary
 from mhdf.app.i18n import localize, markdown
 from mhdf.app.session import DemoSession
 from mhdf.app.similar import similar_cases_section
-from mhdf.app.texts import CURRENT_CASE, Text, routing_explained, subgroup_table
+from mhdf.app.texts import CURRENT_CASE, Text, photo_label, routing_explained, subgroup_table
 from mhdf.app.views import localized_case_choices
 
 
@@ -29,12 +30,28 @@ def side_by_side(button: Text, labels: tuple[Text, Text], plot: Text, ids: tuple
     return [run, first, second, gr.Plot(label=plot, elem_id=ids[4]), text]
 
 
+def drop_photo_section(session: DemoSession, handlers: SimpleNamespace, photos: list, form: list) -> None:
+    """ "Drop this photo": the current case of a multi-view checkpoint as given and with one photo marked missing,
+    side by side (probabilities, the routing figure and a summary)."""
+    with gr.Accordion(Text("teaching.section.drop_photo"), open=False, elem_id="drop-photo-section"):
+        markdown(Text("drop.heading"))
+        choices = [(photo_label(view), view) for view in session.photo_views]
+        view = gr.Radio(choices, value=session.photo_views[0], label=Text("drop.choose"), elem_id="drop-photo-view")
+        run, *dropped = side_by_side(
+            Text("button.drop"),
+            (Text("run.as_given"), Text("run.dropped")),
+            Text("drop.plot"),
+            ("run-drop-photo", "drop-photo-summary", "drop-photo-given", "drop-photo-without", "drop-photo-plot"),
+        )
+    run.click(handlers.drop_photo, [view, *photos, *form], dropped, api_name="drop_photo", preprocess=False)
+
+
 def teaching_tab(
-    session: DemoSession, handlers: SimpleNamespace, views: dict[str, Any], image: Any, form: list
+    session: DemoSession, handlers: SimpleNamespace, views: dict[str, Any], photos: list, form: list
 ) -> None:
     """A "start here" pointing to the lesson, then collapsible sections: the routing explained with this case's
-    narrative, the subgroups, the cases routed like this one, the atlas, routing interventions and the two-case
-    comparison."""
+    narrative, the subgroups, the cases routed like this one, the atlas, routing interventions, the two-case
+    comparison and, for a multi-view checkpoint, "drop this photo". `photos`: the Diagnose tab's photo inputs."""
     markdown(Text("teaching.start_here"), elem_id="teaching-start")
     with gr.Accordion(Text("teaching.section.explained"), open=False):
         markdown(routing_explained)
@@ -63,7 +80,7 @@ def teaching_tab(
             ("run-intervention", "intervention-summary", "intervention-baseline", "intervention-result",
              "intervention-plot"),
         )  # fmt: skip
-    run.click(handlers.intervene, [image, *controls, *form], intervention, api_name="intervene", preprocess=False)
+    run.click(handlers.intervene, [*photos, *controls, *form], intervention, api_name="intervene", preprocess=False)
     with gr.Accordion(Text("teaching.section.compare"), open=False):
         choices = localized_case_choices(session.examples)
         with gr.Row():
@@ -76,4 +93,6 @@ def teaching_tab(
             Text("comparison.plot"),
             ("compare", "comparison-summary", "case-a-probabilities", "case-b-probabilities", "comparison-plot"),
         )
-    compare.click(handlers.compare, [case_a, case_b, image, *form], comparison, api_name="compare", preprocess=False)
+    compare.click(handlers.compare, [case_a, case_b, *photos, *form], comparison, api_name="compare", preprocess=False)
+    if session.photo_views:
+        drop_photo_section(session, handlers, photos, form)

@@ -17,12 +17,14 @@ from mhdf.app.alt_text import figure_descriptions
 from mhdf.app.figures import (
     FIELD_ATTENTION_COLUMNS,
     FIELD_IMPORTANCE_COLUMNS,
+    GM_BY_VIEW_COLUMNS,
     GM_GATE_COLUMNS,
     LC_GATE_COLUMNS,
     attention_overlay,
     expert_contribution_table,
     field_attention_frame,
     field_importance_frame,
+    gm_gate_by_view_frame,
     gm_gate_frame,
     gradcam_overlay,
     lc_gate_frame,
@@ -35,15 +37,19 @@ from mhdf.app.texts import (
     Text,
     comparison_summary,
     diagnosis_status,
+    drop_photo_summary,
+    gm_gate_by_view_table,
     importance_status,
     intervention_summary,
     narrate,
     ood_warning,
     photo_notices,
+    photo_view_name,
     prediction_set_text,
     result_note,
     translate,
 )
+from mhdf.app.view_keys import GM_BY_VIEW, SIMILAR_QUERY, by_photo, photo_keys, stage_view, view_names
 from mhdf.config import MHDFConfig
 from mhdf.inference import Prediction, Predictor
 from mhdf.inference.checkpoint import ExampleCase
@@ -57,49 +63,52 @@ from mhdf.inference.explain import (
     routing_difference,
     run_case,
     without_metadata,
+    without_photo,
 )
 from mhdf.inference.images import ImageSource
 from mhdf.routing import LC_PATHS, RoutingOverrides
 
-SIMILAR_QUERY = "similar_query"  # the current case's signature, which the similar-case sections search with
 
-
-def stage_view(kind: str, stage: int) -> str:
-    """The name of one stage's view, `kind` "image" or "fields": `stage` counts from 0 as the model does, the
-    name from 1 as every label does ("tkca_image_1" is Stage 1)."""
-    return f"tkca_{kind}_{stage + 1}"
-
-
-def view_names(num_stages: int) -> list[str]:
-    """The views of one diagnosis, in a fixed order: the names `progressive_diagnosis` yields."""
-    stages = range(num_stages)
-    return [
-        "scope_notice", "status", "note", "ood_warning", "probabilities", "prediction_set", "lc_gate", "gm_gate",
-        "contributions",
-        *(stage_view("image", s) for s in stages), *(stage_view("fields", s) for s in stages),
-        "gradcam", "modality", "narrative", "figure_text", SIMILAR_QUERY,
-    ]  # fmt: skip
+def photo_views(predictor: Predictor) -> list[str]:
+    """The photo views whose routing the app shows one by one: a multi-view checkpoint's; none for the paper's one
+    photo (or none at all), whose views keep their names."""
+    return list(predictor.views) if predictor.config.multi_view else []
 
 
 def prediction_views(
-    predictor: Predictor, prediction: Prediction, view: np.ndarray | None, lang: str = EN
+    predictor: Predictor, prediction: Prediction, seen: Sequence[np.ndarray | None] | None, lang: str = EN
 ) -> dict[str, Any]:
     """The views one forward pass gives: the probabilities, the trust texts, every routing view and the case's
-    similar-case signature."""
+    similar-case signature. `seen`: each photo view as the model saw it (None: not given; `seen` None: no photo).
+    A photo the case lacks keeps its cleared views and gets a line saying so instead."""
+    photos = photo_views(predictor)
     views: dict[str, Any] = {
         "scope_notice": photo_notices(prediction, lang),
         "note": result_note(predictor, prediction.prediction, lang),
         "ood_warning": ood_warning(prediction, lang),
         "probabilities": probability_label(prediction, predictor.schema, lang),
         "prediction_set": prediction_set_text(prediction, lang),
-        "lc_gate": lc_gate_frame(prediction, lang),
         "gm_gate": gm_gate_frame(prediction, lang),
         "contributions": expert_contribution_table(prediction, lang),
-        SIMILAR_QUERY: prediction.case_signature().to_dict(),
     }
-    for s in range(predictor.config.num_fused_stages):
-        views[stage_view("image", s)] = attention_overlay(view, prediction, s) if view is not None else None
-        views[stage_view("fields", s)] = field_attention_frame(prediction, s, predictor.schema, lang)
+    if photos:  # no similar-case signature: the index reads the routing of one photo
+        plot, table = GM_BY_VIEW
+        views[plot], views[table] = gm_gate_by_view_frame(prediction, lang), gm_gate_by_view_table(prediction, lang)
+    else:
+        views[SIMILAR_QUERY] = prediction.case_signature().to_dict()
+    stages = predictor.config.num_fused_stages
+    keys = photo_keys(photos)
+    for index, (photo, view) in enumerate(zip(keys, seen or [None] * len(keys), strict=True)):
+        if photo is not None and not prediction.photos[photo]:
+            missing = photo_view_name(photo, lang, in_sentence=True)
+            views[by_photo("photo_status", photo)] = translate(lang, "photo.view_missing", photo=missing)
+            continue
+        views[by_photo("lc_gate", photo)] = lc_gate_frame(prediction, lang, index)
+        for s in range(stages):
+            block = index * stages + s
+            overlay = attention_overlay(view, prediction, block) if view is not None else None
+            views[stage_view("image", s, photo)] = overlay
+            views[stage_view("fields", s, photo)] = field_attention_frame(prediction, block, predictor.schema, lang)
     return views
 
 
@@ -116,25 +125,31 @@ def progressive_diagnosis(
 
     Field importance is left to `field_importance_views`, on request. Raises ValueError naming a bad input."""
     run = run_case(predictor, image, record)
-    view = model_view(predictor, run.pixels) if run.pixels is not None else None
-    views = cleared_views(predictor.config.num_fused_stages)
-    views |= prediction_views(predictor, run.prediction, view, lang)
-    pending = ["gradcam", "modality"] if view is not None else ["modality"]
-    views["status"] = diagnosis_status(pending, lang)
-    views["figure_text"] = figure_descriptions(run.prediction, None, views, None, predictor.schema, lang)
+    seen = [model_view(predictor, pixels) if pixels is not None else None for pixels in run.photos()]
+    photos = photo_views(predictor)
+    views = cleared_views(predictor.config.num_fused_stages, lang, photos)
+    views |= prediction_views(predictor, run.prediction, seen, lang)
+    any_photo = any(view is not None for view in seen)
+    views["status"] = diagnosis_status(["gradcam", "modality"] if any_photo else ["modality"], lang)
+    gradcams: list[np.ndarray | None] = [None] * len(seen)
+    views["figure_text"] = figure_descriptions(run.prediction, None, views, gradcams, predictor.schema, lang)
     yield dict(views)
-    gradcam = None
-    if view is not None:
-        gradcam = grad_cam(run, int(run.prediction.probabilities.argmax()))
-        views["gradcam"] = gradcam_overlay(view, gradcam)
+    if any_photo:
+        predicted = int(run.prediction.probabilities.argmax())
+        gradcams = [grad_cam(run, predicted, i) if view is not None else None for i, view in enumerate(seen)]
+        for photo, view, cam in zip(photo_keys(photos), seen, gradcams, strict=True):
+            if cam is not None:
+                views[by_photo("gradcam", photo)] = gradcam_overlay(view, cam)
         views["status"] = diagnosis_status(["modality"], lang)
         yield dict(views)
     unknown = without_metadata(predictor, run)
     names = (translate(lang, "figure.with_metadata"), translate(lang, "figure.without_metadata"))
     title = translate(lang, "figure.modality_title")
     views["modality"] = routing_comparison_figure(run.prediction, unknown, names, title, lang)
-    views["narrative"] = narrate(Diagnosis(run.prediction, unknown, None, view, gradcam), predictor.schema, lang)
-    views["figure_text"] = figure_descriptions(run.prediction, unknown, views, gradcam, predictor.schema, lang)
+    first = next((i for i, view in enumerate(seen) if view is not None), 0)
+    diagnosis = Diagnosis(run.prediction, unknown, None, seen[first], gradcams[first])
+    views["narrative"] = narrate(diagnosis, predictor.schema, lang)
+    views["figure_text"] = figure_descriptions(run.prediction, unknown, views, gradcams, predictor.schema, lang)
     views["status"] = diagnosis_status([], lang)
     yield dict(views)
 
@@ -166,15 +181,22 @@ def cleared_field_importance(lang: str = EN) -> tuple[pd.DataFrame, str]:
     return pd.DataFrame(columns=list(FIELD_IMPORTANCE_COLUMNS)), translate(lang, "importance.on_request")
 
 
-def cleared_views(num_stages: int, lang: str = EN) -> dict[str, Any]:
-    """The value of each view after Clear: bar plots get an empty frame with their columns (a plot set to None
-    cannot be torn down by Gradio's frontend), the narrative its placeholder, texts empty, everything else None."""
-    views: dict[str, Any] = dict.fromkeys(view_names(num_stages))
-    views |= {"lc_gate": pd.DataFrame(columns=list(LC_GATE_COLUMNS))}
+def cleared_views(num_stages: int, lang: str = EN, photos: Sequence[str] = ()) -> dict[str, Any]:
+    """The value of each view after Clear (`photos`: a multi-view checkpoint's photo views): bar plots get an empty
+    frame with their columns (a plot set to None cannot be torn down by Gradio's frontend), the narrative its
+    placeholder, texts empty, everything else None."""
+    views: dict[str, Any] = dict.fromkeys(view_names(num_stages, photos))
+    for photo in photo_keys(photos):
+        views[by_photo("lc_gate", photo)] = pd.DataFrame(columns=list(LC_GATE_COLUMNS))
+        for s in range(num_stages):
+            views[stage_view("fields", s, photo)] = pd.DataFrame(columns=list(FIELD_ATTENTION_COLUMNS))
     views |= {"gm_gate": pd.DataFrame(columns=list(GM_GATE_COLUMNS))}
-    views |= {stage_view("fields", s): pd.DataFrame(columns=list(FIELD_ATTENTION_COLUMNS)) for s in range(num_stages)}
     views["narrative"] = translate(lang, "narrative.placeholder")
-    for text in ("scope_notice", "status", "ood_warning", "prediction_set", "contributions", "figure_text"):
+    texts = ["scope_notice", "status", "ood_warning", "prediction_set", "contributions", "figure_text"]
+    if photos:
+        views[GM_BY_VIEW[0]] = pd.DataFrame(columns=list(GM_BY_VIEW_COLUMNS))
+        texts += [GM_BY_VIEW[1], *(by_photo("photo_status", photo) for photo in photos)]
+    for text in texts:
         views[text] = ""
     return views
 
@@ -236,6 +258,23 @@ def comparison_view(
     figure = routing_comparison_figure(first, second, names, translate(lang, "comparison.plot"), lang)
     labels = [probability_label(run, predictor.schema, lang) for run in (first, second)]
     return SideBySide(*labels, figure, comparison_summary(first, second, lang))
+
+
+def drop_photo_view(
+    predictor: Predictor, photos: Mapping[str, ImageSource | None], record: Mapping[str, Any], view: str, lang: str = EN
+) -> SideBySide:
+    """A multi-view case as given and without the photo of `view`, side by side ("drop this photo"). Raises
+    ValueError, in `lang`, when the case lacks that photo or has no other; naming an unknown view or a bad input."""
+    if view in photos and photos[view] is None:
+        raise ValueError(translate(lang, "drop.not_given", photo=photo_view_name(view, lang, True)))
+    if view in photos and all(photo is None for name, photo in photos.items() if name != view):
+        raise ValueError(translate(lang, "drop.last_photo", photo=photo_view_name(view, lang, True)))
+    given, without = without_photo(predictor, photos, record, view)
+    dropped = translate(lang, "figure.dropped", photo=photo_view_name(view, lang, True))
+    title = translate(lang, "drop.title", photo=photo_view_name(view, lang, True))
+    figure = routing_comparison_figure(given, without, (translate(lang, "figure.as_given"), dropped), title, lang)
+    labels = [probability_label(run, predictor.schema, lang) for run in (given, without)]
+    return SideBySide(*labels, figure, drop_photo_summary(view, given, without, lang))
 
 
 def case_choices(examples: Sequence[ExampleCase]) -> list[str]:

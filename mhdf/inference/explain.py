@@ -82,9 +82,15 @@ class CaseRun:
     """One photo + record after its single traced forward pass: what every later explanation starts from."""
 
     record: dict[str, Value]  # validated once, here
-    pixels: torch.Tensor | None  # (1, 3, S, S) model input; None for a metadata-only model
+    # (1, 3, S, S) model input; a multi-view model: one per view (None: not given); None for a metadata-only model
+    pixels: torch.Tensor | dict[str, torch.Tensor | None] | None
     prediction: Prediction
     output: MHDFOutput  # the pass itself, with autograd kept from the last stage map on (Grad-CAM)
+
+    def photos(self) -> list[torch.Tensor | None]:
+        """The model input of each photo view in the trace's view order (one for the paper's model), None for a
+        photo the case lacks."""
+        return list(self.pixels.values()) if isinstance(self.pixels, Mapping) else [self.pixels]
 
 
 def run_case(predictor: Predictor, image: ImageSource | None, record: Mapping[str, Any]) -> CaseRun:
@@ -96,17 +102,20 @@ def run_case(predictor: Predictor, image: ImageSource | None, record: Mapping[st
     return CaseRun(record, pixels, prediction, output)
 
 
-def grad_cam(run: CaseRun, class_index: int) -> np.ndarray:
-    """Grad-CAM of the final stage map (after its LC-MoE recalibration) for one class -> (S, S) in [0, 1].
+def grad_cam(run: CaseRun, class_index: int, view: int = 0) -> np.ndarray:
+    """Grad-CAM of the final stage map (after its LC-MoE recalibration) for one class -> (S, S) in [0, 1]; a
+    multi-view model: of photo `view` (its index in the model's views), which the case must have.
 
     Differentiates the logits of the case's own forward pass: only the head lies between them and the map."""
-    feature_map = run.output.stage_maps[-1]  # (1, C, h, w)
+    photos = run.photos()
+    per_view = len(run.output.stage_maps) // len(photos)
+    feature_map = run.output.stage_maps[(view + 1) * per_view - 1]  # (1, C, h, w): the view's last stage
     with torch.inference_mode(False), torch.enable_grad():  # the app calls it under inference mode
         (gradients,) = torch.autograd.grad(run.output.logits[0, class_index], feature_map, retain_graph=True)
     with torch.no_grad():
         channel_weights = gradients.mean(dim=(2, 3), keepdim=True)
         cam = F.relu((channel_weights * feature_map).sum(dim=1, keepdim=True))
-        cam = F.interpolate(cam, size=run.pixels.shape[-2:], mode="bilinear", align_corners=False)[0, 0]
+        cam = F.interpolate(cam, size=photos[view].shape[-2:], mode="bilinear", align_corners=False)[0, 0]
         peak = cam.max()
         cam = cam / peak if peak > 0 else torch.zeros_like(cam)
     return cam.float().cpu().numpy()
@@ -180,6 +189,24 @@ def intervene(
     (baseline,) = predictor.predict_validated(pixels, [record])
     (intervened,) = predictor.predict_validated(pixels, [record], overrides)
     return Intervention(baseline, intervened, overrides)
+
+
+def without_photo(
+    predictor: Predictor, images: Mapping[str, ImageSource | None], record: Mapping[str, Any], view: str
+) -> tuple[Prediction, Prediction]:
+    """A multi-view case as given and with the photo of `view` marked missing (the learned "missing photo" vectors
+    in its place): two passes on photos decoded once. Raises ValueError naming a bad photo or field, an unknown
+    view, or a drop that would leave no photo."""
+    record = predictor.schema.validate(record)
+    pixels = predictor.preprocess_photos(images)
+    if view not in pixels:
+        raise ValueError(f"unknown photo view {view!r}; this model's views are {', '.join(predictor.views)}")
+    dropped = {**pixels, view: None}
+    if all(photo is None for photo in dropped.values()):
+        raise ValueError(f"dropping the {view} photo leaves no photo: the case needs at least one")
+    (given,) = predictor.predict_validated(pixels, [record])
+    (without,) = predictor.predict_validated(dropped, [record])
+    return given, without
 
 
 @dataclass(frozen=True)

@@ -77,11 +77,18 @@ def schema_text(schema: MetadataSchema, english: str, kind: str, *names: str) ->
     return Text(key) if key in CATALOGUES[EN] else english
 
 
-def photo_view_name(view: str, lang: str = EN) -> str:
+def photo_view_name(view: str, lang: str = EN, in_sentence: bool = False) -> str:
     """A photo view of a checkpoint as a person reads it ("Dermoscopic image"); a view the catalogue has no words
-    for (a checkpoint's own view name) as it is named."""
+    for (a checkpoint's own view name) as it is named. `in_sentence`: starting in lower case, for the middle of a
+    sentence."""
+    name = in_language(photo_label(view), lang)
+    return name[:1].lower() + name[1:] if in_sentence else name
+
+
+def photo_label(view: str) -> Text | str:
+    """`photo_view_name` as a component's label: a `Text`, shown in the visitor's language."""
     key = f"photo_view.{view}"
-    return translate(lang, key) if key in CATALOGUES[EN] else view
+    return Text(key) if key in CATALOGUES[EN] else view
 
 
 def _schema_word(schema: MetadataSchema, english: str, lang: str, kind: str, *names: str) -> str:
@@ -233,9 +240,71 @@ def quality_notice(prediction: Prediction, lang: str = EN) -> str:
 
 def photo_notices(prediction: Prediction, lang: str = EN) -> str:
     """Everything said about the photo before the answer (Markdown): the synthetic-model notice, or the real-photo
-    model's scope for a visitor's own photo, first (before any number), then the photo-quality verdict."""
+    model's scope for a visitor's own photo, first (before any number), then the photo-quality verdict, then which
+    photo a case of a multi-view checkpoint lacks."""
     scope = synthetic_model_notice(prediction, lang) or real_model_notice(prediction, lang)
-    return "\n\n".join(part for part in (scope, quality_notice(prediction, lang)) if part)
+    parts = (scope, quality_notice(prediction, lang), missing_photo_notice(prediction, lang))
+    return "\n\n".join(part for part in parts if part)
+
+
+def photo_short_name(view: str, lang: str = EN) -> str:
+    """A photo view abbreviated for a figure's tick labels ("Clin."); the view name the catalogue lacks as is."""
+    key = f"photo.short.{view}"
+    return translate(lang, key) if key in CATALOGUES[EN] else view
+
+
+def photo_list(views: Sequence[str], lang: str = EN) -> str:
+    """Photo views in words, in a sentence: "clinical close-up and dermoscopic image"."""
+    return translate(lang, "photo.and").join(photo_view_name(view, lang, in_sentence=True) for view in views)
+
+
+def one_photo_only(photos: Sequence[str], lang: str = EN) -> str:
+    """What a part of the app that reads one photo per case says in place of itself for a multi-view checkpoint."""
+    return translate(lang, "multi_view.one_photo_only", photos=photo_list(photos, lang))
+
+
+def missing_photo_notice(prediction: Prediction, lang: str = EN) -> str:
+    """For a case of a multi-view checkpoint, each photo it lacks and what the model answered from (Markdown);
+    empty when every photo was given."""
+    present = [view for view, given in prediction.photos.items() if given]
+    return "\n\n".join(
+        translate(lang, "photo.missing", photo=photo_view_name(view, lang, True), present=photo_list(present, lang))
+        for view in prediction.missing_photos
+    )
+
+
+def gm_gate_by_view_table(prediction: Prediction, lang: str = EN) -> str:
+    """How much each photo steered the GM-Gate (`Prediction.gm_gate_by_view`) as a Markdown table in words, beside
+    its plot; empty with a single expert (no gate to steer)."""
+    shares = prediction.gm_gate_by_view()
+    if shares is None:
+        return ""
+    rows = []
+    for view, share in shares.items():
+        name = photo_view_name(view, lang)
+        if not prediction.photos[view]:
+            name = translate(lang, "gm_by_view.not_given", photo=name)
+        rows.append(f"| {name} | {_percent_text(share, lang)} |")
+    return "\n".join([translate(lang, "gm_by_view.header"), "| --- | ---: |", *rows])
+
+
+def drop_photo_summary(view: str, given: Prediction, without: Prediction, lang: str = EN) -> str:
+    """What dropping one photo did, in one Markdown sentence: the top class, how far the probabilities moved and
+    each photo's GM-Gate steering share before and after."""
+    before, after = given.gm_gate_by_view() or {}, without.gm_gate_by_view() or {}
+    shares = ", ".join(
+        f"{photo_view_name(name, lang, True)} {_percent_text(before[name], lang)} → {_percent_text(after[name], lang)}"
+        for name in before
+    )
+    return translate(
+        lang,
+        "drop.summary",
+        photo=photo_view_name(view, lang, True),
+        before=given.prediction,
+        after=without.prediction,
+        moved=_percent_text(routing_difference(given, without).probabilities, lang),
+        shares=shares or "–",
+    )
 
 
 def ood_warning(prediction: Prediction, lang: str = EN) -> str:
@@ -325,7 +394,7 @@ def comparison_summary(first: Prediction, second: Prediction, lang: str = EN) ->
     text = translate(
         lang, "comparison.summary", a=first.prediction, b=second.prediction, gm=f"{difference.gm_gate:.1%}"
     )
-    if difference.lc_gate:
+    if difference.lc_gate and len(first.trace.views) < 2:  # several photos: the figure shows each photo's stages
         stages = ", ".join(f"{d:.2f}" for d in difference.lc_gate)
         return text + translate(lang, "comparison.lc", stages=stages, last=len(difference.lc_gate))
     return f"{text}."
@@ -382,6 +451,19 @@ def _percent(value: float) -> str:
     return f"{100 * value:.0f}%"
 
 
+def _photos_lc_gate(prediction: Prediction, lang: str) -> str:
+    """The narrative's LC-Gate step for a multi-view checkpoint: the fused path's weight per stage of each photo."""
+    trace = prediction.trace
+    stages = trace.stages_per_view
+    fused = trace.lc_gate[0, :, LC_PATHS.index("fused")].numpy()
+    per_photo = []
+    for index, (view, given) in enumerate(prediction.photos.items()):
+        blocks = fused[trace.block(index, 0) : trace.block(index, stages)]
+        weights = ", ".join(_percent(w) for w in blocks) if given else translate(lang, "narrative.not_given")
+        per_photo.append(f"{photo_view_name(view, lang, True)} {weights}")
+    return translate(lang, "narrative.lc_gate_views", stages=stages, per_photo="; ".join(per_photo))
+
+
 def narrate(diagnosis: Diagnosis, schema: MetadataSchema, lang: str = EN) -> str:
     """The diagnosis walked through in plain language (Markdown), naming the view that shows each step."""
     prediction = diagnosis.prediction
@@ -403,12 +485,15 @@ def narrate(diagnosis: Diagnosis, schema: MetadataSchema, lang: str = EN) -> str
             runner_up_p=_percent(prediction.probabilities[runner_up]),
         )
     ]
-    if trace.lc_gate.shape[1]:
+    if len(trace.views) > 1:
+        lines.append(_photos_lc_gate(prediction, lang))
+    elif trace.lc_gate.shape[1]:
         fused = trace.lc_gate[0, :, LC_PATHS.index("fused")].numpy()
         weights = ", ".join(_percent(w) for w in fused)
         lines.append(say("lc_gate", stages=len(fused), weights=weights, most=int(fused.argmax()) + 1))
     if trace.tkca:
-        last = len(trace.tkca) - 1
+        given = [i for i, present in enumerate(prediction.photos.values()) if present] or [0]
+        last = trace.block(given[-1], trace.stages_per_view - 1)  # the last stage of the last photo given
         attended = sorted(prediction.field_attention(last).items(), key=lambda item: item[1], reverse=True)[:2]
         fields = translate(lang, "narrative.and").join(
             f"{field_label(schema, schema.field(field), lang)} ({_percent(weight)})" for field, weight in attended
@@ -418,6 +503,9 @@ def narrate(diagnosis: Diagnosis, schema: MetadataSchema, lang: str = EN) -> str
     contributions = trace.expert_logits[0, :, top].numpy()
     if len(gate) > 1:
         lines.append(say("gm_gate", experts=len(gate), expert=int(gate.argmax()) + 1, weight=_percent(gate.max())))
+    if len(trace.views) > 1 and (shares := prediction.gm_gate_by_view()) is not None:
+        steered = [say("share_of", share=_percent(v), photo=photo_view_name(k, lang, True)) for k, v in shares.items()]
+        lines.append(say("gm_gate_by_view", shares=", ".join(steered)))
     lines.append(
         say("contributions", expert=int(contributions.argmax()) + 1, code=code, value=f"{contributions.max():+.2f}")
     )

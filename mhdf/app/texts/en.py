@@ -293,7 +293,6 @@ TEXTS = {
     "report.gm_gate": "GM-Gate: weight per expert",
     "report.tkca": "{stage}: TKCA top-{top_k} locations",
     # the report of a case with several photos (one per photo view of the checkpoint)
-    "report.photos_by_view": "This model reads one photo per view: give the report its photos by view ({views}).",
     "report.photo_view": "{view}, as the model saw it",
     "report.photo_missing": "{view}: not given",
     "report.photos_missing": "Photos not given: {views}. The model read its learned stand-in for each instead.",
@@ -644,5 +643,64 @@ TEXTS = {
         "student switched to the AI's answer. Switching to a wrong AI is automation bias."
     ),
     "class.right_of": "{right} of {n}",
+    # several photos per case (a checkpoint with photo views, docs/two-views.md)
+    "photo.short.clinical": "Clin.",
+    "photo.short.dermoscopic": "Derm.",
+    "photo.none": "No photo: upload at least one of these: {photos}.",
+    "photo.missing": (
+        "**No {photo} was given.** The model answered from the {present} and the clinical form; its learned "
+        '"missing photo" vectors stood in for the {photo}.'
+    ),
+    "photo.view_missing": "No {photo} was given: there is nothing to show for it here.",
+    "photo.and": " and ",
+    "routing.photo": "### {photo}",
+    "view.of_photo": "{view} · {photo}",
+    "view.gm_gate_by_view": "GM-Gate steering per photo",
+    "view.gm_gate_by_view.caption": (
+        "How much each photo steered the GM-Gate for this case; the shares sum to 100 %. A photo not given steers "
+        'through its learned "missing photo" vectors.'
+    ),
+    "axis.photo": "photo",
+    "axis.share": "share",
+    "gm_by_view.header": "| Photo | Share of the GM-Gate's steering |",
+    "gm_by_view.not_given": "{photo} (not given)",
+    "figure.gm_share": "GM-Gate share",
+    "figure.view_stage": "{photo}\nS{stage}",
+    "figure.as_given": "every photo",
+    "figure.dropped": "without the {photo}",
+    "teaching.section.drop_photo": "Drop this photo",
+    "drop.heading": (
+        "Run the current case (the photos and form of the Diagnose tab) as given and with one photo marked missing, "
+        "and compare the class probabilities and the routing: the LC-Gate of every photo and stage, the GM-Gate per "
+        "expert and how much each photo steered it."
+    ),
+    "drop.choose": "Photo to drop",
+    "button.drop": "Run without this photo",
+    "run.as_given": "With every photo given",
+    "run.dropped": "Without the chosen photo",
+    "drop.plot": "Routing: every photo vs without the chosen photo",
+    "drop.title": "Every photo vs without the {photo}",
+    "drop.summary": (
+        "**Without the {photo}:** top class {before} → **{after}**; the class probabilities moved by {moved} (total "
+        "variation). GM-Gate steering per photo, as given → without: {shares}."
+    ),
+    "drop.not_given": "There is no {photo} to drop: upload one on the Diagnose tab first.",
+    "drop.last_photo": "The {photo} is the case's only photo, so dropping it leaves none: upload another photo too.",
+    "multi_view.one_photo_only": (
+        "This part of the app reads one photo per case, and the checkpoint served here reads {photos}. The Diagnose "
+        'tab and the Teaching tab\'s "Drop this photo" show what it does with each photo.'
+    ),
+    "alt.lc_gate_photo": "LC-Gate of the {photo}, share of the path fused with the clinical fields: {stages}.",
+    "alt.photo_missing": "No {photo} was given: it has no LC-Gate, TKCA or Grad-CAM.",
+    "alt.gm_gate_by_view": "GM-Gate steering per photo: {shares}.",
+    "alt.gradcam_photo": "Grad-CAM of the {photo} for {name}: strongest in the {region} of that photo.",
+    "narrative.lc_gate_views": (
+        "**LC-Gate per stage.** After each of the {stages} fused backbone stages of each photo a small gate mixes the "
+        "stage's image features with a summary fused with the clinical fields, and the mix goes on to the experts. "
+        "The fused path's weight at stages 1 to {stages}: {per_photo}."
+    ),
+    "narrative.not_given": "not given",
+    "narrative.gm_gate_by_view": "**Photos.** The GM-Gate was steered {shares}.",
+    "narrative.share_of": "{share} by the {photo}",
 }
 TEXTS |= schema_texts(PAD_UFES_20, DERM7PT)

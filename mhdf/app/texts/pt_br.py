@@ -384,7 +384,6 @@ TEXTS = {
     "report.lc_gate": "LC-Gate: peso do caminho fundido por estágio",
     "report.gm_gate": "GM-Gate: peso por especialista",
     "report.tkca": "{stage}: posições top-{top_k} do TKCA",
-    "report.photos_by_view": ("Este modelo lê uma foto por vista: entregue ao relatório as fotos por vista ({views})."),
     "report.photo_view": "{view}, como o modelo a viu",
     "report.photo_missing": "{view}: não enviada",
     "report.photos_missing": "Fotos não enviadas: {views}. O modelo leu, no lugar de cada uma, o substituto aprendido.",
@@ -747,5 +746,64 @@ TEXTS = {
         "mudou para a resposta da IA. Mudar para uma IA errada é viés de automação."
     ),
     "class.right_of": "{right} de {n}",
+    # várias fotos por caso
+    "photo.short.clinical": "Clín.",
+    "photo.short.dermoscopic": "Derm.",
+    "photo.none": "Nenhuma foto: envie pelo menos uma destas: {photos}.",
+    "photo.missing": (
+        "**Sem {photo}.** O modelo respondeu com a {present} e o formulário clínico; seus vetores aprendidos de "
+        '"foto ausente" ocuparam o lugar da {photo}.'
+    ),
+    "photo.view_missing": "Sem {photo}: não há nada a mostrar dela aqui.",
+    "photo.and": " e ",
+    "routing.photo": "### {photo}",
+    "view.of_photo": "{view} — {photo}",
+    "view.gm_gate_by_view": "Influência de cada foto no GM-Gate",
+    "view.gm_gate_by_view.caption": (
+        "Quanto cada foto orientou o GM-Gate neste caso; as parcelas somam 100 %. Uma foto não enviada orienta por "
+        'meio de seus vetores aprendidos de "foto ausente".'
+    ),
+    "axis.photo": "foto",
+    "axis.share": "parcela",
+    "gm_by_view.header": "| Foto | Parcela da orientação do GM-Gate |",
+    "gm_by_view.not_given": "{photo} (não enviada)",
+    "figure.gm_share": "parcela GM",
+    "figure.view_stage": "{photo}\nE{stage}",
+    "figure.as_given": "todas as fotos",
+    "figure.dropped": "sem a {photo}",
+    "teaching.section.drop_photo": "Retirar esta foto",
+    "drop.heading": (
+        "Execute o caso atual (as fotos e o formulário da aba Diagnóstico) como enviado e com uma foto marcada como "
+        "ausente, e compare as probabilidades das classes e o roteamento: o LC-Gate de cada foto e estágio, o "
+        "GM-Gate por especialista e quanto cada foto o orientou."
+    ),
+    "drop.choose": "Foto a retirar",
+    "button.drop": "Executar sem esta foto",
+    "run.as_given": "Com todas as fotos enviadas",
+    "run.dropped": "Sem a foto escolhida",
+    "drop.plot": "Roteamento: todas as fotos vs sem a foto escolhida",
+    "drop.title": "Todas as fotos vs sem a {photo}",
+    "drop.summary": (
+        "**Sem a {photo}:** classe principal {before} → **{after}**; as probabilidades das classes mudaram {moved} "
+        "(variação total). Orientação do GM-Gate por foto, como enviado → sem: {shares}."
+    ),
+    "drop.not_given": "Não há {photo} para retirar: envie uma na aba Diagnóstico primeiro.",
+    "drop.last_photo": "A {photo} é a única foto do caso, e retirá-la não deixa nenhuma: envie outra foto também.",
+    "multi_view.one_photo_only": (
+        "Esta parte do app lê uma foto por caso, e o checkpoint servido aqui lê {photos}. A aba Diagnóstico e a "
+        'seção "Retirar esta foto" da aba Ensino mostram o que ele faz com cada foto.'
+    ),
+    "alt.lc_gate_photo": "LC-Gate da {photo}, parcela do caminho fundido com os campos clínicos: {stages}.",
+    "alt.photo_missing": "Sem {photo}: ela não tem LC-Gate, TKCA nem Grad-CAM.",
+    "alt.gm_gate_by_view": "Orientação do GM-Gate por foto: {shares}.",
+    "alt.gradcam_photo": "Grad-CAM da {photo} para {name}: mais forte na região {region} dessa foto.",
+    "narrative.lc_gate_views": (
+        "**LC-Gate por estágio.** Após cada um dos {stages} estágios fundidos do backbone de cada foto, um pequeno "
+        "gate mistura as características de imagem do estágio com um resumo fundido com os campos clínicos, e a "
+        "mistura segue para os especialistas. Peso do caminho fundido nos estágios 1 a {stages}: {per_photo}."
+    ),
+    "narrative.not_given": "não enviada",
+    "narrative.gm_gate_by_view": "**Fotos.** O GM-Gate foi orientado {shares}.",
+    "narrative.share_of": "{share} pela {photo}",
 }
 TEXTS |= _pad_ufes_20() | _derm7pt()
