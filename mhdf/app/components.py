@@ -248,13 +248,3 @@ def intervention_controls(config: MHDFConfig) -> list[Any]:
             for s in range(config.num_fused_stages)
         ]
     return [disabled, forced, temperature, hard, *lc_paths]
-
-
-def side_by_side(button: str, labels: tuple[str, str], plot: str, ids: tuple[str, ...]) -> list[Any]:
-    """A button and two runs side by side; returns [button, first label, second label, plot, summary]."""
-    run = gr.Button(button, variant="primary", elem_id=ids[0])
-    text = gr.Markdown(elem_id=ids[1])
-    with gr.Row():
-        first = gr.Label(label=labels[0], elem_id=ids[2])
-        second = gr.Label(label=labels[1], elem_id=ids[3])
-    return [run, first, second, gr.Plot(label=plot, elem_id=ids[4]), text]

@@ -353,7 +353,9 @@ def load_session(
     similar_index = read_similar_cases(folder)
     if similar_index is not None:
         config = predictor.config
-        similar_index.check_model(config.num_fused_stages, config.experts, config.expert_hidden)
+        # one LC-Gate per view and stage in every routing signature
+        blocks = config.num_fused_stages * len(predictor.views or [None])
+        similar_index.check_model(blocks, config.experts, config.expert_hidden)
     examples = read_examples(folder, predictor.schema)
     return DemoSession(
         SessionParts(
