@@ -54,6 +54,18 @@ def evaluate_command(data: Path, checkpoint: Path, out: Path, args: argparse.Nam
     ]
 
 
+def add_synthetic_recipe_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The training options both synthetic-photo builders share (`training.make_synthetic_demo`,
+    `training.make_two_view_demo`), with the defaults their bundled checkpoints were built with."""
+    parser.add_argument("--batch-size", default=32, type=int, help="training batch size")
+    parser.add_argument("--lr", default=1e-3, type=float, help="Adam learning rate")
+    parser.add_argument("--gate-anneal", default=0.3, type=float, help="final gate temperature (train --gate-anneal)")
+    parser.add_argument("--balance-loss", default=0.1, type=float, help="GM-Gate importance loss weight")
+    parser.add_argument("--workers", default=1, type=int, help="data loading processes")
+    parser.add_argument("--threads", default=1, type=int, help="PyTorch CPU threads (1 suits a busy 2-core machine)")
+    return parser
+
+
 def rebuild_command(module: str, args: argparse.Namespace) -> str:
     """The command line that rebuilds a checkpoint with these arguments, for its card (the scratch folder left out)."""
     options = []

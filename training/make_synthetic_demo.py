@@ -42,6 +42,7 @@ from training.demo_bundle import (
     EVALUATION,
     MODEL_KEYS,
     TEST_FOLD,
+    add_synthetic_recipe_options,
     bundle_routing_views,
     evaluate_variants,
     print_checkpoint_size,
@@ -171,13 +172,7 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     parser.add_argument("--size", default=224, type=int, help="synthetic photo side in pixels (the model trains at 96)")
     parser.add_argument("--seed", default=0, type=int, help="seed of the synthetic data and of training")
     parser.add_argument("--epochs", default=20, type=int, help="training epochs of each model")
-    parser.add_argument("--batch-size", default=32, type=int, help="training batch size")
-    parser.add_argument("--lr", default=1e-3, type=float, help="Adam learning rate")
-    parser.add_argument("--gate-anneal", default=0.3, type=float, help="final gate temperature (train --gate-anneal)")
-    parser.add_argument("--balance-loss", default=0.1, type=float, help="GM-Gate importance loss weight")
-    parser.add_argument("--workers", default=1, type=int, help="data loading processes")
-    parser.add_argument("--threads", default=1, type=int, help="PyTorch CPU threads (1 suits a busy 2-core machine)")
-    return parser
+    return add_synthetic_recipe_options(parser)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ from training import evaluate, train
 from training.data.derm7pt import Derm7pt
 from training.demo_bundle import (
     MODEL_KEYS,
+    add_synthetic_recipe_options,
     bundle_routing_views,
     print_checkpoint_size,
     rebuild_command,
@@ -50,13 +51,10 @@ from training.demo_bundle import (
 )
 from training.engine import run_cli
 from training.examples import write_examples
+from training.make_synthetic_demo import DEMO_RECIPE, MODEL
 from training.run_folder import EvalFolder, RunFolder
 from training.synthetic.paired import SPLIT_FRACTIONS, generate_pairs
 
-# Small enough to train three seeds on two CPU cores within the hour; the same model as the synthetic demo.
-MODEL = {"backbone": "mobilenetv3_small_100", "image-size": 96, "token-dim": 64, "num-heads": 4, "expert-hidden": 128}
-RECIPE = ("--class-weighted", "--weight-decay", "0", "--label-smoothing", "0", "--field-dropout", "0",
-          "--early-stopping", "0")  # fmt: skip
 BOTH = "+".join(TWO_VIEWS)  # how `training.evaluate` names the score with every photo
 NOT_FOR_CLINICAL_USE = (
     "Not for clinical use. This checkpoint was trained on synthetic paired photos (a clinical close-up and a "
@@ -67,12 +65,14 @@ TRAINING_DATA = "synthetic paired clinical and dermoscopic photos, Derm7pt-style
 
 
 def train_command(data: Path, run_dir: Path, seed: int, args: argparse.Namespace) -> list[str]:
+    """`training.train`'s arguments for one seed: the synthetic demo's model and recipe (small enough to train three
+    seeds on two CPU cores within the hour) on both photos."""
     options = [f"--{key}={value}" for key, value in MODEL.items()]
     return [
         *("--data", str(data), "--dataset", "derm7pt", "--out", str(run_dir)),
         *("--image-views", *TWO_VIEWS, "--view-dropout", str(args.view_dropout), *options),
         *("--epochs", str(args.epochs), "--batch-size", str(args.batch_size), "--lr", str(args.lr)),
-        *("--seed", str(seed), "--device", "cpu", *RECIPE),
+        *("--seed", str(seed), "--device", "cpu", *DEMO_RECIPE),
         *("--gate-anneal", str(args.gate_anneal), "--balance-loss", str(args.balance_loss)),
         *("--workers", str(args.workers), "--threads", str(args.threads), "--synthetic"),
         f"--training-data={TRAINING_DATA} (python -m training.synthetic.paired --n {args.n} --seed {args.data_seed} "
@@ -232,14 +232,8 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     parser.add_argument("--data-seed", default=0, type=int, help="seed of the synthetic pairs (drawn once)")
     parser.add_argument("--seeds", default=[0, 1, 2], type=int, nargs="+", help="training seeds")
     parser.add_argument("--epochs", default=30, type=int, help="training epochs of each seed")
-    parser.add_argument("--batch-size", default=32, type=int, help="training batch size")
-    parser.add_argument("--lr", default=1e-3, type=float, help="Adam learning rate")
     parser.add_argument("--view-dropout", default=0.3, type=float, help="rate at which a training photo is dropped")
-    parser.add_argument("--gate-anneal", default=0.3, type=float, help="final gate temperature (train --gate-anneal)")
-    parser.add_argument("--balance-loss", default=0.1, type=float, help="GM-Gate importance loss weight")
-    parser.add_argument("--workers", default=1, type=int, help="data loading processes")
-    parser.add_argument("--threads", default=1, type=int, help="PyTorch CPU threads (1 suits a busy 2-core machine)")
-    return parser
+    return add_synthetic_recipe_options(parser)
 
 
 if __name__ == "__main__":
