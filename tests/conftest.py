@@ -14,7 +14,6 @@ from mhdf.inference.checkpoint import read_examples  # noqa: E402
 from tests.helpers import (  # noqa: E402
     CHROMIUM_ARGS,
     SYNTHETIC_CHECKPOINT,
-    TWO_VIEW_DEMO,
     running_app,
     train_tiny,
     write_two_view_checkpoint,
@@ -37,15 +36,6 @@ def tiny_checkpoint(tmp_path_factory):
 def tiny_two_view_checkpoint(tmp_path_factory):
     """An untrained two-photo (clinical + dermoscopic) Derm7pt checkpoint with a model card and two example cases."""
     return write_two_view_checkpoint(tmp_path_factory.mktemp("two_view_checkpoint"))
-
-
-@pytest.fixture(scope="session")
-def two_view_demo_checkpoint(tmp_path_factory):
-    """The checkpoint the app's two-photo tests launch: the bundled `assets/demo-two-views` once it exists, the tiny
-    random one until then (same example layout)."""
-    if TWO_VIEW_DEMO.is_dir():
-        return TWO_VIEW_DEMO
-    return write_two_view_checkpoint(tmp_path_factory.mktemp("two_view_demo"))
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
-"""The app launched on a checkpoint with two photo views (the bundled `assets/demo-two-views` once it exists, a tiny
-random one until then): in Chromium, Diagnose with both photos and with the dermoscopic image missing, each photo's
-routing views and the missing-photo notice, an example loading both photos, and "drop this photo"; over raw HTTP,
-`/drop_photo` and `/diagnose` given hostile input answer with a one-line error and the server keeps serving."""
+"""The app launched on the bundled two-photo checkpoint `assets/demo-two-views`: in Chromium, Diagnose with both
+photos and with the dermoscopic image missing, each photo's routing views and the missing-photo notice, an example
+loading both photos, and "drop this photo"; over raw HTTP, `/drop_photo` and `/diagnose` given hostile input answer
+with a one-line error and the server keeps serving."""
 
 import json
 import re
@@ -14,26 +14,26 @@ from mhdf.app.texts import translate
 from mhdf.app.views import example_title
 from mhdf.inference import Predictor
 from mhdf.inference.checkpoint import read_examples
-from tests.helpers import TWO_VIEWS, checked_page, running_app
+from tests.helpers import TWO_VIEW_DEMO, TWO_VIEWS, checked_page, running_app
 
 pytestmark = pytest.mark.slow
 FILE_DATA = {"_type": "gradio.FileData"}
 
 
 @pytest.fixture(scope="module")
-def two_view_app(two_view_demo_checkpoint, tmp_path_factory):
-    with running_app(tmp_path_factory.mktemp("two_view_app"), two_view_demo_checkpoint) as app:
+def two_view_app(tmp_path_factory):
+    with running_app(tmp_path_factory.mktemp("two_view_app"), TWO_VIEW_DEMO) as app:
         yield app
 
 
 @pytest.fixture(scope="module")
-def two_view_predictor(two_view_demo_checkpoint):
-    return Predictor.from_pretrained(two_view_demo_checkpoint, device="cpu")
+def two_view_predictor():
+    return Predictor.from_pretrained(TWO_VIEW_DEMO, device="cpu")
 
 
 @pytest.fixture(scope="module")
-def two_view_examples(two_view_demo_checkpoint, two_view_predictor):
-    return read_examples(two_view_demo_checkpoint, two_view_predictor.schema)
+def two_view_examples(two_view_predictor):
+    return read_examples(TWO_VIEW_DEMO, two_view_predictor.schema)
 
 
 @pytest.fixture(scope="module")

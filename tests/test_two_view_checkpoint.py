@@ -4,7 +4,6 @@ prediction with `image_<view>` columns, its examples, and `python app.py --check
 
 import json
 import statistics
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,18 +14,17 @@ from sklearn.metrics import balanced_accuracy_score
 from mhdf.inference import Predictor
 from mhdf.inference.batch import BatchPredictor
 from mhdf.inference.checkpoint import read_examples
-from tests.helpers import running_app
+from tests.helpers import TWO_VIEW_DEMO, running_app
 from training.synthetic.paired import LOOKS, generate_pairs
 
-TWO_VIEWS = Path(__file__).resolve().parent.parent / "assets" / "demo-two-views"
 VIEWS = ["clinical", "dermoscopic"]
 BOTH = "clinical+dermoscopic"
-CARD = json.loads((TWO_VIEWS / "model_card.json").read_text())
+CARD = json.loads((TWO_VIEW_DEMO / "model_card.json").read_text())
 
 
 @pytest.fixture(scope="module")
 def two_views():
-    return Predictor.from_pretrained(TWO_VIEWS, device="cpu")
+    return Predictor.from_pretrained(TWO_VIEW_DEMO, device="cpu")
 
 
 def test_the_card_shows_both_photos_beat_each_photo_alone_over_three_seeds():
@@ -40,7 +38,7 @@ def test_the_card_shows_both_photos_beat_each_photo_alone_over_three_seeds():
 
 
 def test_every_example_has_both_photos_and_either_may_be_left_out(two_views):
-    examples = read_examples(TWO_VIEWS, two_views.schema)
+    examples = read_examples(TWO_VIEW_DEMO, two_views.schema)
     assert {example.label for example in examples} == set(two_views.schema.classes)
     for example in examples:
         assert sorted(example.image) == VIEWS
@@ -77,8 +75,8 @@ def test_the_cards_scores_come_back_from_the_regenerated_test_split(two_views, t
 @pytest.mark.slow
 def test_the_app_serves_the_two_view_checkpoint(two_views, tmp_path):
     """`python app.py --checkpoint assets/demo-two-views`: /predict takes the photos by view name, either left out."""
-    (example, *_) = read_examples(TWO_VIEWS, two_views.schema)
-    with running_app(tmp_path, TWO_VIEWS) as app:
+    (example, *_) = read_examples(TWO_VIEW_DEMO, two_views.schema)
+    with running_app(tmp_path, TWO_VIEW_DEMO) as app:
         client = Client(app.url, verbose=False)
         for photos in (example.image, {"dermoscopic": example.image["dermoscopic"]}):
             files = {view: handle_file(str(path)) for view, path in photos.items()}
