@@ -11,6 +11,7 @@ import pytest
 from gradio_client import Client, handle_file
 from sklearn.metrics import balanced_accuracy_score
 
+from mhdf.app.texts import banner, translate
 from mhdf.inference import Predictor
 from mhdf.inference.batch import BatchPredictor
 from mhdf.inference.checkpoint import read_examples
@@ -85,3 +86,10 @@ def test_the_app_serves_the_two_view_checkpoint(two_views, tmp_path):
             assert np.isclose(sum(document["probabilities"].values()), 1.0)
             expected = two_views.predict(photos, example.metadata).probabilities
             assert np.allclose(list(document["probabilities"].values()), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("lang", ["en", "pt-BR"])
+def test_the_banner_says_the_photo_pairs_are_synthetic_in_the_visitors_language(two_views, lang):
+    text = banner(two_views, lang)
+    expected = translate(lang, "trained_on.synthetic_pairs", cases=1400, schema="Derm7pt", test_cases=420)
+    assert expected in text and translate(lang, "synthetic_warning") in text

@@ -123,7 +123,8 @@ def api_help(schema: MetadataSchema, max_file_size_mb: float, lang: str = EN) ->
 
 def training_description(predictor: Predictor, lang: str = EN) -> str:
     """What the checkpoint learnt from, in `lang`. Built from the model card's fields where they say it (synthetic
-    photos made from a dataset's real clinical records, the fold held out for testing: the bundled checkpoint);
+    photos made from a dataset's real clinical records, the fold held out for testing: the synthetic checkpoint;
+    synthetic photo pairs: the two-photo one; real photos: the bundled one);
     otherwise the description written in the checkpoint, free text the app cannot translate, quoted as such."""
     card = predictor.card
     synthetic, evaluation = card.get("synthetic"), card.get("evaluation")
@@ -136,6 +137,18 @@ def training_description(predictor: Predictor, lang: str = EN) -> str:
         and evaluation.get("fold") is not None
     ):
         return translate(lang, "trained_on.synthetic_photos", schema=predictor.schema.label, fold=evaluation["fold"])
+    if (
+        predictor.config.synthetic_data
+        and isinstance(synthetic, Mapping)
+        and synthetic.get("generator") == "training.synthetic.paired"
+        and isinstance(synthetic.get("cases"), int)
+        and isinstance(evaluation, Mapping)
+        and isinstance(evaluation.get("num_test_cases"), int)
+    ):
+        return translate(
+            lang, "trained_on.synthetic_pairs", cases=synthetic["cases"], schema=predictor.schema.label,
+            test_cases=evaluation["num_test_cases"],
+        )  # fmt: skip
     data = card.get("data")
     if (
         not predictor.config.synthetic_data

@@ -96,6 +96,10 @@ TEXTS = {
         "{photos} real {schema} smartphone photos of {patients} patients from one clinic in Brazil, with their "
         "clinical records; fold {fold} held out for testing"
     ),
+    "trained_on.synthetic_pairs": (
+        "{cases} synthetic cases, each a clinical close-up and a dermoscopic image, with {schema}-style records that "
+        "do not depend on the class; {test_cases} held out for testing"
+    ),
     "trained_on.quoted": "{text}",
     "attribution": "Photos and clinical records: {dataset} ({citation}), licensed [{license}]({license_url}); "
     "changed here: {changes}.",

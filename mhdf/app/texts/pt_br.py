@@ -177,6 +177,10 @@ TEXTS = {
         "{photos} fotos reais de celular do {schema}, de {patients} pacientes de uma única clínica no Brasil, com "
         "seus registros clínicos; o fold {fold} reservado para teste"
     ),
+    "trained_on.synthetic_pairs": (
+        "{cases} casos sintéticos, cada um com uma foto clínica aproximada e uma imagem dermatoscópica, com "
+        "registros no estilo do {schema} que não dependem da classe; {test_cases} reservados para teste"
+    ),
     "trained_on.quoted": "“{text}” (descrição gravada no checkpoint, sem tradução)",
     "attribution": "Fotos e registros clínicos: {dataset} ({citation}), licença [{license}]({license_url}); "
     "alterado aqui: {changes}.",
