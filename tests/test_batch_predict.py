@@ -126,3 +126,17 @@ def test_command_line_predicts_a_csv_and_resumes(cases, tmp_path):
     assert len(read_batch_output(out)) == len(table)
     lacking = subprocess.run(command[:5] + command[-6:], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert lacking.returncode == 2 and "--images" in lacking.stderr
+
+
+def test_a_metadata_only_checkpoint_names_rows_by_the_image_column_and_resumes(tmp_path):
+    from mhdf import MHDFConfig, MHDFNet
+    from mhdf.inference import Predictor
+
+    MHDFNet(MHDFConfig(variant="meta-only", token_dim=16, num_heads=2, expert_hidden=16)).save_pretrained(tmp_path)
+    batch = BatchPredictor(Predictor.from_pretrained(tmp_path, device="cpu"), tmp_path)
+    table = pd.DataFrame({"image": [f"case_{i}" for i in range(7)], "age": [str(40 + i) for i in range(7)]})
+    table.to_csv(tmp_path / "cases.csv", index=False)
+    check_batch_resumes(batch, tmp_path / "cases.csv", table, done=3, tmp_path=tmp_path)  # whole batches of 3
+    table.drop(columns="image").to_csv(tmp_path / "unnamed.csv", index=False)
+    with pytest.raises(ValueError, match="the CSV has no 'image' column"):
+        batch.predict_csv(tmp_path / "unnamed.csv", tmp_path / "unnamed.out.csv")

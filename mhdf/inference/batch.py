@@ -204,6 +204,9 @@ class BatchPredictor:
         self.predictor = predictor
         self.images = Path(images)
         self.photo_columns = photo_columns(predictor.views, image_column)
+        # what names a row, for resuming: its photo cells; a metadata-only checkpoint reads no photo, and its rows
+        # are named by the image column all the same
+        self.key_columns = list(self.photo_columns.values()) or [image_column]
         self.classes = list(predictor.config.class_names)
         self.columns = output_columns(self.classes)
 
@@ -297,10 +300,10 @@ class BatchPredictor:
         """Raises ValueError when the input cannot be predicted at all; returns warnings about its columns."""
         if duplicated := sorted({column for column in columns if columns.count(column) > 1}):
             raise ValueError(f"the CSV names the column(s) {', '.join(duplicated)} more than once")
-        if missing := [column for column in self.photo_columns.values() if column not in columns]:
+        if missing := [column for column in self.key_columns if column not in columns]:
             if not self.predictor.config.multi_view:
                 raise ValueError(f"the CSV has no {missing[0]!r} column (name another with --image-column)")
-            expected = ", ".join(self.photo_columns.values())
+            expected = ", ".join(self.key_columns)
             raise ValueError(
                 f"the CSV lacks the photo column(s) {', '.join(missing)}: this checkpoint reads {expected}"
             )
@@ -334,12 +337,12 @@ class BatchPredictor:
         source, out = Path(source), Path(out)
         columns = _header(source)
         if not columns:
-            raise ValueError(f"{source} is empty: expected a header row with {', '.join(self.photo_columns.values())}")
+            raise ValueError(f"{source} is empty: expected a header row with {', '.join(self.key_columns)}")
         summary = BatchSummary(total=count_rows(source), warnings=self.check_columns(columns))
         for warning in summary.warnings if warn is not None else ():
             warn(warning)
         header = [*columns, *self.columns]
-        keys = list(self.photo_columns.values())
+        keys = self.key_columns
         done: set[tuple[str, ...]] = set()
         if out.is_file() and out.stat().st_size > 0:
             _drop_partial_last_line(out)
