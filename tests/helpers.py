@@ -412,11 +412,13 @@ TWO_VIEW_EXAMPLES = (  # name, record, label
 )
 
 
-def write_two_view_checkpoint(folder: Path) -> Path:
-    """An untrained Derm7pt checkpoint reading a clinical close-up and a dermoscopic image, with a model card and
-    two example cases, each with both photos (`mhdf.inference.checkpoint.write_example`)."""
+def write_two_view_checkpoint(folder: Path, variant: str = "mhdf") -> Path:
+    """An untrained Derm7pt checkpoint of `variant` reading a clinical close-up and a dermoscopic image, with a model
+    card and two example cases, each with both photos (`mhdf.inference.checkpoint.write_example`)."""
     torch.manual_seed(0)
-    config = MHDFConfig(schema_name="derm7pt", num_classes=5, image_views=list(TWO_VIEWS), **TWO_VIEW_TINY)
+    config = MHDFConfig(
+        schema_name="derm7pt", num_classes=5, image_views=list(TWO_VIEWS), variant=variant, **TWO_VIEW_TINY
+    )
     MHDFNet(config).save_pretrained(folder)
     write_model_card(folder, {"name": "tiny-two-views", "training_data": "random initialisation (a test fixture)"})
     rng = np.random.default_rng(0)

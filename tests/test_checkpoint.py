@@ -43,6 +43,8 @@ def write_case(folder: Path, name: str, document) -> Path:
         ({"images": {}, "metadata": {}}, 'expected {"image"'),
         ({"images": {"clinical": 3}, "metadata": {}}, 'expected {"image"'),
         ({"images": {"clinical": "case.png", "dermoscopic": "derm.png"}}, "its image derm.png is missing"),
+        ({"image": "../case.png"}, "its image ../case.png lies outside"),
+        ({"images": {"clinical": "/etc/hostname"}}, "its image /etc/hostname lies outside"),
         ({"image": "missing.png", "metadata": {}}, "its image missing.png is missing"),
         ({"image": "case.png", "metadata": {"age": -4}}, "age: -4 is out of range"),
         ({"image": "case.png", "metadata": {}, "label": "XYZ"}, "label 'XYZ' is not one of"),
@@ -117,3 +119,16 @@ def test_a_case_with_several_photo_views_round_trips(tmp_path):
     (example,) = read_examples(tmp_path, PAD_UFES_20)
     assert example == written and set(example.image) == set(photos)
     assert [photo.read_bytes() for photo in example.photo_files] == [photo.read_bytes() for photo in photos.values()]
+
+
+def test_example_photos_must_name_the_checkpoints_views(tmp_path):
+    two = ["clinical", "dermoscopic"]
+    one_photo = write_case(tmp_path / "one" / "examples", "case", {"image": "case.png"})
+    with pytest.raises(ValueError, match='expected "images" naming photos of the views clinical, dermoscopic'):
+        read_example(one_photo, PAD_UFES_20, two)
+    other_view = write_case(tmp_path / "other" / "examples", "case", {"images": {"derm": "case.png"}})
+    with pytest.raises(ValueError, match='expected "images" naming photos of the views'):
+        read_example(other_view, PAD_UFES_20, two)
+    with pytest.raises(ValueError, match='reads one photo per case: name it as "image"'):
+        read_example(other_view, PAD_UFES_20, ["image"])
+    assert read_example(one_photo, PAD_UFES_20, ["image"]).image.name == "case.png"

@@ -23,8 +23,9 @@ def test_make_two_view_demo_builds_a_checkpoint_whose_card_reports_every_seed(tm
     argv = ["--out", str(out), "--work", str(work), "--n", "60", "--size", "48", "--epochs", "2", "--seeds", "0", "1"]
     make_two_view_demo.main(make_two_view_demo.get_args_parser().parse_args(argv))
 
-    for name in (*MODEL_FILES, *TRUST_FILES, "model_card.json", "routing_atlas.json", "similar_cases.safetensors"):
+    for name in (*MODEL_FILES, *TRUST_FILES, "model_card.json", "routing_atlas.json"):
         assert (out / name).is_file(), name
+    assert not (out / "similar_cases.safetensors").exists()  # the app's similar cases read one photo per case
     card = json.loads((out / "model_card.json").read_text())
     assert card["synthetic_data"] is True and "Not for clinical use" in card["not_for_clinical_use"]
     assert card["image_views"] == VIEWS and card["seeds_run_before"] == []

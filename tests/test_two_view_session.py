@@ -21,7 +21,7 @@ from mhdf.app.uploads import UploadPolicy
 from mhdf.app.view_keys import by_photo, stage_view
 from mhdf.inference import Predictor
 from mhdf.inference.checkpoint import read_examples
-from tests.helpers import TWO_VIEWS
+from tests.helpers import TWO_VIEWS, write_two_view_checkpoint
 
 LANGUAGES = ("en", "pt-BR")
 NAMES = {
@@ -209,3 +209,23 @@ def test_a_one_photo_page_keeps_its_elements_and_has_no_drop_photo(tiny_checkpoi
     assert {"photo", "lc-gate", "gradcam", "tkca-image-1", "gm-gate"} <= set(found)
     assert not any(key.startswith(("photo-", "drop-photo", "gm-gate-by-view")) for key in found)
     assert "drop_photo" not in {dependency.api_name for dependency in demo.fns.values()}
+
+
+def test_a_late_fusion_two_photo_checkpoint_drops_a_photo(tmp_path):
+    """The `concat` baseline has no LC-MoE block and hands its router the pooled record as well: the comparison
+    shows the photos' shares only."""
+    folder = write_two_view_checkpoint(tmp_path / "concat", variant="concat")
+    predictor = Predictor.from_pretrained(folder, device="cpu")
+    uploads = UploadPolicy(tmp_path / "uploads", 20 * 1024**2)
+    uploads.folder.mkdir()
+    concat = DemoSession(SessionParts(predictor, uploads, examples=read_examples(folder, predictor.schema)))
+    example = concat.examples[0]
+    photos = {}
+    for view, path in example.image.items():
+        shutil.copyfile(path, uploads.folder / path.name)
+        photos[view] = {"path": str(uploads.folder / path.name)}
+    form = form_from_record(concat.schema, example.metadata)
+    first, second, figure, _ = concat.drop_photo("clinical", photos["clinical"], photos["dermoscopic"], *form)
+    assert first != second and figure is not None
+    labels = [tick.get_text() for tick in figure.axes[0].get_xticklabels()]
+    assert "Clin." in labels and "Derm." in labels and not any("record" in label for label in labels)

@@ -273,3 +273,16 @@ def test_a_batch_without_a_column_per_view_is_refused_naming_them(two_view_check
     argv[1] = str(root / "cases.csv")
     assert cli.main(cli.get_args_parser().parse_args(argv)) == 0
     assert len(read_batch_output(tmp_path / "out.csv")) == len(table)
+
+
+def test_the_gm_gate_shares_compare_the_photos_also_when_the_router_reads_the_record(tmp_path, photos):
+    torch.manual_seed(0)
+    config = MHDFConfig(schema_name="derm7pt", num_classes=5, image_views=TWO, variant="concat", **TINY)
+    MHDFNet(config).save_pretrained(tmp_path)
+    prediction = Predictor.from_pretrained(tmp_path, device="cpu").predict(
+        {"clinical": str(photos["clinical"])}, RECORD
+    )
+    assert "record" in prediction.trace.gm_input_views  # the late-fusion head reads the pooled record too
+    shares = prediction.gm_gate_by_view()
+    assert list(shares) == TWO and np.isclose(sum(shares.values()), 1.0)
+    assert prediction.to_dict()["routing_by_view"]["dermoscopic"]["gm_gate_share"] == shares["dermoscopic"]

@@ -14,7 +14,7 @@ reach of this repository, so the checkpoint learns from synthetic ones. Its step
 3. evaluates each on the official test split (30 % of the cases: 420 of the default 1,400) with
    `training.evaluate`, which scores it with both photos and with each photo alone, the other marked missing;
 4. bundles the seed whose both-photo balanced accuracy is the median: its weights, calibration, conformal and
-   out-of-distribution files (fitted on the validation split), routing atlas, similar-case index, `examples/`
+   out-of-distribution files (fitted on the validation split), routing atlas, `examples/`
    (one test case per class, both photos) and `model_card.json`, which reports every seed's balanced accuracy
    with both photos and with each alone, and their medians.
 
@@ -37,13 +37,18 @@ import timm
 import torch
 
 from mhdf.config import TWO_VIEWS
-from mhdf.inference.checkpoint import copy_model_files, read_config, write_model_card
+from mhdf.inference.checkpoint import (
+    copy_model_files,
+    read_config,
+    read_routing_atlas,
+    write_model_card,
+    write_routing_atlas,
+)
 from training import evaluate, train
 from training.data.derm7pt import Derm7pt
 from training.demo_bundle import (
     MODEL_KEYS,
     add_synthetic_recipe_options,
-    bundle_routing_views,
     print_checkpoint_size,
     rebuild_command,
     scalar_metrics,
@@ -149,7 +154,8 @@ def main(args: argparse.Namespace) -> None:
         print(f"4/4 writing {out} from seed {bundled}")
         copy_model_files(RunFolder(work / "runs" / f"seed{bundled}").best, out)
         evaluation = work / "eval" / f"seed{bundled}"
-        bundle_routing_views(evaluation, out)
+        # no similar-case index: the app's similar cases read one photo per case
+        write_routing_atlas(out, read_routing_atlas(evaluation))
         source = Derm7pt(data)
         predictions = pd.read_csv(EvalFolder(evaluation).predictions, dtype={"img_id": str})
         examples = write_examples(source, predictions, out, views=TWO_VIEWS)

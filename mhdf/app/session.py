@@ -356,7 +356,7 @@ def load_session(
         # one LC-Gate per view and stage in every routing signature
         blocks = config.num_fused_stages * len(predictor.views or [None])
         similar_index.check_model(blocks, config.experts, config.expert_hidden)
-    examples = read_examples(folder, predictor.schema)
+    examples = read_examples(folder, predictor.schema, predictor.views)
     return DemoSession(
         SessionParts(
             predictor,

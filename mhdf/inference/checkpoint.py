@@ -34,7 +34,7 @@ import json
 import shutil
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, TypeVar
@@ -292,13 +292,18 @@ def _example_photos(path: Path, document: dict[str, Any]) -> Path | dict[str, Pa
     if not isinstance(files, dict) or not files or not all(isinstance(f, str) for f in [*files, *files.values()]):
         raise ValueError(f"{path}: expected {EXAMPLE_LAYOUT}")
     photos = {view: path.parent / name for view, name in files.items()}
+    root = path.parent.resolve()
+    if outside := [name for name in files.values() if not (path.parent / name).resolve().is_relative_to(root)]:
+        raise ValueError(f"{path}: its image {outside[0]} lies outside {path.parent}")
     if missing := [photo.name for photo in photos.values() if not photo.is_file()]:
         raise ValueError(f"{path}: its image {missing[0]} is missing")
     return photos["image"] if single else photos
 
 
-def read_example(path: Path, schema: MetadataSchema) -> ExampleCase:
-    """One `<name>.json` -> ExampleCase; raises ValueError naming the file and what is wrong with it."""
+def read_example(path: Path, schema: MetadataSchema, views: Sequence[str] | None = None) -> ExampleCase:
+    """One `<name>.json` -> ExampleCase; raises ValueError naming the file and what is wrong with it. `views`: the
+    checkpoint's photo views, checked when given: with several, the example names photos of some of them as
+    "images"; with one (or none), a single "image"."""
     try:
         document = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as error:
@@ -306,6 +311,10 @@ def read_example(path: Path, schema: MetadataSchema) -> ExampleCase:
     if not isinstance(document, dict):
         raise ValueError(f"{path}: expected {EXAMPLE_LAYOUT}")
     image = _example_photos(path, document)
+    if views is not None and len(views) > 1 and not (isinstance(image, dict) and set(image) <= set(views)):
+        raise ValueError(f'{path}: expected "images" naming photos of the views {", ".join(views)}')
+    if views is not None and len(views) <= 1 and isinstance(image, dict):
+        raise ValueError(f'{path}: this checkpoint reads one photo per case: name it as "image"')
     metadata = document.get("metadata") or {}
     try:
         schema.normalize(metadata)
@@ -317,12 +326,13 @@ def read_example(path: Path, schema: MetadataSchema) -> ExampleCase:
     return ExampleCase(name=path.stem, image=image, metadata=dict(metadata), label=label)
 
 
-def read_examples(folder: str | Path, schema: MetadataSchema) -> list[ExampleCase]:
-    """The example cases of a checkpoint folder, sorted by name; none when it has no `examples/`."""
+def read_examples(folder: str | Path, schema: MetadataSchema, views: Sequence[str] | None = None) -> list[ExampleCase]:
+    """The example cases of a checkpoint folder, sorted by name; none when it has no `examples/`. `views`: see
+    `read_example`."""
     examples = Path(folder) / EXAMPLES_DIR
     if not examples.is_dir():
         return []
-    return [read_example(path, schema) for path in sorted(examples.glob("*.json"))]
+    return [read_example(path, schema, views) for path in sorted(examples.glob("*.json"))]
 
 
 def write_example(

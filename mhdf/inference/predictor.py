@@ -164,13 +164,15 @@ class Prediction:
         The router is linear, so its logit for expert e is an exact sum of one term per head input; the terms of a
         view's inputs (its local vectors at every stage, or its learned "missing photo" vectors when the case lacks
         the photo) add up to that view's term t_ve. A softmax ignores what all experts share, so each view's term is
-        centred over the experts, and the share weighs its size by the gate: sum_e g_e |t_ve - mean_e' t_ve'|.
+        centred over the experts, and the share weighs its size by the gate: sum_e g_e |t_ve - mean_e' t_ve'|. The
+        shares compare the photos: the pooled record that the late-fusion `concat` variant also hands the router
+        is left out.
         """
         terms = self.trace.gm_router_terms
         if terms is None:
             return None
         gate = self.trace.gm_gate[0]
-        names = list(dict.fromkeys(self.trace.gm_input_views))
+        names = list(self.trace.views)
         steer = []
         for name in names:
             term = terms[0, [i for i, view in enumerate(self.trace.gm_input_views) if view == name]].sum(0)
@@ -183,7 +185,7 @@ class Prediction:
         if len(self.trace.views) < 2:
             return {}
         stages = self.trace.stages_per_view
-        lc_gate = self.trace.lc_gate[0].view(len(self.trace.views), stages, -1)
+        lc_gate = self.trace.lc_gate[0].view(len(self.trace.views), stages, self.trace.lc_gate.shape[-1])
         gm_share = self.gm_gate_by_view()
         return {
             "photos": self.photos,
@@ -258,7 +260,8 @@ class Predictor:
         model = load_model(folder, map_location=str(resolve_device(device)))
         card = read_model_card(folder)
         name = card.get("name") or Path(str(path_or_hub_id).rstrip("/")).name
-        examples = [photo for example in read_examples(folder, model.schema) for photo in example.photo_files]
+        views = model.config.image_views if model.config.uses_image else []
+        examples = [photo for example in read_examples(folder, model.schema, views) for photo in example.photo_files]
         return cls(model, name=name, card=card, trust=read_trust(folder), example_photos=examples)
 
     def to(self, device: str | torch.device) -> Predictor:
