@@ -313,8 +313,9 @@ class MHDFNet(
                 f"stage hooks fired {len(stages.stage_maps)} times, expected {len(self.config.fusion_stages)}"
             )
         features = [fusion.local_vector for fusion in stages.fusions]
-        if self.reads_stage_maps:
-            features += [stage_map.mean(dim=(2, 3)) for stage_map in stages.stage_maps]
+        if self.reads_stage_maps:  # recorded for Grad-CAM too: the head reads the last map through its mean
+            with torch.enable_grad() if grad_from_stage is not None else contextlib.nullcontext():
+                features += [stage_map.mean(dim=(2, 3)) for stage_map in stages.stage_maps]
         if rows is None:
             return ViewPass(features, stages.fusions, stages.stage_maps)
         missing = self.missing_features(view, batch)

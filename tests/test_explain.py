@@ -97,6 +97,25 @@ def test_grad_cam_depends_on_the_class(predictor, case, diagnosis):
     assert not any(p.grad is not None for p in predictor.model.parameters())  # no gradient left on the weights
 
 
+@pytest.mark.parametrize("views", [["image"], ["clinical", "dermoscopic"]])
+def test_grad_cam_of_a_model_whose_head_reads_the_pooled_stage_maps(case, views, tmp_path):
+    """The late-fusion `concat` baseline has no LC-MoE block: its head reads the last map through its mean, which
+    the traced pass records under inference mode as well."""
+    from mhdf import MHDFConfig, MHDFNet
+    from mhdf.inference import Predictor
+
+    torch.manual_seed(0)
+    tiny = {"backbone": "mobilenetv3_small_050", "image_size": 32, "token_dim": 16, "num_heads": 2, "expert_hidden": 16}
+    MHDFNet(MHDFConfig(variant="concat", image_views=views, **tiny)).save_pretrained(tmp_path)
+    concat = Predictor.from_pretrained(tmp_path, device="cpu")
+    photo = case.image if len(views) == 1 else {"clinical": case.image}
+    with torch.inference_mode():  # as the app calls it
+        run = run_case(concat, photo, case.metadata)
+        maps = [grad_cam(run, c) for c in range(len(concat.config.class_names))]
+    assert all(cam.shape == (32, 32) and np.isfinite(cam).all() and cam.min() >= 0 for cam in maps)
+    assert any(cam.max() == pytest.approx(1.0) for cam in maps)  # an untrained model: some classes' maps are 0
+
+
 def test_diagnose_reports_bad_input(predictor, case):
     with pytest.raises(ValueError, match="no lesion photo"):
         diagnose(predictor, None, case.metadata)

@@ -211,9 +211,9 @@ def test_a_one_photo_page_keeps_its_elements_and_has_no_drop_photo(tiny_checkpoi
     assert "drop_photo" not in {dependency.api_name for dependency in demo.fns.values()}
 
 
-def test_a_late_fusion_two_photo_checkpoint_drops_a_photo(tmp_path):
-    """The `concat` baseline has no LC-MoE block and hands its router the pooled record as well: the comparison
-    shows the photos' shares only."""
+def test_a_late_fusion_two_photo_checkpoint_diagnoses_and_drops_a_photo(tmp_path):
+    """The `concat` baseline has no LC-MoE block (its Grad-CAM reads the pooled map) and hands its router the
+    pooled record as well: the shares and the comparison show the photos only."""
     folder = write_two_view_checkpoint(tmp_path / "concat", variant="concat")
     predictor = Predictor.from_pretrained(folder, device="cpu")
     uploads = UploadPolicy(tmp_path / "uploads", 20 * 1024**2)
@@ -225,6 +225,10 @@ def test_a_late_fusion_two_photo_checkpoint_drops_a_photo(tmp_path):
         shutil.copyfile(path, uploads.folder / path.name)
         photos[view] = {"path": str(uploads.folder / path.name)}
     form = form_from_record(concat.schema, example.metadata)
+    views = final_views(concat, photos["clinical"], None, *form)
+    assert views[by_photo("gradcam", "clinical")] is not None and views[by_photo("gradcam", "dermoscopic")] is None
+    assert list(views["gm_gate_by_view"]["photo"]) == ["Clinical close-up", "Dermoscopic image"]
+    assert math.isclose(views["gm_gate_by_view"]["share"].sum(), 1.0, rel_tol=1e-6)
     first, second, figure, _ = concat.drop_photo("clinical", photos["clinical"], photos["dermoscopic"], *form)
     assert first != second and figure is not None
     labels = [tick.get_text() for tick in figure.axes[0].get_xticklabels()]
