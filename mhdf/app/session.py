@@ -353,8 +353,8 @@ def load_session(
     similar_index = read_similar_cases(folder)
     if similar_index is not None:
         config = predictor.config
-        # one LC-Gate per view and stage in every routing signature
-        blocks = config.num_fused_stages * len(predictor.views or [None])
+        # one LC-Gate per view and stage in every routing signature (a model without a photo has no stage)
+        blocks = config.num_fused_stages * max(len(predictor.views), 1)
         similar_index.check_model(blocks, config.experts, config.expert_hidden)
     examples = read_examples(folder, predictor.schema, predictor.views)
     return DemoSession(
