@@ -19,7 +19,7 @@ class GMMoEOutput:
     logit_bias: torch.Tensor  # (C,)
     fused: torch.Tensor  # (B, H) the gated mix of the experts' hidden vectors: what the linear classifier reads
     # (B, K, E) each head input's term in the GM-Gate's router logits: the router is linear, so these terms plus its
-    # bias sum to the logits the gate reads; None with a single expert (no router)
+    # bias sum to the logits the gate reads; None with a single expert (no router) or unless asked for
     router_terms: torch.Tensor | None = None
 
 
@@ -66,16 +66,20 @@ class GMMoE(nn.Module):
         self.head_dropout = nn.Dropout(config.dropout)
         self.classifier = nn.Linear(hidden, config.num_classes)
 
-    def forward(self, features: list[torch.Tensor], overrides: RoutingOverrides) -> GMMoEOutput:
-        """features: one (B, C_i) vector per scale -> GMMoEOutput."""
+    def forward(
+        self, features: list[torch.Tensor], overrides: RoutingOverrides, split_router: bool = False
+    ) -> GMMoEOutput:
+        """features: one (B, C_i) vector per scale -> GMMoEOutput; `split_router`: also the router's logits term by
+        term (`router_terms`, for a trace; training and plain logits skip it)."""
         projected = [proj(f) for proj, f in zip(self.scale_proj, features, strict=True)]
         joint = torch.cat(projected, dim=-1)
         router_terms = None
         if self.router is None:
             gate = joint.new_ones(joint.shape[0], 1)
         else:
-            weight = self.router.weight.view(len(self.router.weight), len(projected), -1)  # (E, K, D)
-            router_terms = torch.einsum("bkd,ekd->bke", torch.stack(projected, 1), weight)
+            if split_router:
+                weight = self.router.weight.view(len(self.router.weight), len(projected), -1)  # (E, K, D)
+                router_terms = torch.einsum("bkd,ekd->bke", torch.stack(projected, 1), weight)
             temperature = overrides.gm_temperature or self.temperature
             hard = self.hard if overrides.gm_hard is None else overrides.gm_hard
             gate = gate_weights(

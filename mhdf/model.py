@@ -365,7 +365,7 @@ class MHDFNet(
             features.append(field_tokens.mean(dim=1))
 
         with torch.enable_grad() if grad_from_last_stage else contextlib.nullcontext():
-            head = self.gm_moe(features, overrides)
+            head = self.gm_moe(features, overrides, split_router=return_trace)
         if not return_trace:
             return head.logits
         passes = with_absent_views(passes)
